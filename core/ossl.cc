@@ -1,0 +1,179 @@
+#include "core/ossl.h"
+
+#include <openssl/pem.h>
+#include <openssl/provider.h>
+
+#include <mutex>
+
+namespace scepd::ossl {
+
+X509StackView MakeX509StackView(std::span<X509* const> certs) {
+  X509StackView stack(sk_X509_new_null());
+  if (!stack) return stack;
+  for (X509* c : certs) {
+    if (sk_X509_push(stack.get(), c) <= 0) return X509StackView();
+  }
+  return stack;
+}
+
+namespace {
+std::string Name(std::string_view what) { return std::string(what); }
+
+Ptr<BIO> MemBio(std::span<const std::uint8_t> data) {
+  return Ptr<BIO>(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+Ptr<BIO> MemBio(std::string_view text) {
+  return Ptr<BIO>(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+bool LooksLikePem(std::span<const std::uint8_t> data) {
+  static constexpr std::string_view kMarker = "-----BEGIN";
+  std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  return text.find(kMarker) != std::string_view::npos;
+}
+
+std::string BioToString(BIO* bio) {
+  Bytes b = BioToBytes(bio);
+  return std::string(b.begin(), b.end());
+}
+}  // namespace
+
+Bytes BioToBytes(BIO* bio) {
+  const char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int)
+  if (n <= 0 || data == nullptr) return {};
+  return Bytes(data, data + n);
+}
+
+Result<Ptr<X509>> CertFromDer(std::span<const std::uint8_t> der, std::string_view what) {
+  const unsigned char* p = der.data();
+  Ptr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
+  if (!cert) return OpenSslError(ErrorCode::kParse, Name(what) + ": not a DER certificate");
+  if (p != der.data() + der.size()) {
+    ClearOpenSslErrors();
+    return MakeError(ErrorCode::kParse, Name(what) + ": trailing bytes after DER certificate");
+  }
+  return cert;
+}
+
+Result<Ptr<X509>> CertFromPem(std::string_view pem, std::string_view what) {
+  auto bio = MemBio(pem);
+  Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) return OpenSslError(ErrorCode::kParse, Name(what) + ": not a PEM certificate");
+  return cert;
+}
+
+Result<Ptr<X509>> CertFromPemOrDer(std::span<const std::uint8_t> data, std::string_view what) {
+  if (LooksLikePem(data)) {
+    return CertFromPem(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()),
+                       what);
+  }
+  return CertFromDer(data, what);
+}
+
+Result<std::vector<Ptr<X509>>> CertsFromPem(std::string_view pem, std::string_view what) {
+  auto bio = MemBio(pem);
+  std::vector<Ptr<X509>> certs;
+  while (true) {
+    Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert) break;
+    certs.push_back(std::move(cert));
+  }
+  ClearOpenSslErrors();  // the loop ends on "no start line"
+  if (certs.empty()) {
+    return MakeError(ErrorCode::kParse, Name(what) + ": no PEM certificate found");
+  }
+  return certs;
+}
+
+Result<Bytes> CertToDer(X509* cert) {
+  unsigned char* buf = nullptr;
+  int n = i2d_X509(cert, &buf);
+  if (n <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding certificate");
+  Bytes out(buf, buf + n);
+  OPENSSL_free(buf);
+  return out;
+}
+
+Result<std::string> CertToPem(X509* cert) {
+  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) {
+    return OpenSslError(ErrorCode::kCrypto, "encoding certificate as PEM");
+  }
+  return BioToString(bio.get());
+}
+
+Result<Ptr<EVP_PKEY>> PrivateKeyFromPem(std::string_view pem, std::string_view what) {
+  auto bio = MemBio(pem);
+  // An empty passphrase callback: encrypted keys fail instead of prompting.
+  Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(
+      bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr));
+  if (!key) return OpenSslError(ErrorCode::kParse, Name(what) + ": not an unencrypted PEM private key");
+  return key;
+}
+
+Result<std::string> PrivateKeyToPem(EVP_PKEY* key) {
+  Ptr<BIO> bio(BIO_new(BIO_s_secmem()));
+  if (!bio) bio.reset(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return OpenSslError(ErrorCode::kCrypto, "encoding private key as PEM");
+  }
+  return BioToString(bio.get());
+}
+
+Result<Ptr<X509_REQ>> CsrFromPemOrDer(std::span<const std::uint8_t> data, std::string_view what) {
+  Ptr<X509_REQ> req;
+  if (LooksLikePem(data)) {
+    auto bio = MemBio(data);
+    req.reset(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  } else {
+    const unsigned char* p = data.data();
+    req.reset(d2i_X509_REQ(nullptr, &p, static_cast<long>(data.size())));  // NOLINT
+  }
+  if (!req) return OpenSslError(ErrorCode::kParse, Name(what) + ": not a PKCS#10 request");
+  return req;
+}
+
+Result<Bytes> CsrToDer(X509_REQ* req) {
+  unsigned char* buf = nullptr;
+  int n = i2d_X509_REQ(req, &buf);
+  if (n <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding request");
+  Bytes out(buf, buf + n);
+  OPENSSL_free(buf);
+  return out;
+}
+
+Result<std::string> CsrToPem(X509_REQ* req) {
+  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_REQ(bio.get(), req) != 1) {
+    return OpenSslError(ErrorCode::kCrypto, "encoding request as PEM");
+  }
+  return BioToString(bio.get());
+}
+
+Result<std::string> CrlToPem(X509_CRL* crl) {
+  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_CRL(bio.get(), crl) != 1) {
+    return OpenSslError(ErrorCode::kCrypto, "encoding CRL as PEM");
+  }
+  return BioToString(bio.get());
+}
+
+Status EnableLegacyAlgorithms() {
+  static std::once_flag once;
+  static bool loaded = false;
+  std::call_once(once, [] {
+    // Loading any provider explicitly turns off the implicit "default", so
+    // load both. The handles stay loaded for the life of the process.
+    OSSL_PROVIDER* def = OSSL_PROVIDER_load(nullptr, "default");
+    OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
+    loaded = def != nullptr && legacy != nullptr;
+  });
+  if (!loaded) {
+    return OpenSslError(ErrorCode::kUnsupported,
+                        "OpenSSL legacy provider (needed for DES replies) could not be loaded");
+  }
+  return {};
+}
+
+}  // namespace scepd::ossl

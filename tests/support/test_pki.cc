@@ -1,0 +1,104 @@
+#include "tests/support/test_pki.h"
+
+#include <gtest/gtest.h>
+#include <openssl/rsa.h>
+
+#include <array>
+#include <mutex>
+
+namespace scepd::testing {
+
+ossl::Ptr<EVP_PKEY> CachedKey(int index, int bits) {
+  static std::mutex mu;
+  static std::array<EVP_PKEY*, 8> keys2048{};  // leaked on purpose: process lifetime
+  std::lock_guard<std::mutex> lock(mu);
+  if (bits != 2048 || index < 0 || index >= 8) {
+    return ossl::Ptr<EVP_PKEY>(EVP_RSA_gen(static_cast<unsigned>(bits)));
+  }
+  EVP_PKEY*& slot = keys2048[static_cast<std::size_t>(index)];
+  if (slot == nullptr) slot = EVP_RSA_gen(2048);
+  return ossl::UpRef(slot);
+}
+
+namespace {
+void AddNameEntries(X509_NAME* name, const std::string& subject) {
+  // "/A=b/C=d": split on '/', then on the first '='.
+  std::size_t pos = 0;
+  while (pos < subject.size()) {
+    if (subject[pos] == '/') ++pos;
+    std::size_t end = subject.find('/', pos);
+    if (end == std::string::npos) end = subject.size();
+    std::string part = subject.substr(pos, end - pos);
+    std::size_t eq = part.find('=');
+    ASSERT_NE(eq, std::string::npos) << "bad test subject " << subject;
+    ASSERT_EQ(X509_NAME_add_entry_by_txt(
+                  name, part.substr(0, eq).c_str(), MBSTRING_UTF8,
+                  reinterpret_cast<const unsigned char*>(part.c_str() + eq + 1), -1, -1, 0),
+              1);
+    pos = end;
+  }
+}
+
+void AddExt(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  ossl::Ptr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+  ASSERT_TRUE(ext) << value;
+  ASSERT_EQ(X509_add_ext(cert, ext.get(), -1), 1);
+}
+}  // namespace
+
+ossl::Ptr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer_cert,
+                         EVP_PKEY* issuer_key) {
+  ossl::Ptr<X509> cert(X509_new());
+  EXPECT_TRUE(cert);
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), spec.serial);
+  ossl::Ptr<X509_NAME> name(X509_NAME_new());
+  AddNameEntries(name.get(), spec.subject);
+  X509_set_subject_name(cert.get(), name.get());
+  X509_set_issuer_name(cert.get(),
+                       issuer_cert ? X509_get_subject_name(issuer_cert) : name.get());
+  std::int64_t nb = spec.not_before ? spec.not_before : std::time(nullptr) - 3600;
+  std::int64_t na = spec.not_after ? spec.not_after : nb + 30LL * 86400;
+  ossl::Ptr<ASN1_TIME> t1(ASN1_TIME_new()), t2(ASN1_TIME_new());
+  ASN1_TIME_set(t1.get(), static_cast<time_t>(nb));
+  // ASN1_TIME_set takes time_t: on 32-bit time_t use adj for far dates.
+  ASN1_TIME_adj(t2.get(), static_cast<time_t>(nb), static_cast<int>((na - nb) / 86400),
+                static_cast<long>((na - nb) % 86400));  // NOLINT(runtime/int)
+  X509_set1_notBefore(cert.get(), t1.get());
+  X509_set1_notAfter(cert.get(), t2.get());
+  X509_set_pubkey(cert.get(), key);
+  X509* issuer_for_ext = issuer_cert ? issuer_cert : cert.get();
+  AddExt(cert.get(), issuer_for_ext, NID_basic_constraints,
+         spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+  AddExt(cert.get(), issuer_for_ext, NID_subject_key_identifier, "hash");
+  if (spec.key_usage != 0) {
+    std::string ku = "critical";
+    if (spec.key_usage & KU_DIGITAL_SIGNATURE) ku += ",digitalSignature";
+    if (spec.key_usage & KU_NON_REPUDIATION) ku += ",nonRepudiation";
+    if (spec.key_usage & KU_KEY_ENCIPHERMENT) ku += ",keyEncipherment";
+    if (spec.key_usage & KU_DATA_ENCIPHERMENT) ku += ",dataEncipherment";
+    if (spec.key_usage & KU_KEY_CERT_SIGN) ku += ",keyCertSign";
+    if (spec.key_usage & KU_CRL_SIGN) ku += ",cRLSign";
+    AddExt(cert.get(), issuer_for_ext, NID_key_usage, ku.c_str());
+  }
+  EXPECT_GT(X509_sign(cert.get(), issuer_key ? issuer_key : key,
+                      EVP_get_digestbyname(spec.digest.c_str())),
+            0);
+  return cert;
+}
+
+TestCa MakeTestCa(const std::string& subject, int key_index) {
+  TestCa ca;
+  ca.key = CachedKey(key_index);
+  CertSpec spec;
+  spec.subject = subject;
+  spec.is_ca = true;
+  spec.key_usage = KU_KEY_CERT_SIGN | KU_CRL_SIGN;
+  spec.not_after = std::time(nullptr) + 3650LL * 86400;
+  ca.cert = MakeCert(spec, ca.key.get(), nullptr, nullptr);
+  return ca;
+}
+
+}  // namespace scepd::testing
