@@ -1,0 +1,390 @@
+#include "io/curl_transport.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace scepd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct UrlDeleter {
+  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
+};
+using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
+
+struct CurlStringDeleter {
+  void operator()(char* s) const noexcept { curl_free(s); }
+};
+using CurlString = std::unique_ptr<char, CurlStringDeleter>;
+
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// libcurl's global state is set up once per process and never torn down:
+// transports may live until exit, and curl_global_cleanup is not needed there.
+Status InitCurlOnce() {
+  static std::once_flag once;
+  static CURLcode result = CURLE_OK;
+  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (result != CURLE_OK) {
+    return MakeError(ErrorCode::kInternal,
+                     std::string("cannot initialise libcurl: ") + curl_easy_strerror(result));
+  }
+  return {};
+}
+
+// One part of a parsed URL; empty when absent.
+std::string GetPart(CURLU* url, CURLUPart part, unsigned int flags = 0) {
+  char* raw = nullptr;
+  if (curl_url_get(url, part, &raw, flags) != CURLUE_OK) return {};
+  CurlString owned(raw);
+  return owned ? std::string(owned.get()) : std::string();
+}
+
+Result<UrlPtr> ParseUrl(const std::string& text) {
+  UrlPtr url(curl_url());
+  if (!url) return MakeError(ErrorCode::kInternal, "out of memory parsing a URL");
+  const CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, text.c_str(), 0);
+  if (rc != CURLUE_OK) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string("malformed URL: ") + curl_url_strerror(rc));
+  }
+  return url;
+}
+
+// "host" or "host:port" as written in the URL ("[::1]:8080"), for messages:
+// the full URL of a SCEP GET carries a whole PKI message in its query.
+std::string HostForMessages(const std::string& url_text) {
+  auto url = ParseUrl(url_text);
+  if (!url.ok()) return "(malformed URL)";
+  std::string host = GetPart(url->get(), CURLUPART_HOST);
+  if (host.empty()) return "(URL without host)";
+  const std::string port = GetPart(url->get(), CURLUPART_PORT);
+  return port.empty() ? host : host + ":" + port;
+}
+
+// "Application/X-PKI-Message; charset=x" -> "application/x-pki-message".
+std::string NormalizeContentType(std::string_view raw) {
+  raw = raw.substr(0, raw.find(';'));
+  const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!raw.empty() && is_space(raw.front())) raw.remove_prefix(1);
+  while (!raw.empty() && is_space(raw.back())) raw.remove_suffix(1);
+  std::string out(raw);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Collects the body; refuses (and so aborts the transfer) at the cap.
+struct BodySink {
+  std::size_t cap = 0;
+  Bytes body;
+  bool overflow = false;
+};
+
+std::size_t WriteBody(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+  auto* sink = static_cast<BodySink*>(user);
+  const std::size_t n = size * count;
+  if (n > sink->cap - sink->body.size()) {
+    sink->overflow = true;
+    return CURL_WRITEFUNC_ERROR;
+  }
+  sink->body.insert(sink->body.end(), data, data + n);
+  return n;
+}
+
+// Applies `value` unless an earlier option already failed; the first
+// failure is kept so one check after all options suffices.
+class OptionSetter {
+ public:
+  explicit OptionSetter(CURL* handle) : handle_(handle) {}
+
+  template <class T>
+  void Set(CURLoption option, T value) {
+    if (rc_ != CURLE_OK) return;
+    rc_ = curl_easy_setopt(handle_, option, value);
+    if (rc_ != CURLE_OK) failed_option_ = option;
+  }
+
+  Status Done() const {
+    if (rc_ == CURLE_OK) return {};
+    return MakeError(rc_ == CURLE_UNKNOWN_OPTION || rc_ == CURLE_NOT_BUILT_IN
+                         ? ErrorCode::kUnsupported
+                         : ErrorCode::kInternal,
+                     "libcurl refused option " + std::to_string(failed_option_) + ": " +
+                         curl_easy_strerror(rc_));
+  }
+
+ private:
+  CURL* handle_;
+  CURLcode rc_ = CURLE_OK;
+  int failed_option_ = 0;
+};
+
+// The options every request shares (also used by the connectivity probe,
+// which overrides what it needs afterwards).
+Status ApplyCommonOptions(CURL* handle, const TransportOptions& o, char* error_buffer) {
+  OptionSetter s(handle);
+  s.Set(CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
+  s.Set(CURLOPT_ERRORBUFFER, error_buffer);
+  s.Set(CURLOPT_PROTOCOLS_STR, "http,https");
+  s.Set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  s.Set(CURLOPT_FOLLOWLOCATION, 0L);
+  s.Set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));  // NOLINT
+  s.Set(CURLOPT_CONNECTTIMEOUT, o.connect_timeout_s);
+  s.Set(CURLOPT_TIMEOUT, o.total_timeout_s);
+  // A server trickling under a byte a second for a connect timeout's worth
+  // of time is as good as gone.
+  s.Set(CURLOPT_LOW_SPEED_LIMIT, 1L);
+  s.Set(CURLOPT_LOW_SPEED_TIME, o.connect_timeout_s);
+  s.Set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_response_bytes));
+  s.Set(CURLOPT_USERAGENT, o.user_agent.c_str());
+  s.Set(CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
+  s.Set(CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
+  if (!o.ca_bundle.empty()) s.Set(CURLOPT_CAINFO, o.ca_bundle.c_str());
+  if (!o.proxy.empty()) {
+    s.Set(CURLOPT_PROXY, o.proxy.c_str());
+  } else if (!o.proxy_from_env) {
+    s.Set(CURLOPT_PROXY, "");  // "" = no proxy, environment ignored
+  }
+  // An empty list overrides the no_proxy environment variable, so a
+  // configured proxy is used for every host, loopback included.
+  if (!o.proxy_from_env) s.Set(CURLOPT_NOPROXY, "");
+  return s.Done();
+}
+
+double Seconds(curl_off_t microseconds) { return static_cast<double>(microseconds) / 1e6; }
+
+}  // namespace
+
+std::string DefaultUserAgent() { return "scepd/" SCEPD_VERSION; }
+
+void CurlTransport::EasyDeleter::operator()(CURL* handle) const noexcept {
+  curl_easy_cleanup(handle);
+}
+
+Result<std::unique_ptr<CurlTransport>> CurlTransport::Create(TransportOptions options) {
+  if (options.connect_timeout_s <= 0 || options.total_timeout_s <= 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "transport timeouts must be positive");
+  }
+  if (options.max_response_bytes == 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "response size cap must be positive");
+  }
+  if (!options.ca_bundle.empty() && !std::ifstream(options.ca_bundle).is_open()) {
+    return MakeError(ErrorCode::kIo, "cannot read CA bundle " + options.ca_bundle);
+  }
+  SCEPD_TRY_STATUS(InitCurlOnce());
+  EasyPtr easy(curl_easy_init());
+  if (!easy) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
+  auto transport =
+      std::make_unique<CurlTransport>(Key(), std::move(options), std::move(easy));
+  // Fails here, not on the first request, when this libcurl lacks something.
+  SCEPD_TRY_STATUS(ApplyCommonOptions(transport->easy_.get(), transport->options_,
+                                      transport->error_buffer_));
+  return transport;
+}
+
+CurlTransport::CurlTransport(Key, TransportOptions options, EasyPtr easy)
+    : options_(std::move(options)), easy_(std::move(easy)) {}
+
+CurlTransport::~CurlTransport() = default;
+
+Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
+  CURL* handle = easy_.get();
+  const std::string host = HostForMessages(request.url);
+  const bool post = request.method == HttpRequest::Method::kPost;
+  if (post && request.content_type.find_first_of("\r\n") != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument, "content type contains a line break");
+  }
+
+  // Reset forgets the previous request's pointers (headers, body) but keeps
+  // open connections, so keep-alive still works.
+  curl_easy_reset(handle);
+  SCEPD_TRY_STATUS(ApplyCommonOptions(handle, options_, error_buffer_));
+  error_buffer_[0] = '\0';
+
+  SlistPtr headers;
+  const auto add_header = [&headers](const std::string& line) {
+    curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+    if (grown == nullptr) return false;
+    static_cast<void>(headers.release());  // now owned through `grown`
+    headers.reset(grown);
+    return true;
+  };
+  // No "Expect: 100-continue" round trip: SCEP servers need not support it.
+  bool headers_ok = add_header("Expect:");
+  if (post) {
+    headers_ok = headers_ok &&
+                 add_header("Content-Type: " + (request.content_type.empty()
+                                                    ? std::string("application/octet-stream")
+                                                    : request.content_type));
+  }
+  if (!headers_ok) return MakeError(ErrorCode::kInternal, "out of memory building headers");
+
+  BodySink sink;
+  sink.cap = options_.max_response_bytes;
+  static const char kEmpty[] = "";
+  OptionSetter s(handle);
+  s.Set(CURLOPT_URL, request.url.c_str());
+  s.Set(CURLOPT_HTTPHEADER, headers.get());
+  if (post) {
+    s.Set(CURLOPT_POST, 1L);
+    s.Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    // Never a null pointer: with one, libcurl would read the body from stdin.
+    s.Set(CURLOPT_POSTFIELDS, request.body.empty()
+                                  ? static_cast<const void*>(kEmpty)
+                                  : static_cast<const void*>(request.body.data()));
+  } else {
+    s.Set(CURLOPT_HTTPGET, 1L);
+  }
+  s.Set(CURLOPT_WRITEFUNCTION, &WriteBody);
+  s.Set(CURLOPT_WRITEDATA, static_cast<void*>(&sink));
+  SCEPD_TRY_STATUS(s.Done());
+
+  const CURLcode rc = curl_easy_perform(handle);
+  if (rc == CURLE_OK) {
+    HttpResponse response;
+    curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
+    char* content_type = nullptr;
+    if (curl_easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
+        content_type != nullptr) {
+      response.content_type = NormalizeContentType(content_type);
+    }
+    response.body = std::move(sink.body);
+    return response;
+  }
+
+  const std::string detail = error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(rc);
+  if (sink.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+    return MakeError(ErrorCode::kHttp, "response larger than " +
+                                           std::to_string(options_.max_response_bytes) +
+                                           " bytes from " + host);
+  }
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT: {
+      curl_off_t connected_us = 0;
+      curl_off_t total_us = 0;
+      curl_easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connected_us);
+      curl_easy_getinfo(handle, CURLINFO_TOTAL_TIME_T, &total_us);
+      if (connected_us == 0) {
+        const long limit = std::min(options_.connect_timeout_s,  // NOLINT(runtime/int)
+                                    options_.total_timeout_s);
+        return MakeError(ErrorCode::kTimeout, "no connection to " + host + " within " +
+                                                  std::to_string(limit) + " s (" + detail + ")");
+      }
+      if (Seconds(total_us) + 0.5 < static_cast<double>(options_.total_timeout_s)) {
+        return MakeError(ErrorCode::kTimeout,
+                         host + " stalled: under 1 byte/s for " +
+                             std::to_string(options_.connect_timeout_s) + " s (" + detail + ")");
+      }
+      return MakeError(ErrorCode::kTimeout, "no answer from " + host + " within " +
+                                                std::to_string(options_.total_timeout_s) +
+                                                " s (" + detail + ")");
+    }
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return MakeError(ErrorCode::kInvalidArgument, "cannot use URL for " + host + ": " + detail);
+    case CURLE_WEIRD_SERVER_REPLY:
+      return MakeError(ErrorCode::kHttp, "malformed HTTP reply from " + host + ": " + detail);
+    case CURLE_SSL_CACERT_BADFILE:
+      return MakeError(ErrorCode::kIo, "cannot load CA bundle " + options_.ca_bundle + ": " + detail);
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_FAILED_INIT:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+      return MakeError(ErrorCode::kInternal, "request to " + host + ": " + detail);
+    default:
+      return MakeError(ErrorCode::kNetwork, "request to " + host + " failed: " + detail);
+  }
+}
+
+Status CurlTransport::WaitForConnectivity(const std::string& url,
+                                          long seconds) {  // NOLINT(runtime/int)
+  // The probe goes to the proxy when there is one: that is the only
+  // connection this transport would open.
+  const bool via_proxy = !options_.proxy.empty();
+  std::string target_text = via_proxy ? options_.proxy : url;
+  if (via_proxy && target_text.find("://") == std::string::npos) {
+    target_text = "http://" + target_text;
+  }
+  auto parsed = ParseUrl(target_text);
+  if (!parsed.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(via_proxy ? "proxy " : "URL ") + parsed.error().message);
+  }
+  CURLU* target = parsed->get();
+  const std::string host = GetPart(target, CURLUPART_HOST);
+  if (host.empty()) return MakeError(ErrorCode::kInvalidArgument, "no host in " + target_text);
+  std::string port = GetPart(target, CURLUPART_PORT, via_proxy ? 0 : CURLU_DEFAULT_PORT);
+  if (port.empty()) port = "1080";  // libcurl's default proxy port
+  const std::string where = host + ":" + port;
+  // A plain http URL to the same host and port: CONNECT_ONLY then stops
+  // after the TCP handshake, even where the real URL is https.
+  if (curl_url_set(target, CURLUPART_SCHEME, "http", 0) != CURLUE_OK ||
+      curl_url_set(target, CURLUPART_PORT, port.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(target, CURLUPART_PATH, "/", 0) != CURLUE_OK ||
+      curl_url_set(target, CURLUPART_QUERY, nullptr, 0) != CURLUE_OK ||
+      curl_url_set(target, CURLUPART_USER, nullptr, 0) != CURLUE_OK ||
+      curl_url_set(target, CURLUPART_PASSWORD, nullptr, 0) != CURLUE_OK) {
+    return MakeError(ErrorCode::kInvalidArgument, "cannot probe " + where);
+  }
+  const std::string probe_url = GetPart(target, CURLUPART_URL);
+
+  EasyPtr probe(curl_easy_init());
+  if (!probe) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  TransportOptions probe_options = options_;
+  probe_options.proxy.clear();
+  probe_options.proxy_from_env = false;
+  SCEPD_TRY_STATUS(ApplyCommonOptions(probe.get(), probe_options, error_buffer));
+
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::seconds(std::max(seconds, 0L));
+  CURLcode rc = CURLE_OK;
+  // Bounded: each pass either returns, or sleeps until the next second,
+  // and the loop ends at the deadline.
+  for (;;) {
+    const auto attempt_start = Clock::now();
+    long timeout_ms = options_.connect_timeout_s * 1000;  // NOLINT(runtime/int)
+    if (seconds >= 1) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - attempt_start);
+      timeout_ms = std::clamp<long>(static_cast<long>(left.count()), 1L,  // NOLINT
+                                    timeout_ms);
+    }
+    error_buffer[0] = '\0';
+    OptionSetter s(probe.get());
+    s.Set(CURLOPT_URL, probe_url.c_str());
+    s.Set(CURLOPT_CONNECT_ONLY, 1L);
+    s.Set(CURLOPT_FRESH_CONNECT, 1L);
+    s.Set(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    s.Set(CURLOPT_TIMEOUT_MS, timeout_ms);
+    SCEPD_TRY_STATUS(s.Done());
+    rc = curl_easy_perform(probe.get());
+    if (rc == CURLE_OK) return {};
+    if (seconds < 1) break;
+    const auto next = std::min(attempt_start + std::chrono::seconds(1), deadline);
+    std::this_thread::sleep_until(next);
+    if (Clock::now() >= deadline) break;
+  }
+  const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+  const std::string within =
+      seconds < 1 ? std::string() : " within " + std::to_string(seconds) + " s";
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    return MakeError(ErrorCode::kTimeout, "no connection to " + where + within + " (" + detail + ")");
+  }
+  if (rc == CURLE_OUT_OF_MEMORY || rc == CURLE_BAD_FUNCTION_ARGUMENT) {
+    return MakeError(ErrorCode::kInternal, "probing " + where + ": " + detail);
+  }
+  return MakeError(ErrorCode::kNetwork, "cannot connect to " + where + within + ": " + detail);
+}
+
+}  // namespace scepd
