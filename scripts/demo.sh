@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# THE main job: build scepd in release mode, start a fresh local SCEP CA
+# (micromdm scepserver) on 127.0.0.1, then enroll a router certificate and
+# renew it with the project's sscep-compatible CLI, and print the status.
+#
+#   scripts/demo.sh          (Debian 12, as root: installs what is missing)
+#
+# Everything happens in a temporary directory that is removed at exit (set
+# SCEPD_DEMO_KEEP=1 to keep it); the CA is always stopped on exit. Only
+# 127.0.0.1 is contacted.
+#
+# The sscep calls are isolated in the cli_* functions below, so they are
+# the only place to adjust when the CLI syntax changes.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+CHALLENGE=secret
+SUBJECT='/CN=demo-router/O=scepd demo'
+ALT_NAMES='DNS:demo.example,IP:127.0.0.1'
+KEY_BITS=2048
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() {
+  echo "demo: $*" >&2
+  exit 1
+}
+
+# ---- the sscep command line (one function per operation) -----------------
+
+cli_getcaps() {
+  "$SSCEP" getcaps -u "$URL"
+}
+
+# Fetches the CA certificate to $work/ca.crt and prints its fingerprint.
+cli_getca() {
+  "$SSCEP" getca -u "$URL" -c "$work/ca.crt" -F sha256
+}
+
+# cli_mkrequest KEY CSR: a new RSA key and a CSR carrying the challenge.
+cli_mkrequest() {
+  "$SSCEP" mkrequest -k "$1" -r "$2" -K "$KEY_BITS" -s "$SUBJECT" -a "$ALT_NAMES" \
+    -C "$CHALLENGE"
+}
+
+# cli_enroll KEY CSR CERT: PKCSReq; the issued certificate goes to CERT.
+cli_enroll() {
+  "$SSCEP" enroll -u "$URL" -c "$work/ca.crt" -k "$1" -r "$2" -l "$3" -v
+}
+
+# cli_renew NEW_KEY NEW_CSR NEW_CERT OLD_KEY OLD_CERT: RenewalReq signed with
+# the current key and certificate.
+cli_renew() {
+  "$SSCEP" enroll -u "$URL" -c "$work/ca.crt" -k "$1" -r "$2" -l "$3" -K "$4" -O "$5" -v
+}
+
+# ---- the local CA -----------------------------------------------------------
+
+ca_pid=
+work=
+
+# GET http://127.0.0.1:PORT/TARGET with bash's /dev/tcp (no curl needed).
+http_get() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$2" "$1" >&3
+    timeout 2 cat <&3
+  ) 2>/dev/null
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+stop_ca() {
+  [[ -n "$ca_pid" ]] || return 0
+  local sig i
+  for sig in INT TERM KILL; do
+    kill -s "$sig" "$ca_pid" 2>/dev/null || break
+    for ((i = 0; i < 100; i++)); do  # up to 5 s per signal
+      kill -0 "$ca_pid" 2>/dev/null || break 2
+      sleep 0.05
+    done
+  done
+  wait "$ca_pid" 2>/dev/null || true
+  ca_pid=
+}
+
+cleanup() {
+  local rc=$?
+  stop_ca
+  if [[ -n "$work" && -d "$work" ]]; then
+    if [[ -n "${SCEPD_DEMO_KEEP:-}" ]]; then
+      echo "demo: kept $work"
+    else
+      rm -rf "$work"
+    fi
+  fi
+  if [[ $rc -ne 0 ]]; then
+    echo "demo: FAILED (exit $rc)" >&2
+  fi
+  exit "$rc"
+}
+
+on_error() {
+  local rc=$? line=$1
+  echo "demo: command failed (exit $rc) at scripts/demo.sh:$line" >&2
+  if [[ -n "$work" && -f "$work/scepserver.log" ]]; then
+    echo "demo: last lines of the CA log:" >&2
+    tail -n 15 "$work/scepserver.log" >&2 || true
+  fi
+}
+
+# Creates a CA depot and starts scepserver on a free port: sets URL, PORT.
+start_ca() {
+  scepserver ca -init -depot "$work/depot" -keySize 2048 -years 10 \
+    -organization "scepd demo CA" >/dev/null
+  local attempt i
+  for ((attempt = 0; attempt < 20; attempt++)); do
+    PORT=$((20000 + RANDOM % 20000))
+    if port_in_use "$PORT"; then
+      continue
+    fi
+    scepserver -depot "$work/depot" -port "$PORT" -allowrenew 0 -crtvalid 365 \
+      -challenge "$CHALLENGE" >"$work/scepserver.log" 2>&1 &
+    ca_pid=$!
+    for ((i = 0; i < 200; i++)); do  # up to 10 s
+      kill -0 "$ca_pid" 2>/dev/null || break
+      if http_get "$PORT" '/scep?operation=GetCACaps' | grep -q POSTPKIOperation &&
+        kill -0 "$ca_pid" 2>/dev/null; then
+        URL="http://127.0.0.1:$PORT/scep"
+        return 0
+      fi
+      sleep 0.05
+    done
+    stop_ca
+    grep -q 'address already in use' "$work/scepserver.log" ||
+      die "scepserver did not start: $(tail -n 5 "$work/scepserver.log")"
+  done
+  die "no free port found for scepserver"
+}
+
+# ---- status output ------------------------------------------------------------
+
+show_cert() {
+  openssl x509 -in "$1" -noout -subject -issuer -serial -startdate -enddate \
+    -ext subjectAltName,keyUsage,extendedKeyUsage
+}
+
+# check_cert CERT KEY: chains to the CA and belongs to KEY.
+check_cert() {
+  openssl verify -CAfile "$work/ca.crt" "$1"
+  if [[ "$(openssl x509 -in "$1" -noout -pubkey)" != "$(openssl pkey -in "$2" -pubout)" ]]; then
+    die "$1 does not belong to $2"
+  fi
+  echo "$1: public key matches $2"
+}
+
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+enddate_of() { openssl x509 -in "$1" -noout -enddate | cut -d= -f2; }
+
+# ---- main ---------------------------------------------------------------------
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'on_error $LINENO' ERR
+
+say "Dependencies"
+scripts/lib/install-deps.sh
+
+say "Build (build/release)"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCEPD_BUILD_TESTS=OFF \
+  >/dev/null
+cmake --build build/release -j "${SCEPD_JOBS:-2}"
+# SCEPD_DEMO_SSCEP runs the demo with another sscep binary (e.g. upstream's).
+SSCEP=${SCEPD_DEMO_SSCEP:-$repo/build/release/cli/sscep}
+[[ -x "$SSCEP" ]] || die "$SSCEP was not built (is the CLI in cli/ yet?)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/scepd-demo.XXXXXX")
+cd "$work"
+
+say "Local CA (micromdm scepserver)"
+start_ca
+echo "CA running as pid $ca_pid at $URL (files in $work)"
+
+say "sscep getcaps"
+cli_getcaps
+
+say "sscep getca"
+cli_getca
+echo "CA certificate saved to $work/ca.crt; expected (from the CA's own depot):"
+openssl x509 -in "$work/depot/ca.pem" -noout -fingerprint -sha256
+cmp -s <(openssl x509 -in "$work/ca.crt" -outform DER) \
+  <(openssl x509 -in "$work/depot/ca.pem" -outform DER) ||
+  die "downloaded CA certificate differs from the CA's"
+
+say "sscep mkrequest + enroll"
+cli_mkrequest "$work/local.key" "$work/local.csr"
+openssl req -in "$work/local.csr" -noout -subject
+cli_enroll "$work/local.key" "$work/local.csr" "$work/local.crt"
+show_cert "$work/local.crt"
+check_cert "$work/local.crt" "$work/local.key"
+
+say "sscep renew (RenewalReq with a new key, signed by the current one)"
+cli_mkrequest "$work/new.key" "$work/new.csr"
+cli_renew "$work/new.key" "$work/new.csr" "$work/new.crt" "$work/local.key" "$work/local.crt"
+show_cert "$work/new.crt"
+check_cert "$work/new.crt" "$work/new.key"
+[[ "$(serial_of "$work/new.crt")" != "$(serial_of "$work/local.crt")" ]] ||
+  die "renewal returned the same certificate"
+
+say "Status"
+printf '%-10s %s\n' "CA" "$URL ($(openssl x509 -in "$work/ca.crt" -noout -subject | sed 's/^subject=//'))"
+printf '%-10s serial %s, valid until %s\n' "enrolled" "$(serial_of "$work/local.crt")" \
+  "$(enddate_of "$work/local.crt")"
+printf '%-10s serial %s, valid until %s\n' "renewed" "$(serial_of "$work/new.crt")" \
+  "$(enddate_of "$work/new.crt")"
+echo "CA index (depot/index.txt):"
+cat "$work/depot/index.txt"
+echo
+echo "demo: OK"
