@@ -200,7 +200,14 @@ CurlTransport::~CurlTransport() = default;
 
 Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   CURL* handle = easy_.get();
-  const std::string host = HostForMessages(request.url);
+  // Only host and port of the proxy: its URL may carry credentials.
+  const std::string host =
+      HostForMessages(request.url) +
+      (options_.proxy.empty()
+           ? std::string()
+           : " via proxy " + HostForMessages(options_.proxy.find("://") == std::string::npos
+                                                 ? "http://" + options_.proxy
+                                                 : options_.proxy));
   const bool post = request.method == HttpRequest::Method::kPost;
   if (post && request.content_type.find_first_of("\r\n") != std::string::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "content type contains a line break");
