@@ -84,11 +84,13 @@ struct Algorithms {
 
 // Picks the envelope cipher and the signing digest. A forced choice wins
 // over the caps. Otherwise the strongest advertised: cipher AES gives
-// AES-256-CBC (the "AES" keyword does not name a key size; RFC 8894 leaves it
-// to the client and every AES CA accepts 256-bit keys), else DES3 gives
-// DES-EDE3-CBC, else (nothing advertised) DES-CBC with `legacy`, DES-EDE3-CBC
-// without; digest SHA-512 > SHA-384 > SHA-256 > SHA-224 > SHA-1, else MD5
-// with `legacy`, SHA1 without.
+// AES-256-CBC, else DES3 gives DES-EDE3-CBC, else (nothing advertised)
+// DES-CBC with `legacy`, DES-EDE3-CBC without; digest SHA-512 > SHA-384 >
+// SHA-256 > SHA-224 > SHA-1, else MD5 with `legacy`, SHA1 without.
+// Why AES-256 for "AES": it is what sscep sends for -E aes. Beware that
+// RFC 8894's keyword table says "AES" means AES128-CBC and section 3.5.2
+// recommends AES128-CBC for interoperability, so a strictly minimal CA could
+// refuse AES-256; force "aes128" for such a CA.
 // Fails with kInvalidArgument naming an unknown forced name, or saying that
 // legacy algorithms must be enabled for a forced des, blowfish or md5.
 Result<Algorithms> ChooseAlgorithms(const CaCaps& caps, const AlgorithmPolicy& policy);
