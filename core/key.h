@@ -1,0 +1,32 @@
+#pragma once
+// The RSA key pairs scepd enrolls, and the facts about a public key that the
+// protocol needs (SCEP transaction IDs) or the daemon checks (does this key
+// belong to that certificate or request?).
+
+#include <string>
+
+#include "core/ossl.h"
+#include "core/result.h"
+
+namespace scepd {
+
+inline constexpr int kMinRsaBits = 1024;
+inline constexpr int kMaxRsaBits = 16384;
+
+// Generates a new RSA key pair (public exponent 65537) the caller owns.
+// Fails with kInvalidArgument when `bits` is outside [kMinRsaBits,
+// kMaxRsaBits], and with kCrypto when OpenSSL cannot generate the key.
+Result<ossl::Ptr<EVP_PKEY>> GenerateRsaKey(int bits);
+
+// True when both keys (borrowed) have the same public part; a private key
+// matches its own public half. False when either is null or they differ in
+// type.
+bool SamePublicKey(const EVP_PKEY* a, const EVP_PKEY* b) noexcept;
+
+// Upper-case hex SHA-256 of the DER SubjectPublicKeyInfo of `key`
+// (borrowed): 64 characters, stable for a key, which is what SCEP clients
+// commonly use as the transactionID. Fails with kInvalidArgument for a null
+// key and kCrypto when the key cannot be encoded.
+Result<std::string> PublicKeySha256Hex(const EVP_PKEY* key);
+
+}  // namespace scepd
