@@ -1,0 +1,116 @@
+#include "core/cert_info.h"
+
+#include <array>
+
+#include "core/bytes.h"
+#include "core/key.h"
+#include "core/subject.h"
+
+namespace scepd {
+
+std::string SerialHex(const X509* cert) {
+  if (cert == nullptr) return "";
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
+  if (serial == nullptr) return "";
+  // i2a_ASN1_INTEGER: sign, then the magnitude's content bytes in hex.
+  std::string out = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" : "";
+  const int len = ASN1_STRING_length(serial);
+  if (len <= 0) return out + "00";
+  return out + HexEncode(std::span<const std::uint8_t>(ASN1_STRING_get0_data(serial),
+                                                       static_cast<std::size_t>(len)));
+}
+
+namespace {
+
+// Seconds from the epoch to `t`, using OpenSSL's calendar arithmetic (days
+// and seconds as separate ints), so nothing wider than 2038 meets time_t.
+Result<std::int64_t> EpochSeconds(const ASN1_TIME* t, const char* what) {
+  if (t == nullptr) return MakeError(ErrorCode::kParse, std::string("certificate ") + what + ": missing");
+  ossl::Ptr<ASN1_STRING> epoch(ASN1_TIME_set(nullptr, 0));
+  int days = 0;
+  int seconds = 0;
+  if (!epoch || ASN1_TIME_diff(&days, &seconds, epoch.get(), t) != 1) {
+    return OpenSslError(ErrorCode::kParse, std::string("certificate ") + what + ": malformed time");
+  }
+  return static_cast<std::int64_t>(days) * 86400 + seconds;
+}
+
+}  // namespace
+
+Result<std::int64_t> NotBefore(const X509* cert) {
+  if (cert == nullptr) return MakeError(ErrorCode::kParse, "certificate notBefore: no certificate");
+  return EpochSeconds(X509_get0_notBefore(cert), "notBefore");
+}
+
+Result<std::int64_t> NotAfter(const X509* cert) {
+  if (cert == nullptr) return MakeError(ErrorCode::kParse, "certificate notAfter: no certificate");
+  return EpochSeconds(X509_get0_notAfter(cert), "notAfter");
+}
+
+std::string SubjectString(const X509* cert) {
+  return cert == nullptr ? "" : FormatSubject(X509_get_subject_name(cert));
+}
+
+std::string IssuerString(const X509* cert) {
+  return cert == nullptr ? "" : FormatSubject(X509_get_issuer_name(cert));
+}
+
+std::string KeyUsageString(const X509* cert) {
+  if (cert == nullptr) return "(none)";
+  int critical = 0;
+  ossl::Ptr<ASN1_STRING> bits(
+      static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(cert, NID_key_usage, &critical, nullptr)));
+  if (!bits) {
+    ClearOpenSslErrors();
+    return critical == -1 ? "(none)" : "(invalid)";
+  }
+  // RFC 5280 section 4.2.1.3, bit 0 first; the words `openssl x509 -text` uses.
+  static constexpr std::array<const char*, 9> kNames = {
+      "Digital Signature", "Non Repudiation", "Key Encipherment",
+      "Data Encipherment", "Key Agreement",   "Certificate Sign",
+      "CRL Sign",          "Encipher Only",   "Decipher Only"};
+  std::string out;
+  for (std::size_t bit = 0; bit < kNames.size(); ++bit) {
+    if (ASN1_BIT_STRING_get_bit(bits.get(), static_cast<int>(bit)) != 1) continue;
+    if (!out.empty()) out += ", ";
+    out += kNames[bit];
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+Result<std::string> Fingerprint(const X509* cert, std::string_view digest) {
+  static constexpr std::array<std::string_view, 6> kAllowed = {"md5",    "sha1",   "sha224",
+                                                               "sha256", "sha384", "sha512"};
+  std::string name(digest);
+  for (char& c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  bool allowed = false;
+  for (std::string_view a : kAllowed) allowed = allowed || a == name;
+  if (!allowed) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "fingerprint digest '" + std::string(digest) +
+                         "' is not one of md5, sha1, sha224, sha256, sha384, sha512");
+  }
+  if (cert == nullptr) return MakeError(ErrorCode::kInvalidArgument, "fingerprint: no certificate");
+  ossl::Ptr<EVP_MD> md(EVP_MD_fetch(nullptr, name.c_str(), nullptr));
+  if (!md) return OpenSslError(ErrorCode::kCrypto, "fingerprint: " + name + " unavailable");
+  std::array<std::uint8_t, EVP_MAX_MD_SIZE> buf{};
+  unsigned int len = 0;
+  if (X509_digest(cert, md.get(), buf.data(), &len) != 1) {
+    return OpenSslError(ErrorCode::kCrypto, "fingerprint: hashing certificate");
+  }
+  return HexEncode(std::span<const std::uint8_t>(buf.data(), len), ':');
+}
+
+bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept {
+  if (cert == nullptr || key == nullptr) return false;
+  const EVP_PKEY* cert_key = X509_get0_pubkey(cert);
+  if (cert_key == nullptr) {
+    ClearOpenSslErrors();
+    return false;
+  }
+  return SamePublicKey(cert_key, key);
+}
+
+}  // namespace scepd

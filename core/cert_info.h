@@ -1,0 +1,45 @@
+#pragma once
+// Facts about a certificate that the daemon and the CLI print or compare:
+// serial, validity, names, key usage, fingerprints. All take the certificate
+// borrowed and keep no reference to it.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/ossl.h"
+#include "core/result.h"
+
+namespace scepd {
+
+// The serial number as `openssl x509 -serial -noout` prints it, without
+// "serial=": upper-case hex, two digits per byte, no leading zero byte
+// (2 -> "02", 0xABC -> "0ABC"), a leading '-' for a negative serial, "00"
+// for an empty one. Never fails; a null certificate gives "".
+std::string SerialHex(const X509* cert);
+
+// The start and end of the validity period in seconds since the epoch
+// (UTC), computed in 64 bits so that dates past 2038 are right even where
+// time_t has 32 bits. Fail with kParse when the time is missing or malformed.
+Result<std::int64_t> NotBefore(const X509* cert);
+Result<std::int64_t> NotAfter(const X509* cert);
+
+// Subject and issuer in the "/A=b/C=d+E=f" form of FormatSubject.
+std::string SubjectString(const X509* cert);
+std::string IssuerString(const X509* cert);
+
+// The key usage bits in words, joined with ", " in RFC 5280 order, e.g.
+// "Digital Signature, Key Encipherment"; "(none)" when the extension is
+// absent or sets no bit, "(invalid)" when it cannot be decoded.
+std::string KeyUsageString(const X509* cert);
+
+// Colon-separated upper-case hex digest of the DER certificate
+// ("AB:CD:..."). `digest` is one of md5, sha1, sha224, sha256, sha384,
+// sha512 in any case (the sscep -F names). Fails with kInvalidArgument for
+// any other name or a null certificate, kCrypto if hashing fails.
+Result<std::string> Fingerprint(const X509* cert, std::string_view digest);
+
+// True when `key` (private or public) is the key pair of `cert`'s public key.
+bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept;
+
+}  // namespace scepd

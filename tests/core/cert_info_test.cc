@@ -1,0 +1,177 @@
+#include "core/cert_info.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "core/bytes.h"
+#include "tests/support/test_pki.h"
+
+namespace scepd {
+namespace {
+
+ossl::Ptr<X509> Cert(const testing::CertSpec& spec, int key_index = 0) {
+  auto key = testing::CachedKey(key_index);
+  return testing::MakeCert(spec, key.get(), nullptr, nullptr);
+}
+
+// What `openssl x509 -serial` prints after "serial=": i2a_ASN1_INTEGER.
+std::string OpenSslSerial(const X509* cert) {
+  ossl::Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  i2a_ASN1_INTEGER(bio.get(), X509_get0_serialNumber(cert));
+  return ToString(ossl::BioToBytes(bio.get()));
+}
+
+// Replaces the serial (the signature no longer matters for these checks).
+void SetSerialHex(X509* cert, const char* hex, bool negative = false) {
+  BIGNUM* raw = nullptr;
+  ASSERT_GT(BN_hex2bn(&raw, hex), 0);
+  ossl::Ptr<BIGNUM> bn(raw);
+  BN_set_negative(bn.get(), negative ? 1 : 0);
+  ASSERT_NE(BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)), nullptr);
+}
+
+TEST(CertInfoTest, SerialHexMatchesOpenSslX509Serial) {
+  testing::CertSpec spec;
+  auto cert = Cert(spec);
+  EXPECT_EQ(SerialHex(cert.get()), "01");
+
+  struct Case {
+    const char* hex;
+    bool negative;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"2", false, "02"},
+      {"1234", false, "1234"},
+      {"ABC", false, "0ABC"},
+      {"80", false, "80"},
+      {"0", false, "00"},
+      {"5", true, "-05"},
+      {"1FF", true, "-01FF"},
+      {"7F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C", false,
+       "7F1E2D3C4B5A69788796A5B4C3D2E1F00F1E2D3C"},  // 20 bytes, the RFC 5280 maximum
+  };
+  for (const Case& c : cases) {
+    SetSerialHex(cert.get(), c.hex, c.negative);
+    EXPECT_EQ(SerialHex(cert.get()), c.expected) << c.hex;
+    EXPECT_EQ(SerialHex(cert.get()), OpenSslSerial(cert.get())) << c.hex;
+  }
+  EXPECT_EQ(SerialHex(nullptr), "");
+}
+
+TEST(CertInfoTest, SerialFromTestPki) {
+  testing::CertSpec spec;
+  spec.serial = 0x1234;
+  EXPECT_EQ(SerialHex(Cert(spec).get()), "1234");
+  spec.serial = 0xABC;
+  EXPECT_EQ(SerialHex(Cert(spec).get()), "0ABC");
+}
+
+TEST(CertInfoTest, ValidityPast2038) {
+  testing::CertSpec spec;
+  spec.not_before = 1700000000;   // 2023-11-14T22:13:20Z, UTCTime
+  spec.not_after = 2524608000;    // 2050-01-01T00:00:00Z, GeneralizedTime
+  auto cert = Cert(spec);
+  ASSERT_EQ(ASN1_STRING_type(X509_get0_notAfter(cert.get())), V_ASN1_GENERALIZEDTIME);
+  auto not_before = NotBefore(cert.get());
+  auto not_after = NotAfter(cert.get());
+  ASSERT_TRUE(not_before.ok()) << not_before.error().message;
+  ASSERT_TRUE(not_after.ok()) << not_after.error().message;
+  EXPECT_EQ(*not_before, 1700000000);
+  EXPECT_EQ(*not_after, 2524608000);
+
+  spec.not_after = 2147483647 + 1LL;  // one second past the 32-bit time_t limit
+  auto edge = Cert(spec);
+  EXPECT_EQ(*NotAfter(edge.get()), 2147483648);
+
+  EXPECT_FALSE(NotAfter(nullptr).ok());
+  EXPECT_FALSE(NotBefore(nullptr).ok());
+}
+
+TEST(CertInfoTest, RejectsMalformedTime) {
+  testing::CertSpec spec;
+  auto cert = Cert(spec);
+  ASSERT_EQ(ASN1_STRING_set(X509_getm_notAfter(cert.get()), "garbage", 7), 1);
+  auto not_after = NotAfter(cert.get());
+  ASSERT_FALSE(not_after.ok());
+  EXPECT_EQ(not_after.error().code, ErrorCode::kParse);
+  EXPECT_NE(not_after.error().message.find("notAfter"), std::string::npos);
+}
+
+TEST(CertInfoTest, SubjectAndIssuerStrings) {
+  auto ca = testing::MakeTestCa("/O=Test CA/CN=Test CA");
+  testing::CertSpec spec;
+  auto key = testing::CachedKey(0);
+  spec.subject = "/O=Example/CN=router 1";
+  auto cert = testing::MakeCert(spec, key.get(), ca.cert.get(), ca.key.get());
+  EXPECT_EQ(SubjectString(cert.get()), "/O=Example/CN=router 1");
+  EXPECT_EQ(IssuerString(cert.get()), "/O=Test CA/CN=Test CA");
+  EXPECT_EQ(SubjectString(nullptr), "");
+}
+
+TEST(CertInfoTest, KeyUsageInWords) {
+  testing::CertSpec spec;
+  EXPECT_EQ(KeyUsageString(Cert(spec).get()), "(none)");
+  spec.key_usage = KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT;
+  EXPECT_EQ(KeyUsageString(Cert(spec).get()), "Digital Signature, Key Encipherment");
+  spec.key_usage = KU_KEY_CERT_SIGN | KU_CRL_SIGN;
+  EXPECT_EQ(KeyUsageString(Cert(spec).get()), "Certificate Sign, CRL Sign");
+  spec.key_usage = KU_NON_REPUDIATION | KU_DATA_ENCIPHERMENT;
+  EXPECT_EQ(KeyUsageString(Cert(spec).get()), "Non Repudiation, Data Encipherment");
+}
+
+TEST(CertInfoTest, FingerprintMatchesX509Digest) {
+  testing::CertSpec spec;
+  auto cert = Cert(spec);
+  struct Case {
+    const char* name;
+    const EVP_MD* md;
+  };
+  const Case cases[] = {{"sha256", EVP_sha256()}, {"SHA1", EVP_sha1()}, {"Md5", EVP_md5()},
+                        {"sha224", EVP_sha224()}, {"sha384", EVP_sha384()},
+                        {"SHA512", EVP_sha512()}};
+  for (const Case& c : cases) {
+    std::array<std::uint8_t, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    ASSERT_EQ(X509_digest(cert.get(), c.md, md.data(), &len), 1) << c.name;
+    std::string expected;
+    for (unsigned int i = 0; i < len; ++i) {
+      char pair[4];
+      std::snprintf(pair, sizeof(pair), i == 0 ? "%02X" : ":%02X", md[i]);
+      expected += pair;
+    }
+    auto fp = Fingerprint(cert.get(), c.name);
+    ASSERT_TRUE(fp.ok()) << c.name << ": " << fp.error().message;
+    EXPECT_EQ(*fp, expected) << c.name;
+    EXPECT_EQ(fp->size(), len * 3 - 1);
+  }
+}
+
+TEST(CertInfoTest, FingerprintRejectsUnknownDigest) {
+  testing::CertSpec spec;
+  auto cert = Cert(spec);
+  for (const char* name : {"sha3-256", "", "md4", "whirlpool"}) {
+    auto fp = Fingerprint(cert.get(), name);
+    ASSERT_FALSE(fp.ok()) << name;
+    EXPECT_EQ(fp.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(fp.error().message.find("'" + std::string(name) + "'"), std::string::npos)
+        << fp.error().message;
+  }
+}
+
+TEST(CertInfoTest, KeyMatchesCert) {
+  testing::CertSpec spec;
+  auto key = testing::CachedKey(0);
+  auto other = testing::CachedKey(1);
+  auto cert = testing::MakeCert(spec, key.get(), nullptr, nullptr);
+  EXPECT_TRUE(KeyMatchesCert(cert.get(), key.get()));
+  EXPECT_FALSE(KeyMatchesCert(cert.get(), other.get()));
+  EXPECT_FALSE(KeyMatchesCert(nullptr, key.get()));
+  EXPECT_FALSE(KeyMatchesCert(cert.get(), nullptr));
+}
+
+}  // namespace
+}  // namespace scepd
