@@ -87,7 +87,8 @@ struct Algorithms {
 // AES-256-CBC, else DES3 gives DES-EDE3-CBC, else (nothing advertised)
 // DES-CBC with `legacy`, DES-EDE3-CBC without; digest SHA-512 > SHA-384 >
 // SHA-256 > SHA-224 > SHA-1, else MD5 with `legacy`, SHA1 without.
-// Why AES-256 for "AES": it is what sscep sends for -E aes. Beware that
+// Why AES-256 for "AES": it is what sscep sends for -E aes, and micromdm
+// scepserver 2.1.0 accepts it (checked by hand). Beware that
 // RFC 8894's keyword table says "AES" means AES128-CBC and section 3.5.2
 // recommends AES128-CBC for interoperability, so a strictly minimal CA could
 // refuse AES-256; force "aes128" for such a CA.

@@ -82,6 +82,17 @@ std::size_t OtherRa(const std::vector<std::size_t>& ra, std::optional<std::size_
   return fallback;
 }
 
+// SelectCaRoles with `what` ("GetCACert") in front of its error messages.
+Result<CaCertificates> SelectRolesFor(std::string_view what, std::vector<ossl::Ptr<X509>> certs) {
+  auto roles = SelectCaRoles(std::move(certs));
+  if (!roles.ok()) {
+    Error e = std::move(roles).error();
+    e.message = std::string(what) + ": " + e.message;
+    return e;
+  }
+  return roles;
+}
+
 std::string NormalizeContentType(std::string_view type) {
   type = type.substr(0, type.find(';'));
   while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front()))) {
@@ -205,7 +216,7 @@ Result<CaCertificates> ParseGetCaCert(std::string_view content_type,
   if (certs->empty()) {
     return MakeError(ErrorCode::kParse, "GetCACert: the PKCS#7 certs-only message holds no certificate");
   }
-  return SelectCaRoles(std::move(*certs));
+  return SelectRolesFor("GetCACert", std::move(*certs));
 }
 
 Result<CaCertificates> ParseGetNextCaCert(std::span<const std::uint8_t> body,
@@ -257,7 +268,7 @@ Result<CaCertificates> ParseGetNextCaCert(std::span<const std::uint8_t> body,
   if (next->certs.empty()) {
     return MakeError(ErrorCode::kParse, "GetNextCACert: the content holds no certificate");
   }
-  return SelectCaRoles(std::move(next->certs));
+  return SelectRolesFor("GetNextCACert", std::move(next->certs));
 }
 
 }  // namespace scepd::scep

@@ -356,6 +356,16 @@ TEST(CaCertParseTest, GarbageAndTruncatedDerAreRejected) {
   }
 }
 
+TEST(CaCertParseTest, RoleErrorsNameTheOperation) {
+  Pki pki;
+  auto r = ParseGetCaCert("application/x-x509-ca-ra-cert",
+                          CertsOnlyDer({pki.ra_sign.get(), pki.ra_enc.get()}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kParse);
+  EXPECT_EQ(r.error().message.rfind("GetCACert: CA certificates: none of the 2", 0), 0u)
+      << r.error().message;
+}
+
 TEST(CaCertParseTest, Pkcs7WithoutCertificatesIsRejected) {
   auto r = ParseGetCaCert("application/x-x509-ca-ra-cert", CertsOnlyDer({}));
   ASSERT_FALSE(r.ok());
