@@ -380,5 +380,586 @@ TEST(ResponderTest, ReplyCipherAndDigestAreConfigurable) {
   EXPECT_EQ(certs.size(), 2u);
 }
 
+
+// ---- PENDING and CertPoll ------------------------------------------------
+
+PkiStatus StatusOf(const scepd::HttpResponse& resp, X509* signer) {
+  auto m = ParseReply(resp, signer);
+  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message) << " " << ToString(resp.body);
+  return m.ok() && m->attributes.pki_status ? *m->attributes.pki_status : PkiStatus::kFailure;
+}
+
+TEST(ResponderTest, PendingThenSuccessAfterNPolls) {
+  auto r = MakeResponder();
+  FaultPlan f;
+  f.pending_polls = 2;
+  r->SetFaults(f);
+  Client c;
+  auto first = ParseReply(c.Enroll(*r), r->ca_cert());
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->attributes.pki_status, PkiStatus::kPending);
+  EXPECT_TRUE(first->envelope.empty());
+  EXPECT_EQ(first->attributes.recipient_nonce, c.last_nonce);
+
+  r->SetFaults({});  // the countdown belongs to the transaction now
+  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  auto done = ParseReply(c.Poll(*r), r->ca_cert());
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->attributes.pki_status, PkiStatus::kSuccess);
+  EXPECT_EQ(done->attributes.recipient_nonce, c.last_nonce);
+  EXPECT_EQ(done->attributes.transaction_id, c.tid);
+  auto certs = OpenCerts(*done, c);
+  ASSERT_EQ(certs.size(), 2u);
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(certs[0].get()), c.key.get()), 1);
+
+  // Polling again returns the same certificate.
+  auto again = ParseReply(c.Poll(*r), r->ca_cert());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->attributes.pki_status, PkiStatus::kSuccess);
+  EXPECT_EQ(X509_cmp(OpenCerts(*again, c).at(0).get(), certs[0].get()), 0);
+
+  auto log = r->Requests();
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(log[0].status, "PENDING");
+  EXPECT_EQ(log[1].message_type, 20);
+  EXPECT_EQ(log[3].status, "SUCCESS");
+  EXPECT_EQ(log[3].serial, "02");
+}
+
+TEST(ResponderTest, PendingPollsZeroMeansTheFirstPollSucceeds) {
+  auto r = MakeResponder();
+  FaultPlan f;
+  f.pending_polls = 0;
+  r->SetFaults(f);
+  Client c;
+  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kSuccess);
+}
+
+TEST(ResponderTest, RepeatedPkcsReqCountsAsAPoll) {
+  auto r = MakeResponder();
+  FaultPlan f;
+  f.pending_polls = 1;
+  r->SetFaults(f);
+  Client c;
+  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kSuccess);
+}
+
+TEST(ResponderTest, PendingForever) {
+  auto r = MakeResponder();
+  FaultPlan f;
+  f.pending_forever = true;
+  r->SetFaults(f);
+  Client c;
+  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+}
+
+TEST(ResponderTest, PendingThenRejected) {
+  auto r = MakeResponder();
+  FaultPlan f;
+  f.pending_polls = 1;
+  f.fail_info = FailInfo::kBadRequest;
+  f.fail_info_text = "rejected by the operator";
+  r->SetFaults(f);
+  Client c;
+  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  auto m = ParseReply(c.Poll(*r), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->attributes.pki_status, PkiStatus::kFailure);
+  EXPECT_EQ(m->attributes.fail_info, FailInfo::kBadRequest);
+  EXPECT_EQ(m->attributes.fail_info_text, "rejected by the operator");
+}
+
+TEST(ResponderTest, CertPollForAnUnknownTransactionIsBadCertId) {
+  auto r = MakeResponder();
+  Client c;
+  auto m = ParseReply(c.Poll(*r), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->attributes.pki_status, PkiStatus::kFailure);
+  EXPECT_EQ(m->attributes.fail_info, FailInfo::kBadCertId);
+}
+
+TEST(ResponderTest, CertPollWithAnotherSubjectIsBadCertId) {
+  auto r = MakeResponder();
+  FaultPlan f;
+  f.pending_polls = 3;
+  r->SetFaults(f);
+  Client c;
+  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  c.cn = "someone-else";
+  auto m = ParseReply(c.Poll(*r), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->attributes.fail_info, FailInfo::kBadCertId);
+}
+
+TEST(ResponderTest, FailureWithFailInfo) {
+  auto r = MakeResponder();
+  FaultPlan f;
+  f.fail_info = FailInfo::kBadTime;
+  f.fail_info_text = "clock skew";
+  r->SetFaults(f);
+  Client c;
+  auto m = ParseReply(c.Enroll(*r), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->attributes.pki_status, PkiStatus::kFailure);
+  EXPECT_EQ(m->attributes.fail_info, FailInfo::kBadTime);
+  EXPECT_EQ(m->attributes.fail_info_text, "clock skew");
+  EXPECT_EQ(m->attributes.recipient_nonce, c.last_nonce);
+  EXPECT_TRUE(m->envelope.empty());
+  EXPECT_EQ(r->Requests().back().fail_info, "badTime");
+
+  // Without a text there is no failInfoText attribute.
+  f.fail_info_text.clear();
+  r->SetFaults(f);
+  m = ParseReply(c.Enroll(*r), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE(m->attributes.fail_info_text.has_value());
+}
+
+// ---- GetCert, GetCRL, GetNextCACert ------------------------------------------
+
+TEST(ResponderTest, GetCertBySerial) {
+  auto r = MakeResponder();
+  Client c;
+  ASSERT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kSuccess);
+  auto serial = rsp::SerialFromHex("02");
+  ASSERT_TRUE(serial.ok());
+  auto payload = scep::EncodeIssuerAndSerial(X509_get_subject_name(r->ca_cert()), serial->get());
+  ASSERT_TRUE(payload.ok());
+  c.tid = "GETCERT-1";
+  auto m = ParseReply(c.Send(*r, MessageType::kGetCert, *payload, r->ca_cert()), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->attributes.pki_status, PkiStatus::kSuccess);
+  auto certs = OpenCerts(*m, c);
+  ASSERT_EQ(certs.size(), 1u);
+  EXPECT_EQ(SerialOf(certs[0].get()), "02");
+  EXPECT_EQ(r->Requests().back().serial, "02");
+
+  auto unknown = rsp::SerialFromHex("99");
+  payload = scep::EncodeIssuerAndSerial(X509_get_subject_name(r->ca_cert()), unknown->get());
+  m = ParseReply(c.Send(*r, MessageType::kGetCert, *payload, r->ca_cert()), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->attributes.pki_status, PkiStatus::kFailure);
+  EXPECT_EQ(m->attributes.fail_info, FailInfo::kBadCertId);
+}
+
+TEST(ResponderTest, GetCrlListsRevokedSerials) {
+  ResponderOptions o = TestOptions();
+  o.revoked_serials = {"0a", "1234"};
+  auto r = MakeResponder(std::move(o));
+  Client c;
+  auto serial = rsp::SerialFromHex("02");
+  auto payload = scep::EncodeIssuerAndSerial(X509_get_subject_name(r->ca_cert()), serial->get());
+  ASSERT_TRUE(payload.ok());
+  auto m = ParseReply(c.Send(*r, MessageType::kGetCRL, *payload, r->ca_cert()), r->ca_cert());
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->attributes.pki_status, PkiStatus::kSuccess);
+  auto plain = scep::OpenEnvelope(m->envelope, c.key.get(), c.signer.get());
+  ASSERT_TRUE(plain.ok());
+  auto p7 = scep::ParseCertsOnly(*plain);
+  ASSERT_TRUE(p7.ok());
+  EXPECT_TRUE(p7->certs.empty());
+  ASSERT_EQ(p7->crls.size(), 1u);
+  X509_CRL* crl = p7->crls[0].get();
+  EXPECT_EQ(X509_CRL_verify(crl, X509_get0_pubkey(r->ca_cert())), 1);
+  EXPECT_EQ(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(r->ca_cert())), 0);
+  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl);
+  ASSERT_EQ(sk_X509_REVOKED_num(revoked), 2);
+  std::vector<std::string> serials;
+  for (int i = 0; i < 2; ++i) {
+    serials.push_back(
+        rsp::SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
+  }
+  std::sort(serials.begin(), serials.end());
+  EXPECT_EQ(serials, (std::vector<std::string>{"0A", "1234"}));
+}
+
+TEST(ResponderTest, GetNextCACertIsSignedByTheCurrentCa) {
+  ResponderOptions o = TestOptions();
+  o.next_ca = true;
+  auto r = MakeResponder(std::move(o));
+  ASSERT_NE(r->next_ca_cert(), nullptr);
+  auto resp = r->Handle("GET", "/scep", {{"operation", "GetNextCACert"}}, {});
+  ASSERT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.content_type, "application/x-x509-next-ca-cert");
+  const unsigned char* p = resp.body.data();
+  ossl::Ptr<CMS_ContentInfo> cms(
+      d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(resp.body.size())));  // NOLINT
+  ASSERT_TRUE(cms);
+  X509* trusted[] = {r->ca_cert()};
+  auto stack = ossl::MakeX509StackView(trusted);
+  ossl::Ptr<BIO> out(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(CMS_verify(cms.get(), stack.get(), nullptr, nullptr, out.get(),
+                       CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY),
+            1);
+  auto inner = scep::ParseCertsOnly(ossl::BioToBytes(out.get()));
+  ASSERT_TRUE(inner.ok());
+  ASSERT_EQ(inner->certs.size(), 1u);
+  EXPECT_EQ(X509_cmp(inner->certs[0].get(), r->next_ca_cert()), 0);
+  EXPECT_NE(EVP_PKEY_eq(X509_get0_pubkey(r->next_ca_cert()), X509_get0_pubkey(r->ca_cert())), 1);
+
+  // Not enabled: HTTP 500, like a CA without the capability.
+  auto plain = MakeResponder();
+  EXPECT_EQ(plain->Handle("GET", "/scep", {{"operation", "GetNextCACert"}}, {}).status, 500);
+}
+
+// ---- RA mode -----------------------------------------------------------------
+
+TEST(ResponderTest, RaModeSignsWithTheRaAndDecryptsWithTheRaEncryptionKey) {
+  ResponderOptions o = TestOptions();
+  o.ra = true;
+  o.ra_order = {"ca", "enc", "sign"};
+  auto r = MakeResponder(std::move(o));
+  ASSERT_NE(r->ra_sign_cert(), nullptr);
+  ASSERT_NE(r->ra_enc_cert(), nullptr);
+
+  auto cacert = r->Handle("GET", "/scep", {{"operation", "GetCACert"}}, {});
+  ASSERT_EQ(cacert.status, 200);
+  EXPECT_EQ(cacert.content_type, "application/x-x509-ca-ra-cert");
+  auto chain = scep::ParseCertsOnly(cacert.body);
+  ASSERT_TRUE(chain.ok());
+  ASSERT_EQ(chain->certs.size(), 3u);
+  EXPECT_EQ(X509_cmp(chain->certs[0].get(), r->ca_cert()), 0);
+  EXPECT_EQ(X509_cmp(chain->certs[1].get(), r->ra_enc_cert()), 0);
+  EXPECT_EQ(X509_cmp(chain->certs[2].get(), r->ra_sign_cert()), 0);
+  EXPECT_EQ(X509_verify(r->ra_sign_cert(), X509_get0_pubkey(r->ca_cert())), 1);
+
+  Client c;
+  auto resp = c.Send(*r, MessageType::kPKCSReq, MakeCsrDer(c.key.get(), c.cn), r->ra_enc_cert());
+  auto m = ParseReply(resp, r->ra_sign_cert());
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->attributes.pki_status, PkiStatus::kSuccess);
+  EXPECT_FALSE(ParseReply(resp, r->ca_cert()).ok());  // not signed by the CA
+  auto certs = OpenCerts(*m, c);
+  ASSERT_EQ(certs.size(), 2u);
+  EXPECT_EQ(X509_verify(certs[0].get(), X509_get0_pubkey(r->ca_cert())), 1);
+
+  // Encrypted to the CA instead of the RA: cannot be opened.
+  c.tid = "TID-0002";
+  auto wrong = ParseReply(
+      c.Send(*r, MessageType::kPKCSReq, MakeCsrDer(c.key.get(), c.cn), r->ca_cert()),
+      r->ra_sign_cert());
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ(wrong->attributes.pki_status, PkiStatus::kFailure);
+  EXPECT_EQ(wrong->attributes.fail_info, FailInfo::kBadMessageCheck);
+}
+
+TEST(ResponderTest, InvalidOptionsAreRefused) {
+  auto bad = [](auto change) {
+    ResponderOptions o = TestOptions();
+    change(o);
+    return Responder::Create(std::move(o)).ok();
+  };
+  EXPECT_FALSE(bad([](ResponderOptions& o) { o.reply_cipher = "NO-SUCH-CIPHER"; }));
+  EXPECT_FALSE(bad([](ResponderOptions& o) { o.reply_digest = "NOPE"; }));
+  EXPECT_FALSE(bad([](ResponderOptions& o) {
+    o.ra = true;
+    o.ra_order = {"sign", "sign"};
+  }));
+  EXPECT_FALSE(bad([](ResponderOptions& o) {
+    o.ra = true;
+    o.ra_order = {"ca", "other"};
+  }));
+  EXPECT_FALSE(bad([](ResponderOptions& o) { o.revoked_serials = {"xyz"}; }));
+  EXPECT_FALSE(bad([](ResponderOptions& o) { o.faults.only_for = "Everything"; }));
+  EXPECT_FALSE(bad([](ResponderOptions& o) { o.valid_days = 0; }));
+}
+
+// ---- faults ----------------------------------------------------------------
+
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override { r_ = MakeResponder(); }
+  scepd::HttpResponse EnrollWith(const FaultPlan& f) {
+    r_->SetFaults(f);
+    return c_.Enroll(*r_);
+  }
+  std::unique_ptr<Responder> r_;
+  Client c_;
+};
+
+TEST_F(FaultTest, HttpStatus) {
+  FaultPlan f;
+  f.http_status = 503;
+  auto resp = EnrollWith(f);
+  EXPECT_EQ(resp.status, 503);
+  EXPECT_EQ(resp.content_type, "text/plain");
+  EXPECT_FALSE(resp.body.empty());
+  EXPECT_EQ(r_->Requests().back().http_status, 503);
+  EXPECT_EQ(r_->IssuedCert("02"), nullptr);  // not processed
+}
+
+TEST_F(FaultTest, HtmlError) {
+  FaultPlan f;
+  f.html_error = true;
+  auto resp = EnrollWith(f);
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.content_type, "text/html");
+  EXPECT_NE(ToString(resp.body).find("<html>"), std::string::npos);
+}
+
+TEST_F(FaultTest, EmptyBody) {
+  FaultPlan f;
+  f.empty_body = true;
+  auto resp = EnrollWith(f);
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.content_type, "application/x-pki-message");
+  EXPECT_TRUE(resp.body.empty());
+  EXPECT_NE(r_->IssuedCert("02"), nullptr);  // processed, lost in transit
+}
+
+TEST_F(FaultTest, TruncateReply) {
+  FaultPlan good;
+  Bytes full = EnrollWith(good).body;
+  FaultPlan f;
+  f.truncate_reply = true;
+  auto resp = EnrollWith(f);
+  EXPECT_EQ(resp.content_type, "application/x-pki-message");
+  EXPECT_NEAR(static_cast<double>(resp.body.size()), full.size() / 2.0, 64.0);
+  EXPECT_FALSE(ParseReply(resp, r_->ca_cert()).ok());
+}
+
+TEST_F(FaultTest, GarbageReply) {
+  FaultPlan f;
+  f.garbage_reply = true;
+  auto resp = EnrollWith(f);
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.content_type, "application/x-pki-message");
+  EXPECT_GE(resp.body.size(), 64u);
+  EXPECT_FALSE(ParseReply(resp, r_->ca_cert()).ok());
+}
+
+TEST_F(FaultTest, WrongTransactionId) {
+  FaultPlan f;
+  f.wrong_transaction_id = true;
+  auto m = ParseReply(EnrollWith(f), r_->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_NE(m->attributes.transaction_id, c_.tid);
+}
+
+TEST_F(FaultTest, WrongRecipientNonce) {
+  FaultPlan f;
+  f.wrong_recipient_nonce = true;
+  auto m = ParseReply(EnrollWith(f), r_->ca_cert());
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(m->attributes.recipient_nonce.has_value());
+  EXPECT_NE(*m->attributes.recipient_nonce, c_.last_nonce);
+  EXPECT_EQ(m->attributes.recipient_nonce->size(), 16u);
+}
+
+TEST_F(FaultTest, OmitRecipientNonce) {
+  FaultPlan f;
+  f.omit_recipient_nonce = true;
+  auto m = ParseReply(EnrollWith(f), r_->ca_cert());
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE(m->attributes.recipient_nonce.has_value());
+}
+
+TEST_F(FaultTest, SignWithOtherKey) {
+  FaultPlan f;
+  f.sign_with_other_key = true;
+  auto resp = EnrollWith(f);
+  auto m = ParseReply(resp, r_->ca_cert());
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code, ErrorCode::kVerify);
+  // It is a well-formed message, just not from the CA.
+  auto untrusted = scep::ParsePkiMessage(resp.body, {});
+  ASSERT_TRUE(untrusted.ok());
+  EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(untrusted->signer.get()),
+                          X509_get_subject_name(r_->ca_cert())),
+            0);
+}
+
+TEST_F(FaultTest, IssueForOtherKey) {
+  FaultPlan f;
+  f.issue_for_other_key = true;
+  auto m = ParseReply(EnrollWith(f), r_->ca_cert());
+  ASSERT_TRUE(m.ok());
+  auto certs = OpenCerts(*m, c_);
+  ASSERT_FALSE(certs.empty());
+  EXPECT_NE(EVP_PKEY_eq(X509_get0_pubkey(certs[0].get()), c_.key.get()), 1);
+}
+
+TEST_F(FaultTest, IssueForOtherSubject) {
+  FaultPlan f;
+  f.issue_for_other_subject = true;
+  auto m = ParseReply(EnrollWith(f), r_->ca_cert());
+  ASSERT_TRUE(m.ok());
+  auto certs = OpenCerts(*m, c_);
+  ASSERT_FALSE(certs.empty());
+  EXPECT_NE(X509_NAME_cmp(X509_get_subject_name(certs[0].get()),
+                          X509_get_subject_name(c_.signer.get())),
+            0);
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(certs[0].get()), c_.key.get()), 1);
+}
+
+TEST_F(FaultTest, IssueExpired) {
+  FaultPlan f;
+  f.issue_expired = true;
+  auto m = ParseReply(EnrollWith(f), r_->ca_cert());
+  ASSERT_TRUE(m.ok());
+  auto certs = OpenCerts(*m, c_);
+  ASSERT_FALSE(certs.empty());
+  EXPECT_LT(X509_cmp_current_time(X509_get0_notAfter(certs[0].get())), 0);
+}
+
+TEST_F(FaultTest, Delay) {
+  FaultPlan f;
+  f.delay_ms = 300;
+  r_->SetFaults(f);
+  auto start = std::chrono::steady_clock::now();
+  auto resp = r_->Handle("GET", "/scep", {{"operation", "GetCACaps"}}, {});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(300));
+}
+
+TEST_F(FaultTest, OnlyForSelectsOperationsAndMessageTypes) {
+  FaultPlan f;
+  f.http_status = 500;
+  f.only_for = "PKIOperation";
+  r_->SetFaults(f);
+  EXPECT_EQ(r_->Handle("GET", "/scep", {{"operation", "GetCACert"}}, {}).status, 200);
+  EXPECT_EQ(c_.Enroll(*r_).status, 500);
+
+  // By messageType: a PKCSReq succeeds, a CertPoll fails.
+  f.only_for = "CertPoll";
+  r_->SetFaults(f);
+  EXPECT_EQ(StatusOf(c_.Enroll(*r_), r_->ca_cert()), PkiStatus::kSuccess);
+  EXPECT_EQ(c_.Poll(*r_).status, 500);
+  f.only_for = "19";
+  r_->SetFaults(f);
+  EXPECT_EQ(c_.Enroll(*r_).status, 500);
+  EXPECT_EQ(r_->Handle("GET", "/scep", {{"operation", "GetCACaps"}}, {}).status, 200);
+
+  // fail_info only for RenewalReq: PKCSReq still succeeds.
+  FaultPlan g;
+  g.fail_info = FailInfo::kBadRequest;
+  g.only_for = "RenewalReq";
+  r_->SetFaults(g);
+  c_.tid = "TID-OTHER";
+  EXPECT_EQ(StatusOf(c_.Enroll(*r_), r_->ca_cert()), PkiStatus::kSuccess);
+}
+
+// ---- persistence and the request log -----------------------------------------
+
+TEST(ResponderStateTest, ARestartedResponderContinuesTheTransaction) {
+  TempDir dir;
+  ResponderOptions o = TestOptions();
+  o.state_dir = dir.File("state");
+  o.request_log_path = dir.File("requests.jsonl");
+  Client c;
+  ossl::Ptr<X509> ca_before;
+  {
+    auto r = MakeResponder(o);
+    ca_before = ossl::UpRef(r->ca_cert());
+    FaultPlan f;
+    f.pending_polls = 1;
+    r->SetFaults(f);
+    EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  }
+  EXPECT_TRUE(PathExists(dir.File("state/ca.crt")));
+  EXPECT_TRUE(PathExists(dir.File("state/ca.key")));
+  // Another key source: the CA must come from the state directory anyway.
+  o.key_source = [](KeyRole) -> Result<ossl::Ptr<EVP_PKEY>> { return CachedKey(1); };
+  {
+    auto r = MakeResponder(o);
+    EXPECT_EQ(X509_cmp(r->ca_cert(), ca_before.get()), 0);
+    EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  }
+  {
+    auto r = MakeResponder(o);
+    auto m = ParseReply(c.Poll(*r), r->ca_cert());
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->attributes.pki_status, PkiStatus::kSuccess);
+    EXPECT_EQ(SerialOf(OpenCerts(*m, c).at(0).get()), "02");
+  }
+  {
+    auto r = MakeResponder(o);
+    ASSERT_NE(r->IssuedCert("02"), nullptr);
+    Client other(1, "router-2");
+    other.tid = "TID-NEXT";
+    auto m = ParseReply(other.Enroll(*r), r->ca_cert());
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(SerialOf(OpenCerts(*m, other).at(0).get()), "03");  // the counter persisted
+  }
+  std::string log = ReadFile(dir.File("requests.jsonl"));
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 4);
+  EXPECT_NE(log.find("{\"operation\":\"PKIOperation\",\"method\":\"POST\",\"messageType\":19,"
+                     "\"messageTypeName\":\"PKCSReq\",\"transactionId\":\"TID-0001\","
+                     "\"status\":\"PENDING\",\"httpStatus\":200}\n"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("\"messageType\":20,\"messageTypeName\":\"CertPoll\",\"transactionId\":"
+                     "\"TID-0001\",\"status\":\"SUCCESS\",\"serial\":\"02\""),
+            std::string::npos)
+      << log;
+}
+
+TEST(ResponderStateTest, ValiditySecondsOverridesDays) {
+  ResponderOptions o = TestOptions();
+  o.valid_seconds = 120;
+  o.clock = [] { return std::int64_t{1700000000}; };
+  auto r = MakeResponder(std::move(o));
+  Client c;
+  auto m = ParseReply(c.Enroll(*r), r->ca_cert());
+  ASSERT_TRUE(m.ok());
+  auto certs = OpenCerts(*m, c);
+  ASSERT_FALSE(certs.empty());
+  int days = 0, secs = 0;
+  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(certs[0].get()),
+                           X509_get0_notAfter(certs[0].get())),
+            1);
+  EXPECT_EQ(days, 0);
+  EXPECT_EQ(secs, 120);
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(X509_get0_notBefore(certs[0].get()), 1700000000), 0);
+}
+
+// ---- the executable ----------------------------------------------------------
+
+TEST(ScepResponderBinaryTest, ServesOnLoopbackAndStopsOnSignal) {
+  TempDir dir;
+  BackgroundProcess p;
+  std::string error;
+  ASSERT_TRUE(p.Start({SCEP_RESPONDER_BINARY, "--port", "0", "--port-file", dir.File("port"),
+                       "--state-dir", dir.File("state"), "--log-requests", dir.File("log"),
+                       "--caps", "Renewal,SHA-256", "--http-status", "503", "--only-for",
+                       "GetCACert", "--key-bits", "1024"},
+                      dir.File("out.log"), {}, "", &error))
+      << error;
+  int port = 0;
+  for (int i = 0; i < 300 && port == 0; ++i) {
+    if (auto text = TryReadFile(dir.File("port")); text && !text->empty()) {
+      port = std::atoi(text->c_str());
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_GT(port, 0) << TryReadFile(dir.File("out.log")).value_or("");
+  auto caps = LoopbackHttpGet(port, "/scep?operation=GetCACaps");
+  EXPECT_EQ(caps.status, 200);
+  EXPECT_EQ(caps.body, "Renewal\nSHA-256");
+  EXPECT_EQ(LoopbackHttpGet(port, "/cgi-bin/pkiclient.exe?operation=GetCACert").status, 503);
+  EXPECT_TRUE(PathExists(dir.File("state/ca.crt")));
+  EXPECT_TRUE(p.Signal(SIGTERM));
+  EXPECT_EQ(p.Wait(10000), std::optional<int>(0)) << ReadFile(dir.File("out.log"));
+  std::string log = ReadFile(dir.File("log"));
+  EXPECT_NE(log.find("\"operation\":\"GetCACaps\""), std::string::npos);
+  EXPECT_NE(log.find("\"httpStatus\":503"), std::string::npos);
+}
+
+TEST(ScepResponderBinaryTest, RejectsBadFlags) {
+  auto r = RunProcess({SCEP_RESPONDER_BINARY, "--fail-info", "nonsense"}, {}, 10000);
+  EXPECT_EQ(r.exit_code, 2);
+  r = RunProcess({SCEP_RESPONDER_BINARY, "--help"}, {}, 10000);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--pending-polls"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace scepd::testing
