@@ -1,0 +1,943 @@
+#include "daemon/config.h"
+
+#include <ini.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "core/alt_name.h"
+#include "core/subject.h"
+#include "daemon/duration.h"
+
+namespace scepd {
+namespace {
+
+constexpr std::size_t kMaxConfigSize = 1 << 20;
+constexpr std::size_t kMaxPasswordFileSize = 4096;
+constexpr std::int64_t kMinCheckInterval = 60;
+constexpr std::int64_t kMaxCheckInterval = 365 * 24 * 60 * 60;
+constexpr std::string_view kMask = "********";
+
+void Wipe(std::string& s) noexcept {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+bool IsSpace(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+std::string_view TrimLeft(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view Trim(std::string_view s) { return TrimLeft(TrimRight(s)); }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The keys each kind of section takes; anything else is "unknown key".
+enum class SectionKind { kScepd, kCertificate };
+
+constexpr std::array<std::string_view, 8> kScepdKeys = {
+    "enabled",   "data_dir",      "run_dir",       "check_interval",
+    "log_level", "log_target",    "serial_number", "serial_number_command",
+};
+
+constexpr std::array<std::string_view, 21> kCertificateKeys = {
+    "data_dir",          "url",                "renew_days",
+    "await_result",      "max_await_result",   "legacy_ciphers",
+    "key_size",          "subject",            "alt_name",
+    "template",          "digital_signature",  "key_encipherment",
+    "server_auth",       "client_auth",        "challenge_password",
+    "challenge_password_file", "ca_fingerprint", "ca_identifier",
+    "success_script",    "failure_script",     "keep_old",
+};
+
+bool IsKeyOf(SectionKind kind, std::string_view key) {
+  if (key.empty()) return false;
+  if (kind == SectionKind::kScepd) {
+    return std::find(kScepdKeys.begin(), kScepdKeys.end(), key) != kScepdKeys.end();
+  }
+  return std::find(kCertificateKeys.begin(), kCertificateKeys.end(), key) !=
+         kCertificateKeys.end();
+}
+
+bool IsMultiLineKey(std::string_view key) {
+  return key == "success_script" || key == "failure_script" ||
+         key == "serial_number_command";
+}
+
+// A key's value as written, with where it came from.
+struct RawValue {
+  std::string value;
+  int line = 0;
+};
+
+// One section as written; values keyed by name.
+struct RawSection {
+  SectionKind kind = SectionKind::kScepd;
+  std::string name;    // NAME of [certificate NAME]
+  std::string header;  // "scepd", "certificate", "certificate NAME"
+  int line = 0;
+  std::map<std::string, RawValue, std::less<>> values;
+};
+
+struct Problem {
+  int line = 0;
+  std::string text;
+};
+
+// Collects problems as "FILE:LINE: [header] key: message".
+class Problems {
+ public:
+  explicit Problems(std::string file) : file_(std::move(file)) {}
+
+  void Add(int line, std::string_view header, std::string_view key,
+           std::string_view message) {
+    std::string text = file_;
+    if (line > 0) text += ":" + std::to_string(line);
+    text += ": ";
+    if (!header.empty()) {
+      text += "[" + std::string(header) + "]";
+      if (!key.empty()) text += " ";
+    }
+    text += key;
+    if (!header.empty() || !key.empty()) text += ": ";
+    text += message;
+    list_.push_back(Problem{line, std::move(text)});
+  }
+
+  bool empty() const noexcept { return list_.empty(); }
+
+  // All problems in line order (file-wide ones first), one per line.
+  std::string Join() {
+    std::stable_sort(list_.begin(), list_.end(),
+                     [](const Problem& a, const Problem& b) { return a.line < b.line; });
+    std::string out;
+    for (const Problem& p : list_) {
+      if (!out.empty()) out += "\n";
+      out += p.text;
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+  std::vector<Problem> list_;
+};
+
+// ---------------------------------------------------------------------------
+// Reading: inih drives, fed one line per call by our reader, which numbers
+// the lines and classifies each the way inih will (so we know which line a
+// handler call belongs to, and whether it continues the previous key). The
+// handler then takes key and value from our copy of the raw line: inih's
+// copy is cut at 200 bytes and at an inline ';' comment, and its section and
+// key names at 50.
+
+enum class LineKind { kBlank, kComment, kContinuation, kSection, kPair, kMalformed };
+
+class IniParser {
+ public:
+  IniParser(std::string_view text, Problems* problems)
+      : text_(text), problems_(problems) {}
+  IniParser(const IniParser&) = delete;
+  IniParser& operator=(const IniParser&) = delete;
+  ~IniParser() {
+    for (RawSection& section : sections_) {
+      for (auto& [key, raw] : section.values) Wipe(raw.value);
+    }
+  }
+
+  void Run() {
+    const int rc = ini_parse_stream(&IniParser::Read, this, &IniParser::Handle, this);
+    FinishLine();
+    if (rc < 0) problems_->Add(0, "", "", "the INI parser ran out of memory");
+  }
+
+  std::vector<RawSection>& sections() { return sections_; }
+
+ private:
+  static char* Read(char* str, int num, void* self) {
+    return static_cast<IniParser*>(self)->NextLine(str, num);
+  }
+  static int Handle(void* self, const char* /*section*/, const char* /*name*/,
+                    const char* /*value*/) {
+    static_cast<IniParser*>(self)->OnEntry();
+    return 1;  // our own problems list records errors; let inih go on
+  }
+
+  char* NextLine(char* str, int num) {
+    FinishLine();
+    if (pos_ >= text_.size() || num < 3) return nullptr;
+    std::size_t end = text_.find('\n', pos_);
+    if (end == std::string_view::npos) end = text_.size();
+    std::string_view raw = text_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    ++line_no_;
+    if (line_no_ == 1 && raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);
+    Classify(raw);
+    // What inih sees: the line, cut to fit its buffer. A line we already
+    // reported is replaced by one that leaves inih's "previous key" state
+    // as ours is: blank keeps it, "[]" clears it.
+    std::string_view fed = raw;
+    if (kind_ == LineKind::kMalformed) fed = prev_name_set_ ? "" : "[]";
+    const std::size_t room = static_cast<std::size_t>(num) - 2;
+    if (fed.size() > room) fed = fed.substr(0, room);
+    std::memcpy(str, fed.data(), fed.size());
+    str[fed.size()] = '\n';
+    str[fed.size() + 1] = '\0';
+    return str;
+  }
+
+  // Mirrors inih's per-line decisions (comment, continuation, section, pair).
+  void Classify(std::string_view raw) {
+    handled_ = false;
+    key_ = {};
+    value_ = {};
+    if (raw.find('\0') != std::string_view::npos) {
+      Malformed("syntax error: the line contains a NUL byte");
+      return;
+    }
+    const std::string_view trimmed = Trim(raw);
+    if (trimmed.empty()) {
+      kind_ = LineKind::kBlank;
+    } else if (trimmed.front() == ';' || trimmed.front() == '#') {
+      kind_ = LineKind::kComment;
+    } else if (prev_name_set_ && IsSpace(raw.front())) {
+      kind_ = LineKind::kContinuation;
+      value_ = trimmed;
+    } else if (trimmed.front() == '[') {
+      kind_ = LineKind::kSection;
+      OnSection(trimmed);
+    } else {
+      const std::size_t sep = trimmed.find_first_of("=:");
+      if (sep == std::string_view::npos) {
+        Malformed("syntax error: expected 'key = value', '[section]' or a comment");
+        return;
+      }
+      kind_ = LineKind::kPair;
+      key_ = TrimRight(trimmed.substr(0, sep));
+      value_ = Trim(trimmed.substr(sep + 1));
+      prev_name_set_ = !key_.empty();
+      if (key_.empty()) {
+        Malformed("syntax error: a value without a key name");
+      }
+    }
+  }
+
+  void Malformed(std::string_view message) {
+    kind_ = LineKind::kMalformed;
+    problems_->Add(line_no_, "", "", message);
+  }
+
+  // Called before the next line is read: a key line inih did not report
+  // (its own parser disagreed, e.g. on "key ; note = value") is an error.
+  void FinishLine() {
+    if ((kind_ == LineKind::kPair || kind_ == LineKind::kContinuation) && !handled_) {
+      problems_->Add(line_no_, "", "",
+                     "syntax error: expected 'key = value' (a ';' after a space starts a "
+                     "comment in the key part)");
+    }
+    kind_ = LineKind::kBlank;
+  }
+
+  void OnSection(std::string_view trimmed) {
+    const std::size_t close = trimmed.find(']');
+    if (close == std::string_view::npos) {
+      Malformed("syntax error: section header without ']'");
+      current_ = kSkipSection;  // its keys would only repeat the error
+      return;
+    }
+    prev_name_set_ = false;
+    const std::string_view rest = Trim(trimmed.substr(close + 1));
+    if (!rest.empty() && rest.front() != ';' && rest.front() != '#') {
+      Malformed("syntax error: text after ']' of a section header");
+      current_ = kSkipSection;
+      return;
+    }
+    const std::string_view inner = Trim(trimmed.substr(1, close - 1));
+    RawSection section;
+    section.line = line_no_;
+    if (inner == "scepd") {
+      section.kind = SectionKind::kScepd;
+      section.header = "scepd";
+    } else if (inner == "certificate" ||
+               (inner.substr(0, 11) == "certificate" && IsSpace(inner[11]))) {
+      section.kind = SectionKind::kCertificate;
+      section.name = std::string(TrimLeft(inner.substr(11)));
+      section.header = section.name.empty() ? "certificate" : "certificate " + section.name;
+      if (!ValidName(section.name)) {
+        problems_->Add(line_no_, section.header, "",
+                       "a certificate name may only have ASCII letters, digits, '.', '_' "
+                       "and '-' (at most 64)");
+        current_ = kSkipSection;
+        return;
+      }
+    } else {
+      problems_->Add(line_no_, inner, "",
+                     "unknown section (expected [scepd], [certificate] or "
+                     "[certificate NAME])");
+      current_ = kSkipSection;
+      return;
+    }
+    for (const RawSection& other : sections_) {
+      if (other.header == section.header) {
+        problems_->Add(line_no_, section.header, "",
+                       "duplicate section (first on line " + std::to_string(other.line) +
+                           ")");
+        current_ = kSkipSection;
+        return;
+      }
+    }
+    sections_.push_back(std::move(section));
+    current_ = static_cast<int>(sections_.size()) - 1;
+  }
+
+  static bool ValidName(std::string_view name) {
+    if (name.size() > 64) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+             c == '.' || c == '_' || c == '-';
+    });
+  }
+
+  void OnEntry() {
+    if (kind_ != LineKind::kPair && kind_ != LineKind::kContinuation) {
+      problems_->Add(line_no_, "", "", "syntax error: cannot tell what this line is");
+      return;
+    }
+    if (handled_) return;  // one call per line; a second would be inih's own
+    handled_ = true;
+    if (kind_ == LineKind::kContinuation) {
+      OnContinuation();
+      return;
+    }
+    target_ = nullptr;
+    const std::string key(key_);
+    if (current_ == kSkipSection) return;
+    if (current_ == kNoSection) {
+      problems_->Add(line_no_, "", key,
+                     "key outside of any section (put it under [scepd] or [certificate])");
+      return;
+    }
+    RawSection& section = sections_[static_cast<std::size_t>(current_)];
+    if (!IsKeyOf(section.kind, key)) {
+      std::string message = "unknown key";
+      if (section.kind == SectionKind::kScepd && IsKeyOf(SectionKind::kCertificate, key)) {
+        message += " (it belongs in [certificate])";
+      } else if (section.kind == SectionKind::kCertificate &&
+                 IsKeyOf(SectionKind::kScepd, key)) {
+        message += " (it belongs in [scepd])";
+      }
+      problems_->Add(line_no_, section.header, key, message);
+      return;
+    }
+    if (auto it = section.values.find(key); it != section.values.end()) {
+      problems_->Add(line_no_, section.header, key,
+                     "duplicate key (first set on line " + std::to_string(it->second.line) +
+                         ")");
+      return;
+    }
+    RawValue& raw = section.values[key];
+    raw.value = std::string(value_);
+    raw.line = line_no_;
+    target_ = &raw;
+    target_key_ = key;
+    target_header_ = section.header;
+    continuation_reported_ = false;
+  }
+
+  void OnContinuation() {
+    if (target_ == nullptr) return;  // continues an ignored or rejected key
+    if (!IsMultiLineKey(target_key_)) {
+      if (!continuation_reported_) {
+        problems_->Add(line_no_, target_header_, target_key_,
+                       "only success_script, failure_script and serial_number_command may "
+                       "continue on indented lines");
+        continuation_reported_ = true;
+      }
+      return;
+    }
+    if (!target_->value.empty()) target_->value += "\n";
+    target_->value += value_;
+  }
+
+  static constexpr int kNoSection = -1;
+  static constexpr int kSkipSection = -2;
+
+  std::string_view text_;
+  Problems* problems_;
+  std::size_t pos_ = 0;
+  int line_no_ = 0;
+  LineKind kind_ = LineKind::kBlank;
+  bool handled_ = false;
+  bool prev_name_set_ = false;
+  std::string_view key_;
+  std::string_view value_;
+  int current_ = kNoSection;
+  std::vector<RawSection> sections_;
+  RawValue* target_ = nullptr;  // the value continuation lines extend
+  std::string target_key_;
+  std::string target_header_;
+  bool continuation_reported_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// Checking: raw values to typed settings.
+
+std::optional<bool> ParseBool(std::string_view text) {
+  const std::string v = Lower(text);
+  if (v == "yes" || v == "true" || v == "on" || v == "1") return true;
+  if (v == "no" || v == "false" || v == "off" || v == "0") return false;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> ParseWhole(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+bool HasControl(std::string_view text, bool allow_newline) {
+  return std::any_of(text.begin(), text.end(), [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') return !allow_newline;
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
+std::string NormaliseDir(std::string_view dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  return std::string(dir);
+}
+
+// Turns one section's raw values into settings, reporting problems.
+class Checker {
+ public:
+  // `daemon` is read when SN is replaced, so it must be checked first.
+  Checker(Problems* problems, const SerialSources* sources, const DaemonSettings* daemon)
+      : problems_(problems), sources_(sources), daemon_(daemon) {}
+
+  void CheckDaemon(const RawSection* section, DaemonSettings* out) {
+    section_ = section;
+    if (section == nullptr) return;
+    Bool("enabled", &out->enabled);
+    Dir("data_dir", &out->data_dir);
+    Dir("run_dir", &out->run_dir);
+    if (const RawValue* raw = Find("check_interval")) {
+      auto seconds = ParseDuration(raw->value);
+      if (!seconds.ok()) {
+        Report(*raw, "check_interval", seconds.error().message);
+      } else if (*seconds < kMinCheckInterval || *seconds > kMaxCheckInterval) {
+        Report(*raw, "check_interval",
+               "must be from 1m to 365d, not '" + raw->value + "'");
+      } else {
+        out->check_interval = *seconds;
+      }
+    }
+    if (const RawValue* raw = Find("log_level")) {
+      static constexpr std::array<LogLevel, 7> kLevels = {
+          LogLevel::kTrace, LogLevel::kDebug,    LogLevel::kInfo, LogLevel::kWarning,
+          LogLevel::kError, LogLevel::kCritical, LogLevel::kOff};
+      const std::string v = Lower(raw->value);
+      auto it = std::find_if(kLevels.begin(), kLevels.end(),
+                             [&](LogLevel l) { return v == LogLevelName(l); });
+      if (it == kLevels.end()) {
+        Report(*raw, "log_level",
+               "expected trace, debug, info, warning, error, critical or off, not '" +
+                   raw->value + "'");
+      } else {
+        out->log_level = *it;
+      }
+    }
+    if (const RawValue* raw = Find("log_target")) {
+      const std::string v = Lower(raw->value);
+      if (v == "syslog") {
+        out->log_target = LogTarget::kSyslog;
+      } else if (v == "stderr") {
+        out->log_target = LogTarget::kStderr;
+      } else if (v == "both") {
+        out->log_target = LogTarget::kBoth;
+      } else {
+        Report(*raw, "log_target", "expected syslog, stderr or both, not '" + raw->value + "'");
+      }
+    }
+    Text("serial_number", &out->serial_number);
+    Text("serial_number_command", &out->serial_number_command);
+  }
+
+  void CheckCertificate(const RawSection& section, const DaemonSettings& daemon,
+                        CertificateSettings* out) {
+    section_ = &section;
+    out->name = section.name;
+    if (section.name.empty()) {
+      out->data_dir = daemon.data_dir;
+      if (const RawValue* raw = Find("data_dir")) {
+        Report(*raw, "data_dir",
+               "not allowed in the unnamed [certificate], which uses [scepd] data_dir; "
+               "only [certificate NAME] sections have their own");
+      }
+    } else if (!Dir("data_dir", &out->data_dir) && !Find("data_dir")) {
+      problems_->Add(section.line, section.header, "data_dir",
+                     "required in a named certificate section");
+    }
+    if (const RawValue* raw = Find("url")) {
+      if (std::string problem = UrlProblem(raw->value); !problem.empty()) {
+        Report(*raw, "url", problem);
+      } else {
+        out->url = raw->value;
+      }
+    } else if (daemon.enabled) {
+      problems_->Add(section.line, section.header, "url", "required when enabled = yes");
+    }
+    Int("renew_days", 1, 3650, &out->renew_days);
+    Int("await_result", 1, 86400, &out->await_result);
+    Int("max_await_result", 0, 43200, &out->max_await_result);
+    Bool("legacy_ciphers", &out->legacy_ciphers);
+    if (Int("key_size", 1024, 16384, &out->key_size) && out->key_size % 8 != 0) {
+      Report(*Find("key_size"), "key_size",
+             "must be a multiple of 8, not " + std::to_string(out->key_size));
+      out->key_size = CertificateSettings().key_size;
+    }
+    if (const RawValue* raw = Find("subject")) {
+      if (std::optional<std::string> v = WithSerial(*raw, "subject")) {
+        auto name = ParseSubject(*v);
+        if (!name.ok()) {
+          std::string message = name.error().message;
+          if (message.rfind("subject: ", 0) == 0) message.erase(0, 9);
+          Report(*raw, "subject", message);
+        } else {
+          out->subject = std::move(*v);
+        }
+      }
+    } else if (daemon.enabled) {
+      problems_->Add(section.line, section.header, "subject", "required when enabled = yes");
+    }
+    if (const RawValue* raw = Find("alt_name")) {
+      if (std::optional<std::string> v = WithSerial(*raw, "alt_name")) {
+        auto names = ParseAltNames(*v);
+        if (!names.ok()) {
+          Report(*raw, "alt_name", names.error().message);
+        } else {
+          out->alt_name = std::move(*v);
+        }
+      }
+    }
+    Text("template", &out->template_name);
+    Bool("digital_signature", &out->digital_signature);
+    Bool("key_encipherment", &out->key_encipherment);
+    Bool("server_auth", &out->server_auth);
+    Bool("client_auth", &out->client_auth);
+    CheckChallenge(out);
+    if (const RawValue* raw = Find("ca_fingerprint")) {
+      auto pin = ParseFingerprint(raw->value);
+      if (!pin.ok()) {
+        Report(*raw, "ca_fingerprint", pin.error().message);
+      } else {
+        out->ca_fingerprint = std::move(*pin);
+      }
+    }
+    Text("ca_identifier", &out->ca_identifier);
+    Text("success_script", &out->success_script);
+    Text("failure_script", &out->failure_script);
+    Int("keep_old", 0, 100, &out->keep_old);
+  }
+
+  static Result<CaFingerprint> ParseFingerprint(std::string_view text) {
+    CaFingerprint pin;
+    std::string_view hex = text;
+    std::size_t expected = 0;
+    const std::size_t colon = text.find(':');
+    if (colon != std::string_view::npos && colon > 2) {  // "ab:cd" is hex, "md5:" is not
+      pin.algorithm = Lower(Trim(text.substr(0, colon)));
+      hex = Trim(text.substr(colon + 1));
+      if (pin.algorithm == "sha256") {
+        expected = 32;
+      } else if (pin.algorithm == "sha1") {
+        expected = 20;
+      } else if (pin.algorithm == "md5") {
+        expected = 16;
+      } else {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "unknown digest '" + std::string(text.substr(0, colon)) +
+                             "' (expected sha256:, sha1: or md5: before the hex digits)");
+      }
+    }
+    auto bytes = HexDecode(hex);
+    if (!bytes.ok() || bytes->empty()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "'" + std::string(text) + "' is not a fingerprint (" +
+                           (bytes.ok() ? std::string("no hex digits") : bytes.error().message) +
+                           "); expected e.g. sha256:AB:CD:... or sha1:ABCD...");
+    }
+    if (expected == 0) {  // no prefix: the length tells
+      switch (bytes->size()) {
+        case 32: pin.algorithm = "sha256"; break;
+        case 20: pin.algorithm = "sha1"; break;
+        case 16: pin.algorithm = "md5"; break;
+        default:
+          return MakeError(ErrorCode::kInvalidArgument,
+                           "a fingerprint without sha256:, sha1: or md5: must have 32, 20 or "
+                           "16 bytes, this one has " +
+                               std::to_string(bytes->size()));
+      }
+    } else if (bytes->size() != expected) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "a " + pin.algorithm + " fingerprint has " + std::to_string(expected) +
+                           " bytes, this one has " + std::to_string(bytes->size()));
+    }
+    pin.digest = std::move(*bytes);
+    return pin;
+  }
+
+ private:
+  const RawValue* Find(std::string_view key) const {
+    auto it = section_->values.find(key);
+    return it == section_->values.end() ? nullptr : &it->second;
+  }
+
+  void Report(const RawValue& raw, std::string_view key, std::string_view message) {
+    problems_->Add(raw.line, section_->header, key, message);
+  }
+
+  bool Bool(std::string_view key, bool* out) {
+    const RawValue* raw = Find(key);
+    if (raw == nullptr) return false;
+    std::optional<bool> v = ParseBool(raw->value);
+    if (!v) {
+      Report(*raw, key,
+             "expected yes or no (or true/false, on/off, 1/0), not '" + raw->value + "'");
+      return false;
+    }
+    *out = *v;
+    return true;
+  }
+
+  bool Int(std::string_view key, int min, int max, int* out) {
+    const RawValue* raw = Find(key);
+    if (raw == nullptr) return false;
+    std::optional<std::int64_t> v = ParseWhole(raw->value);
+    if (!v || *v < min || *v > max) {
+      Report(*raw, key,
+             "expected a whole number from " + std::to_string(min) + " to " +
+                 std::to_string(max) + ", not '" + raw->value + "'");
+      return false;
+    }
+    *out = static_cast<int>(*v);
+    return true;
+  }
+
+  bool Text(std::string_view key, std::string* out) {
+    const RawValue* raw = Find(key);
+    if (raw == nullptr) return false;
+    if (HasControl(raw->value, IsMultiLineKey(key))) {
+      Report(*raw, key, "contains a control character");
+      return false;
+    }
+    *out = raw->value;
+    return true;
+  }
+
+  bool Dir(std::string_view key, std::string* out) {
+    const RawValue* raw = Find(key);
+    if (raw == nullptr) return false;
+    if (raw->value.empty() || raw->value.front() != '/' || HasControl(raw->value, false)) {
+      Report(*raw, key, "expected an absolute path, not '" + raw->value + "'");
+      return false;
+    }
+    *out = NormaliseDir(raw->value);
+    return true;
+  }
+
+  static std::string UrlProblem(std::string_view url) {
+    const std::string lower = Lower(url);
+    std::size_t host_start = 0;
+    if (lower.rfind("http://", 0) == 0) {
+      host_start = 7;
+    } else if (lower.rfind("https://", 0) == 0) {
+      host_start = 8;
+    } else {
+      return "expected an http:// or https:// URL, not '" + std::string(url) + "'";
+    }
+    for (char c : url) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+        return "a URL cannot contain spaces or control characters";
+      }
+    }
+    if (host_start == url.size() || url[host_start] == '/' || url[host_start] == ':' ||
+        url[host_start] == '?') {
+      return "the URL '" + std::string(url) + "' has no host";
+    }
+    return "";
+  }
+
+  // The value with SN replaced, or nullopt after reporting why not.
+  std::optional<std::string> WithSerial(const RawValue& raw, std::string_view key) {
+    if (HasControl(raw.value, false)) {
+      Report(raw, key, "contains a control character");
+      return std::nullopt;
+    }
+    if (!UsesSerialWildcard(raw.value)) return SubstituteSerial(raw.value, "");
+    if (!serial_) serial_.emplace(FindSerialNumber(*daemon_, *sources_));
+    if (!serial_->ok()) {
+      Report(raw, key, "uses the SN wildcard, but " + serial_->error().message);
+      return std::nullopt;
+    }
+    return SubstituteSerial(raw.value, **serial_);
+  }
+
+  void CheckChallenge(CertificateSettings* out) {
+    const RawValue* inline_password = Find("challenge_password");
+    const RawValue* file = Find("challenge_password_file");
+    if (inline_password != nullptr && file != nullptr) {
+      const RawValue& later = inline_password->line > file->line ? *inline_password : *file;
+      const RawValue& first = inline_password->line > file->line ? *file : *inline_password;
+      Report(later, &later == inline_password ? "challenge_password" : "challenge_password_file",
+             "conflicts with " +
+                 std::string(&first == file ? "challenge_password_file" : "challenge_password") +
+                 " on line " + std::to_string(first.line) + "; set only one");
+      return;
+    }
+    if (inline_password != nullptr) {
+      if (HasControl(inline_password->value, false)) {
+        Report(*inline_password, "challenge_password", "contains a control character");
+        return;
+      }
+      out->challenge_password = inline_password->value;
+      return;
+    }
+    if (file == nullptr) return;
+    const std::string& path = file->value;
+    if (path.empty() || path.front() != '/' || HasControl(path, false)) {
+      Report(*file, "challenge_password_file", "expected an absolute path, not '" + path + "'");
+      return;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      Report(*file, "challenge_password_file",
+             "cannot read '" + path + "': " + std::strerror(errno));
+      return;
+    }
+    std::string content(kMaxPasswordFileSize + 1, '\0');
+    in.read(content.data(), static_cast<std::streamsize>(content.size()));
+    if (in.bad()) {
+      Wipe(content);
+      Report(*file, "challenge_password_file", "cannot read '" + path + "'");
+      return;
+    }
+    content.resize(static_cast<std::size_t>(in.gcount()));
+    if (content.size() > kMaxPasswordFileSize) {
+      Wipe(content);
+      Report(*file, "challenge_password_file",
+             "'" + path + "' is larger than " + std::to_string(kMaxPasswordFileSize) +
+                 " bytes; it should hold only the password");
+      return;
+    }
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
+      content.back() = '\0';
+      content.pop_back();
+    }
+    if (content.empty()) {
+      Report(*file, "challenge_password_file", "'" + path + "' is empty");
+      return;
+    }
+    if (HasControl(content, false)) {
+      Wipe(content);
+      Report(*file, "challenge_password_file",
+             "'" + path + "' holds a control character or more than one line");
+      return;
+    }
+    out->challenge_password_file = path;
+    out->challenge_password = std::move(content);
+  }
+
+  Problems* problems_;
+  const SerialSources* sources_;
+  const DaemonSettings* daemon_;
+  const RawSection* section_ = nullptr;
+  std::optional<Result<std::string>> serial_;
+};
+
+void AppendKey(std::string* out, std::string_view key, std::string_view value) {
+  *out += key;
+  *out += " = ";
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t nl = value.find('\n', start);
+    *out += value.substr(start, nl == std::string_view::npos ? nl : nl - start);
+    *out += "\n";
+    if (nl == std::string_view::npos) break;
+    *out += "    ";
+    start = nl + 1;
+  }
+}
+
+void AppendOptional(std::string* out, std::string_view key, std::string_view value) {
+  if (!value.empty()) AppendKey(out, key, value);
+}
+
+const char* YesNo(bool b) { return b ? "yes" : "no"; }
+
+}  // namespace
+
+const char* LogLevelName(LogLevel level) noexcept {
+  switch (level) {
+    case LogLevel::kTrace: return "trace";
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarning: return "warning";
+    case LogLevel::kError: return "error";
+    case LogLevel::kCritical: return "critical";
+    case LogLevel::kOff: return "off";
+  }
+  return "info";
+}
+
+const char* LogTargetName(LogTarget target) noexcept {
+  switch (target) {
+    case LogTarget::kSyslog: return "syslog";
+    case LogTarget::kStderr: return "stderr";
+    case LogTarget::kBoth: return "both";
+  }
+  return "syslog";
+}
+
+Result<Config> ParseConfig(std::string_view text, const std::string& file_name,
+                           const SerialSources& sources) {
+  Problems problems(file_name);
+  IniParser parser(text, &problems);
+  parser.Run();
+  std::vector<RawSection>& sections = parser.sections();
+
+  Config config;
+  Checker checker(&problems, &sources, &config.daemon);
+  const RawSection* daemon_section = nullptr;
+  for (const RawSection& s : sections) {
+    if (s.kind == SectionKind::kScepd) daemon_section = &s;
+  }
+  checker.CheckDaemon(daemon_section, &config.daemon);
+
+  // Which section claimed each data_dir, to refuse two certificates in one.
+  std::vector<std::pair<std::string, std::string>> dirs;
+  for (const RawSection& s : sections) {
+    if (s.kind == SectionKind::kCertificate && s.name.empty()) {
+      dirs.emplace_back(config.daemon.data_dir, "[certificate] (data_dir of [scepd])");
+    }
+  }
+  for (const RawSection& s : sections) {
+    if (s.kind != SectionKind::kCertificate) continue;
+    CertificateSettings cert;
+    checker.CheckCertificate(s, config.daemon, &cert);
+    if (!s.name.empty() && !cert.data_dir.empty()) {
+      auto it = std::find_if(dirs.begin(), dirs.end(),
+                             [&](const auto& d) { return d.first == cert.data_dir; });
+      if (it != dirs.end()) {
+        problems.Add(s.values.at("data_dir").line, s.header, "data_dir",
+                     "'" + cert.data_dir + "' is already used by " + it->second);
+      } else {
+        dirs.emplace_back(cert.data_dir, "[" + s.header + "]");
+      }
+    }
+    config.certificates.push_back(std::move(cert));
+  }
+  if (config.daemon.enabled && config.certificates.empty()) {
+    const int line = daemon_section->values.at("enabled").line;
+    problems.Add(line, "scepd", "enabled",
+                 "automation is enabled, but there is no [certificate] section");
+  }
+  if (!problems.empty()) {
+    for (CertificateSettings& cert : config.certificates) Wipe(cert.challenge_password);
+    return MakeError(ErrorCode::kInvalidArgument, problems.Join());
+  }
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& path, const SerialSources& sources) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return MakeError(ErrorCode::kIo, path + ": cannot read: " + std::strerror(errno));
+  }
+  std::string text(kMaxConfigSize + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    Wipe(text);
+    return MakeError(ErrorCode::kIo, path + ": cannot read: " + std::strerror(errno));
+  }
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigSize) {
+    Wipe(text);
+    return MakeError(ErrorCode::kIo, path + ": larger than 1 MiB; is this the settings file?");
+  }
+  auto config = ParseConfig(text, path, sources);
+  Wipe(text);  // it may hold the challenge password
+  return config;
+}
+
+std::string FormatEffectiveConfig(const Config& config) {
+  const DaemonSettings& d = config.daemon;
+  std::string out = "[scepd]\n";
+  AppendKey(&out, "enabled", YesNo(d.enabled));
+  AppendKey(&out, "data_dir", d.data_dir);
+  AppendKey(&out, "run_dir", d.run_dir);
+  AppendKey(&out, "check_interval", FormatDuration(d.check_interval));
+  AppendKey(&out, "log_level", LogLevelName(d.log_level));
+  AppendKey(&out, "log_target", LogTargetName(d.log_target));
+  AppendOptional(&out, "serial_number", d.serial_number);
+  AppendOptional(&out, "serial_number_command", d.serial_number_command);
+  for (const CertificateSettings& c : config.certificates) {
+    out += c.name.empty() ? "\n[certificate]\n" : "\n[certificate " + c.name + "]\n";
+    if (!c.name.empty()) AppendKey(&out, "data_dir", c.data_dir);
+    AppendOptional(&out, "url", c.url);
+    AppendKey(&out, "renew_days", std::to_string(c.renew_days));
+    AppendKey(&out, "await_result", std::to_string(c.await_result));
+    AppendKey(&out, "max_await_result", std::to_string(c.max_await_result));
+    AppendKey(&out, "legacy_ciphers", YesNo(c.legacy_ciphers));
+    AppendKey(&out, "key_size", std::to_string(c.key_size));
+    AppendOptional(&out, "subject", EscapeSerialWildcard(c.subject));
+    AppendOptional(&out, "alt_name", EscapeSerialWildcard(c.alt_name));
+    AppendOptional(&out, "template", c.template_name);
+    AppendKey(&out, "digital_signature", YesNo(c.digital_signature));
+    AppendKey(&out, "key_encipherment", YesNo(c.key_encipherment));
+    AppendKey(&out, "server_auth", YesNo(c.server_auth));
+    AppendKey(&out, "client_auth", YesNo(c.client_auth));
+    if (!c.challenge_password_file.empty()) {
+      AppendKey(&out, "challenge_password_file", c.challenge_password_file);
+    } else if (!c.challenge_password.empty()) {
+      AppendKey(&out, "challenge_password", kMask);
+    }
+    if (!c.ca_fingerprint.empty()) {
+      AppendKey(&out, "ca_fingerprint",
+                c.ca_fingerprint.algorithm + ":" + HexEncode(c.ca_fingerprint.digest, ':'));
+    }
+    AppendOptional(&out, "ca_identifier", c.ca_identifier);
+    AppendOptional(&out, "success_script", c.success_script);
+    AppendOptional(&out, "failure_script", c.failure_script);
+    AppendKey(&out, "keep_old", std::to_string(c.keep_old));
+  }
+  return out;
+}
+
+}  // namespace scepd

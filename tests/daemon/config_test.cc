@@ -1,0 +1,623 @@
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/alt_name.h"
+#include "core/subject.h"
+#include "tests/support/process.h"
+
+namespace scepd {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  ConfigTest() { sources_.files = {dir_.File("serial")}; }
+
+  Result<Config> Parse(const std::string& text) {
+    return ParseConfig(text, "t.conf", sources_);
+  }
+
+  // The error text, or a marker that makes the comparison fail readably.
+  std::string Errors(const std::string& text) {
+    auto config = Parse(text);
+    if (config.ok()) return "(loaded without error)";
+    EXPECT_EQ(config.error().code, ErrorCode::kInvalidArgument);
+    return config.error().message;
+  }
+
+  TempDir dir_;
+  SerialSources sources_;
+};
+
+TEST_F(ConfigTest, EmptyFileGivesDefaults) {
+  auto config = Parse("");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(*config, Config{});
+  EXPECT_FALSE(config->daemon.enabled);
+  EXPECT_EQ(config->daemon.data_dir, "/var/data/scepClient");
+  EXPECT_EQ(config->daemon.run_dir, "/var/run/scepClient");
+  EXPECT_EQ(config->daemon.check_interval, 86400);
+  EXPECT_EQ(config->daemon.log_level, LogLevel::kInfo);
+  EXPECT_EQ(config->daemon.log_target, LogTarget::kSyslog);
+  EXPECT_TRUE(config->certificates.empty());
+}
+
+TEST_F(ConfigTest, EmptyCertificateSectionGetsDefaults) {
+  auto config = Parse("[certificate]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->certificates.size(), 1u);
+  const CertificateSettings& c = config->certificates[0];
+  EXPECT_EQ(c.name, "");
+  EXPECT_EQ(c.data_dir, "/var/data/scepClient");
+  EXPECT_EQ(c.renew_days, 30);
+  EXPECT_EQ(c.await_result, 300);
+  EXPECT_EQ(c.max_await_result, 480);
+  EXPECT_FALSE(c.legacy_ciphers);
+  EXPECT_EQ(c.key_size, 2048);
+  EXPECT_TRUE(c.digital_signature);
+  EXPECT_TRUE(c.key_encipherment);
+  EXPECT_FALSE(c.server_auth);
+  EXPECT_TRUE(c.client_auth);
+  EXPECT_EQ(c.keep_old, 2);
+  EXPECT_TRUE(c.ca_fingerprint.empty());
+}
+
+TEST_F(ConfigTest, EveryKeyIsRead) {
+  auto config = Parse(
+      "; router settings\n"
+      "[scepd]\n"
+      "enabled = yes\n"
+      "data_dir = /data/scep/\n"
+      "run_dir = /run/scep\n"
+      "check_interval = 6h\n"
+      "log_level = Debug\n"
+      "log_target = both\n"
+      "serial_number = A1B2\n"
+      "\n"
+      "[certificate]\n"
+      "url = https://ca.example.com/scep\n"
+      "renew_days = 14\n"
+      "await_result = 30\n"
+      "max_await_result = 0\n"
+      "legacy_ciphers = on\n"
+      "key_size = 4096\n"
+      "subject = /DC=org/DC=OpenXPKI/DC=Test Deployment/CN=router-SN\n"
+      "alt_name = DNS:router-SN.example.com, IP:192.0.2.1\n"
+      "template = IPSecIntermediateOffline\n"
+      "digital_signature = false\n"
+      "key_encipherment = 0\n"
+      "server_auth = TRUE\n"
+      "client_auth = off\n"
+      "challenge_password = s3cret;pass\n"
+      "ca_fingerprint = sha1:0102030405060708090a0b0c0d0e0f1011121314\n"
+      "ca_identifier = RootCA\n"
+      "success_script = /etc/init.d/ipsec restart\n"
+      "failure_script = logger scep failed\n"
+      "keep_old = 5\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const DaemonSettings& d = config->daemon;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.data_dir, "/data/scep");  // trailing '/' dropped
+  EXPECT_EQ(d.run_dir, "/run/scep");
+  EXPECT_EQ(d.check_interval, 6 * 3600);
+  EXPECT_EQ(d.log_level, LogLevel::kDebug);
+  EXPECT_EQ(d.log_target, LogTarget::kBoth);
+  EXPECT_EQ(d.serial_number, "A1B2");
+  ASSERT_EQ(config->certificates.size(), 1u);
+  const CertificateSettings& c = config->certificates[0];
+  EXPECT_EQ(c.data_dir, "/data/scep");
+  EXPECT_EQ(c.url, "https://ca.example.com/scep");
+  EXPECT_EQ(c.renew_days, 14);
+  EXPECT_EQ(c.await_result, 30);
+  EXPECT_EQ(c.max_await_result, 0);
+  EXPECT_TRUE(c.legacy_ciphers);
+  EXPECT_EQ(c.key_size, 4096);
+  EXPECT_EQ(c.subject, "/DC=org/DC=OpenXPKI/DC=Test Deployment/CN=router-A1B2");
+  EXPECT_EQ(c.alt_name, "DNS:router-A1B2.example.com, IP:192.0.2.1");
+  EXPECT_EQ(c.template_name, "IPSecIntermediateOffline");
+  EXPECT_FALSE(c.digital_signature);
+  EXPECT_FALSE(c.key_encipherment);
+  EXPECT_TRUE(c.server_auth);
+  EXPECT_FALSE(c.client_auth);
+  EXPECT_EQ(c.challenge_password, "s3cret;pass");
+  EXPECT_EQ(c.challenge_password_file, "");
+  EXPECT_EQ(c.ca_fingerprint.algorithm, "sha1");
+  EXPECT_EQ(c.ca_fingerprint.digest,
+            Bytes({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}));
+  EXPECT_EQ(c.ca_identifier, "RootCA");
+  EXPECT_EQ(c.success_script, "/etc/init.d/ipsec restart");
+  EXPECT_EQ(c.failure_script, "logger scep failed");
+  EXPECT_EQ(c.keep_old, 5);
+}
+
+// One bad value per row: the line to put in a section, and the error.
+struct BadValue {
+  const char* section;
+  const char* line;
+  const char* error;
+};
+
+TEST_F(ConfigTest, BadValuesNameFileLineSectionAndKey) {
+  const std::vector<BadValue> cases = {
+      {"scepd", "enabled = maybe",
+       "t.conf:2: [scepd] enabled: expected yes or no (or true/false, on/off, 1/0), not "
+       "'maybe'"},
+      {"scepd", "data_dir = var/data",
+       "t.conf:2: [scepd] data_dir: expected an absolute path, not 'var/data'"},
+      {"scepd", "run_dir =", "t.conf:2: [scepd] run_dir: expected an absolute path, not ''"},
+      {"scepd", "check_interval = 1.5h",
+       "t.conf:2: [scepd] check_interval: '1.5h' is not a duration (unknown unit '.'; "
+       "expected a whole number of seconds, or one with the unit s, m, h or d, e.g. 90, "
+       "15m, 24h, 7d)"},
+      {"scepd", "check_interval = 30s",
+       "t.conf:2: [scepd] check_interval: must be from 1m to 365d, not '30s'"},
+      {"scepd", "check_interval = 366d",
+       "t.conf:2: [scepd] check_interval: must be from 1m to 365d, not '366d'"},
+      {"scepd", "check_interval = 99999999999999999999",
+       "t.conf:2: [scepd] check_interval: '99999999999999999999' is too large a duration"},
+      {"scepd", "log_level = verbose",
+       "t.conf:2: [scepd] log_level: expected trace, debug, info, warning, error, critical "
+       "or off, not 'verbose'"},
+      {"scepd", "log_target = file",
+       "t.conf:2: [scepd] log_target: expected syslog, stderr or both, not 'file'"},
+      {"certificate", "url = ftp://ca.example.com/",
+       "t.conf:2: [certificate] url: expected an http:// or https:// URL, not "
+       "'ftp://ca.example.com/'"},
+      {"certificate", "url = ca.example.com",
+       "t.conf:2: [certificate] url: expected an http:// or https:// URL, not "
+       "'ca.example.com'"},
+      {"certificate", "url = http:///scep",
+       "t.conf:2: [certificate] url: the URL 'http:///scep' has no host"},
+      {"certificate", "url = http://ca example/",
+       "t.conf:2: [certificate] url: a URL cannot contain spaces or control characters"},
+      {"certificate", "renew_days = 0",
+       "t.conf:2: [certificate] renew_days: expected a whole number from 1 to 3650, not '0'"},
+      {"certificate", "renew_days = 3651",
+       "t.conf:2: [certificate] renew_days: expected a whole number from 1 to 3650, not "
+       "'3651'"},
+      {"certificate", "renew_days = -1",
+       "t.conf:2: [certificate] renew_days: expected a whole number from 1 to 3650, not "
+       "'-1'"},
+      {"certificate", "renew_days = 12 days",
+       "t.conf:2: [certificate] renew_days: expected a whole number from 1 to 3650, not "
+       "'12 days'"},
+      {"certificate", "await_result = 0",
+       "t.conf:2: [certificate] await_result: expected a whole number from 1 to 86400, not "
+       "'0'"},
+      {"certificate", "await_result = 5m",
+       "t.conf:2: [certificate] await_result: expected a whole number from 1 to 86400, not "
+       "'5m'"},
+      {"certificate", "max_await_result = 43201",
+       "t.conf:2: [certificate] max_await_result: expected a whole number from 0 to 43200, "
+       "not '43201'"},
+      {"certificate", "legacy_ciphers = si",
+       "t.conf:2: [certificate] legacy_ciphers: expected yes or no (or true/false, on/off, "
+       "1/0), not 'si'"},
+      {"certificate", "key_size = 512",
+       "t.conf:2: [certificate] key_size: expected a whole number from 1024 to 16384, not "
+       "'512'"},
+      {"certificate", "key_size = 99999999999999999999999",
+       "t.conf:2: [certificate] key_size: expected a whole number from 1024 to 16384, not "
+       "'99999999999999999999999'"},
+      {"certificate", "key_size = 2049",
+       "t.conf:2: [certificate] key_size: must be a multiple of 8, not 2049"},
+      {"certificate", "digital_signature = 2",
+       "t.conf:2: [certificate] digital_signature: expected yes or no (or true/false, "
+       "on/off, 1/0), not '2'"},
+      {"certificate", "key_encipherment = y",
+       "t.conf:2: [certificate] key_encipherment: expected yes or no (or true/false, "
+       "on/off, 1/0), not 'y'"},
+      {"certificate", "server_auth = enabled",
+       "t.conf:2: [certificate] server_auth: expected yes or no (or true/false, on/off, "
+       "1/0), not 'enabled'"},
+      {"certificate", "client_auth =",
+       "t.conf:2: [certificate] client_auth: expected yes or no (or true/false, on/off, "
+       "1/0), not ''"},
+      {"certificate", "challenge_password_file = secret.txt",
+       "t.conf:2: [certificate] challenge_password_file: expected an absolute path, not "
+       "'secret.txt'"},
+      {"certificate", "ca_fingerprint = sha512:00",
+       "t.conf:2: [certificate] ca_fingerprint: unknown digest 'sha512' (expected sha256:, "
+       "sha1: or md5: before the hex digits)"},
+      {"certificate", "ca_fingerprint = sha256:0102",
+       "t.conf:2: [certificate] ca_fingerprint: a sha256 fingerprint has 32 bytes, this one "
+       "has 2"},
+      {"certificate", "ca_fingerprint = 0102",
+       "t.conf:2: [certificate] ca_fingerprint: a fingerprint without sha256:, sha1: or md5: "
+       "must have 32, 20 or 16 bytes, this one has 2"},
+      {"certificate", "ca_fingerprint = md5:zz",
+       "t.conf:2: [certificate] ca_fingerprint: 'md5:zz' is not a fingerprint (hex: invalid "
+       "character 'z' at position 1); expected e.g. sha256:AB:CD:... or sha1:ABCD..."},
+      {"certificate", "keep_old = 101",
+       "t.conf:2: [certificate] keep_old: expected a whole number from 0 to 100, not '101'"},
+      {"certificate", "data_dir = /data/other",
+       "t.conf:2: [certificate] data_dir: not allowed in the unnamed [certificate], which "
+       "uses [scepd] data_dir; only [certificate NAME] sections have their own"},
+  };
+  for (const BadValue& c : cases) {
+    const std::string text = std::string("[") + c.section + "]\n" + c.line + "\n";
+    EXPECT_EQ(Errors(text), c.error) << text;
+  }
+}
+
+// The core's own message, after the settings' FILE:LINE: [section] key.
+std::string CoreMessage(const Error& error) {
+  std::string message = error.message;
+  if (message.rfind("subject: ", 0) == 0) message.erase(0, 9);
+  return message;
+}
+
+TEST_F(ConfigTest, SubjectAndAltNameUseTheCoreParsers) {
+  const std::string subject_error = CoreMessage(ParseSubject("CN=router").error());
+  EXPECT_EQ(Errors("[certificate]\nsubject = CN=router\n"),
+            "t.conf:2: [certificate] subject: " + subject_error);
+  const std::string alt_error = CoreMessage(ParseAltNames("FTP:x").error());
+  EXPECT_NE(alt_error.find("'FTP:x'"), std::string::npos) << alt_error;
+  EXPECT_EQ(Errors("[certificate]\n\nalt_name = FTP:x\n"),
+            "t.conf:3: [certificate] alt_name: " + alt_error);
+}
+
+TEST_F(ConfigTest, UnknownKeysAndSections) {
+  EXPECT_EQ(Errors("[scepd]\nenable = yes\n"), "t.conf:2: [scepd] enable: unknown key");
+  EXPECT_EQ(Errors("[scepd]\nurl = http://ca/\n"),
+            "t.conf:2: [scepd] url: unknown key (it belongs in [certificate])");
+  EXPECT_EQ(Errors("[certificate]\nlog_level = info\n"),
+            "t.conf:2: [certificate] log_level: unknown key (it belongs in [scepd])");
+  // Keys in an unknown section are not reported again.
+  EXPECT_EQ(Errors("[scep]\nenabled = yes\nfoo = 1\n"),
+            "t.conf:1: [scep]: unknown section (expected [scepd], [certificate] or "
+            "[certificate NAME])");
+  EXPECT_EQ(Errors("[certificate a/b]\n"),
+            "t.conf:1: [certificate a/b]: a certificate name may only have ASCII letters, "
+            "digits, '.', '_' and '-' (at most 64)");
+  EXPECT_EQ(Errors("enabled = yes\n[scepd]\n"),
+            "t.conf:1: enabled: key outside of any section (put it under [scepd] or "
+            "[certificate])");
+}
+
+TEST_F(ConfigTest, DuplicateSectionsAndKeys) {
+  EXPECT_EQ(Errors("[scepd]\nenabled = no\n[scepd]\nenabled = yes\n"),
+            "t.conf:3: [scepd]: duplicate section (first on line 1)");
+  EXPECT_EQ(Errors("[certificate]\n\n[certificate]\n"),
+            "t.conf:3: [certificate]: duplicate section (first on line 1)");
+  EXPECT_EQ(Errors("[certificate x]\ndata_dir = /x\n[certificate   x]\n"),
+            "t.conf:3: [certificate x]: duplicate section (first on line 1)");
+  EXPECT_EQ(Errors("[certificate]\nrenew_days = 10\n; again\nrenew_days = 20\n"),
+            "t.conf:4: [certificate] renew_days: duplicate key (first set on line 2)");
+}
+
+TEST_F(ConfigTest, SyntaxErrors) {
+  EXPECT_EQ(Errors("[scepd]\nenabled yes\n"),
+            "t.conf:2: syntax error: expected 'key = value', '[section]' or a comment");
+  EXPECT_EQ(Errors("[scepd\nenabled = yes\n"),
+            "t.conf:1: syntax error: section header without ']'");
+  EXPECT_EQ(Errors("[scepd] x\n"), "t.conf:1: syntax error: text after ']' of a section header");
+  EXPECT_EQ(Errors("[scepd]\n= yes\n"), "t.conf:2: syntax error: a value without a key name");
+  EXPECT_EQ(Errors("[scepd]\nenabled ; note = yes\n"),
+            "t.conf:2: syntax error: expected 'key = value' (a ';' after a space starts a "
+            "comment in the key part)");
+}
+
+TEST_F(ConfigTest, AllErrorsAreReportedInLineOrder) {
+  const std::string text =
+      "[scepd]\n"
+      "enabled = yes\n"
+      "log_level = loud\n"
+      "bogus = 1\n"
+      "[certificate]\n"
+      "renew_days = many\n"
+      "renew_days = 3\n"
+      "[other]\n";
+  EXPECT_EQ(Errors(text),
+            "t.conf:3: [scepd] log_level: expected trace, debug, info, warning, error, "
+            "critical or off, not 'loud'\n"
+            "t.conf:4: [scepd] bogus: unknown key\n"
+            "t.conf:5: [certificate] url: required when enabled = yes\n"
+            "t.conf:5: [certificate] subject: required when enabled = yes\n"
+            "t.conf:6: [certificate] renew_days: expected a whole number from 1 to 3650, not "
+            "'many'\n"
+            "t.conf:7: [certificate] renew_days: duplicate key (first set on line 6)\n"
+            "t.conf:8: [other]: unknown section (expected [scepd], [certificate] or "
+            "[certificate NAME])");
+}
+
+TEST_F(ConfigTest, RequiredKeysOnlyWhenEnabled) {
+  EXPECT_TRUE(Parse("[scepd]\nenabled = no\n[certificate]\n").ok());
+  EXPECT_EQ(Errors("[scepd]\nenabled = yes\n"),
+            "t.conf:2: [scepd] enabled: automation is enabled, but there is no [certificate] "
+            "section");
+  auto config = Parse("[scepd]\nenabled = yes\n[certificate]\nurl = http://ca/scep\n"
+                      "subject = /CN=r\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].url, "http://ca/scep");
+}
+
+TEST_F(ConfigTest, MultiLineScripts) {
+  auto config = Parse(
+      "[certificate]\n"
+      "success_script = scep_replace_pem /etc/settings.ipsec \\\n"
+      "    IPSEC_LOCAL_KEY pkey IPSEC_LOCAL_CERT cert\n"
+      "\n"
+      "    # a comment line inside is skipped\n"
+      "\t/etc/init.d/ipsec restart ; logger done\n"
+      "failure_script =\n"
+      "  logger -t scep \"failed: $SCEP_ERROR\"\n"
+      "  exit 0\n"
+      "keep_old = 3\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const CertificateSettings& c = config->certificates[0];
+  EXPECT_EQ(c.success_script,
+            "scep_replace_pem /etc/settings.ipsec \\\n"
+            "IPSEC_LOCAL_KEY pkey IPSEC_LOCAL_CERT cert\n"
+            "/etc/init.d/ipsec restart ; logger done");
+  EXPECT_EQ(c.failure_script, "logger -t scep \"failed: $SCEP_ERROR\"\nexit 0");
+  EXPECT_EQ(c.keep_old, 3);
+}
+
+TEST_F(ConfigTest, OnlyScriptsMaySpanLines) {
+  EXPECT_EQ(Errors("[certificate]\nurl = http://ca/\n  more\n  and more\n"),
+            "t.conf:3: [certificate] url: only success_script, failure_script and "
+            "serial_number_command may continue on indented lines");
+}
+
+TEST_F(ConfigTest, SemicolonsLongLinesCrLfAndBom) {
+  const std::string long_script = "echo " + std::string(500, 'x') + " ; true";
+  auto config = Parse("\xEF\xBB\xBF[certificate]\r\n"
+                      "success_script = " + long_script + "\r\n"
+                      "challenge_password = a ;b\r\n"
+                      "template = T  ; not a comment\r\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].success_script, long_script);
+  EXPECT_EQ(config->certificates[0].challenge_password, "a ;b");
+  EXPECT_EQ(config->certificates[0].template_name, "T  ; not a comment");
+}
+
+TEST_F(ConfigTest, ChallengePasswordFile) {
+  WriteFile(dir_.File("challenge"), "file-secret\n", 0600);
+  auto config = Parse("[certificate]\nchallenge_password_file = " + dir_.File("challenge") +
+                      "\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].challenge_password, "file-secret");
+  EXPECT_EQ(config->certificates[0].challenge_password_file, dir_.File("challenge"));
+
+  WriteFile(dir_.File("crlf"), "other\r\n", 0600);
+  config = Parse("[certificate]\nchallenge_password_file = " + dir_.File("crlf") + "\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].challenge_password, "other");
+}
+
+TEST_F(ConfigTest, ChallengePasswordFileProblems) {
+  const std::string missing = dir_.File("missing");
+  EXPECT_EQ(Errors("[certificate]\nchallenge_password_file = " + missing + "\n"),
+            "t.conf:2: [certificate] challenge_password_file: cannot read '" + missing +
+                "': No such file or directory");
+  WriteFile(dir_.File("empty"), "\n", 0600);
+  EXPECT_EQ(Errors("[certificate]\nchallenge_password_file = " + dir_.File("empty") + "\n"),
+            "t.conf:2: [certificate] challenge_password_file: '" + dir_.File("empty") +
+                "' is empty");
+  WriteFile(dir_.File("two"), "a\nb\n", 0600);
+  EXPECT_EQ(Errors("[certificate]\nchallenge_password_file = " + dir_.File("two") + "\n"),
+            "t.conf:2: [certificate] challenge_password_file: '" + dir_.File("two") +
+                "' holds a control character or more than one line");
+  EXPECT_EQ(Errors("[certificate]\nchallenge_password = x\nchallenge_password_file = " +
+                   missing + "\n"),
+            "t.conf:3: [certificate] challenge_password_file: conflicts with "
+            "challenge_password on line 2; set only one");
+}
+
+TEST_F(ConfigTest, SerialWildcardInSubjectAndAltName) {
+  WriteFile(dir_.File("serial"), std::string("A1B2\0", 5));
+  auto config = Parse(
+      "[certificate]\n"
+      "subject = /CN=router-SN/O=SNMP \\SN/OU=ASN SN2\n"
+      "alt_name = DNS:SN.example.com,DNS:SN-SN.lan\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].subject, "/CN=router-A1B2/O=SNMP SN/OU=ASN SN2");
+  EXPECT_EQ(config->certificates[0].alt_name, "DNS:A1B2.example.com,DNS:A1B2-A1B2.lan");
+}
+
+TEST_F(ConfigTest, SerialFromSettingsAndCommand) {
+  WriteFile(dir_.File("serial"), "FROMFILE");
+  auto config = Parse("[scepd]\nserial_number = S-9\n[certificate]\nsubject = /CN=SN\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].subject, "/CN=S-9");
+  config = Parse("[scepd]\nserial_number_command = echo ' CMD7 '\n[certificate]\n"
+                 "subject = /CN=SN\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].subject, "/CN=CMD7");
+}
+
+TEST_F(ConfigTest, SerialNotLookedUpWhenUnused) {
+  // No serial anywhere and a command that would fail: fine while SN is unused.
+  auto config = Parse("[scepd]\nserial_number_command = exit 1\n[certificate]\n"
+                      "subject = /CN=router-\\SN\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].subject, "/CN=router-SN");
+}
+
+TEST_F(ConfigTest, SerialWildcardWithoutSerialIsAClearError) {
+  EXPECT_EQ(Errors("[certificate]\nsubject = /CN=router-SN\nalt_name = DNS:SN.lan\n"),
+            "t.conf:2: [certificate] subject: uses the SN wildcard, but no serial number "
+            "found: none of " + dir_.File("serial") +
+                " holds a usable one; set serial_number (the serial itself) or "
+                "serial_number_command (a command printing it) in [scepd]\n"
+                "t.conf:3: [certificate] alt_name: uses the SN wildcard, but no serial number "
+                "found: none of " + dir_.File("serial") +
+                " holds a usable one; set serial_number (the serial itself) or "
+                "serial_number_command (a command printing it) in [scepd]");
+  EXPECT_EQ(Errors("[scepd]\nserial_number_command = echo oops >&2; exit 2\n"
+                   "[certificate]\nsubject = /CN=SN\n"),
+            "t.conf:4: [certificate] subject: uses the SN wildcard, but "
+            "serial_number_command: exited with status 2: oops");
+}
+
+TEST_F(ConfigTest, BadSubjectAfterSubstitutionNamesLineAndKey) {
+  WriteFile(dir_.File("serial"), "R1");
+  // The substituted text is what the subject parser sees and reports.
+  const std::string core = CoreMessage(ParseSubject("/CN=R1/XYZ=1").error());
+  EXPECT_NE(core.find("'XYZ=1'"), std::string::npos) << core;
+  EXPECT_EQ(Errors("[certificate]\nurl = http://ca/\nsubject = /CN=SN/XYZ=1\n"),
+            "t.conf:3: [certificate] subject: " + core);
+}
+
+TEST_F(ConfigTest, FingerprintNormalisation) {
+  struct Case {
+    const char* text;
+    const char* algorithm;
+    std::size_t size;
+  };
+  const std::vector<Case> cases = {
+      {"sha256:" "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:"
+       "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", "sha256", 32},
+      {"SHA1:00112233445566778899AABBCCDDEEFF00112233", "sha1", 20},
+      {"md5: 00112233445566778899aabbccddeeff", "md5", 16},
+      {"00112233445566778899AABBCCDDEEFF", "md5", 16},
+      {"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33", "sha1", 20},
+  };
+  for (const Case& c : cases) {
+    auto config = Parse(std::string("[certificate]\nca_fingerprint = ") + c.text + "\n");
+    ASSERT_TRUE(config.ok()) << c.text << ": " << config.error().message;
+    const CaFingerprint& pin = config->certificates[0].ca_fingerprint;
+    EXPECT_EQ(pin.algorithm, c.algorithm) << c.text;
+    ASSERT_EQ(pin.digest.size(), c.size) << c.text;
+    EXPECT_EQ(pin.digest[0], 0x00);
+    EXPECT_EQ(pin.digest[10], 0xAA);
+  }
+  EXPECT_EQ(Errors("[certificate]\nca_fingerprint = sha1:00112233445566778899AABBCCDDEEFF\n"),
+            "t.conf:2: [certificate] ca_fingerprint: a sha1 fingerprint has 20 bytes, this one "
+            "has 16");
+}
+
+TEST_F(ConfigTest, NamedCertificates) {
+  auto config = Parse(
+      "[scepd]\n"
+      "data_dir = /data/main\n"
+      "[certificate vpn]\n"
+      "data_dir = /data/vpn\n"
+      "renew_days = 10\n"
+      "[certificate]\n"
+      "renew_days = 20\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_EQ(config->certificates.size(), 2u);
+  EXPECT_EQ(config->certificates[0].name, "vpn");
+  EXPECT_EQ(config->certificates[0].data_dir, "/data/vpn");
+  EXPECT_EQ(config->certificates[0].renew_days, 10);
+  EXPECT_EQ(config->certificates[1].name, "");
+  EXPECT_EQ(config->certificates[1].data_dir, "/data/main");
+  EXPECT_EQ(config->certificates[1].renew_days, 20);
+}
+
+TEST_F(ConfigTest, NamedCertificatesNeedTheirOwnDataDir) {
+  EXPECT_EQ(Errors("[certificate vpn]\nrenew_days = 10\n"),
+            "t.conf:1: [certificate vpn] data_dir: required in a named certificate section");
+  EXPECT_EQ(Errors("[certificate a]\ndata_dir = /d/x\n[certificate b]\ndata_dir = /d/x/\n"),
+            "t.conf:4: [certificate b] data_dir: '/d/x' is already used by [certificate a]");
+  EXPECT_EQ(Errors("[certificate]\n[certificate b]\ndata_dir = /var/data/scepClient\n"),
+            "t.conf:3: [certificate b] data_dir: '/var/data/scepClient' is already used by "
+            "[certificate] (data_dir of [scepd])");
+  // Without an unnamed section the global data_dir is free for a named one.
+  EXPECT_TRUE(Parse("[certificate b]\ndata_dir = /var/data/scepClient\n").ok());
+}
+
+TEST_F(ConfigTest, LoadConfigReadsAFile) {
+  WriteFile(dir_.File("scepd.conf"), "[scepd]\nlog_level = warning\nlog_target = x\n");
+  auto config = LoadConfig(dir_.File("scepd.conf"), sources_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            dir_.File("scepd.conf") + ":3: [scepd] log_target: expected syslog, stderr or both, "
+                                      "not 'x'");
+  auto missing = LoadConfig(dir_.File("nope.conf"), sources_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kIo);
+  EXPECT_EQ(missing.error().message,
+            dir_.File("nope.conf") + ": cannot read: No such file or directory");
+}
+
+TEST_F(ConfigTest, ShippedDefaultFileLoads) {
+  const std::string path = std::string(SCEPD_SOURCE_DIR) + "/etc/scepd.conf";
+  auto config = LoadConfig(path, sources_);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(config->daemon.enabled);
+  Config expected;
+  expected.certificates.emplace_back();
+  expected.certificates[0].data_dir = expected.daemon.data_dir;
+  EXPECT_EQ(*config, expected) << FormatEffectiveConfig(*config);
+
+  // Its only gap is the one automation needs filled in: turning it on
+  // without a server and subject is refused.
+  std::string text = testing::ReadFile(path);
+  ASSERT_EQ(text.find("\nenabled = "), std::string::npos)
+      << "enabled should be commented out in the shipped file";
+  const std::size_t cert = text.find("\n[certificate]\n");
+  ASSERT_NE(cert, std::string::npos);
+  text = "[scepd]\nenabled = yes\n" + text.substr(cert);
+  auto enabled = Parse(text);
+  ASSERT_FALSE(enabled.ok());
+  EXPECT_NE(enabled.error().message.find("[certificate] url: required when enabled = yes"),
+            std::string::npos)
+      << enabled.error().message;
+}
+
+TEST_F(ConfigTest, EffectiveConfigMasksTheSecretAndParsesBack) {
+  WriteFile(dir_.File("serial"), "A1B2");
+  WriteFile(dir_.File("challenge"), "from-file\n", 0600);
+  const std::string text =
+      "[scepd]\n"
+      "enabled = yes\n"
+      "check_interval = 90m\n"
+      "log_target = stderr\n"
+      "serial_number_command = cat " + dir_.File("serial") + "\n"
+      "[certificate]\n"
+      "url = http://ca.example/scep\n"
+      "subject = /O=Example \\SN/CN=router-SN\n"
+      "alt_name = DNS:SN.lan\n"
+      "server_auth = yes\n"
+      "challenge_password = top;secret\n"
+      "ca_fingerprint = md5:00112233445566778899aabbccddeeff\n"
+      "success_script = first\n"
+      "    second ; third\n"
+      "[certificate vpn]\n"
+      "data_dir = /data/vpn\n"
+      "url = https://ca.example/vpn\n"
+      "subject = /CN=vpn-SN\n"
+      "challenge_password_file = " + dir_.File("challenge") + "\n";
+  auto config = Parse(text);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const std::string effective = FormatEffectiveConfig(*config);
+  EXPECT_EQ(effective.find("top;secret"), std::string::npos) << effective;
+  EXPECT_EQ(effective.find("from-file"), std::string::npos) << effective;
+  EXPECT_NE(effective.find("\nchallenge_password = ********\n"), std::string::npos)
+      << effective;
+  EXPECT_NE(effective.find("\nchallenge_password_file = " + dir_.File("challenge") + "\n"),
+            std::string::npos)
+      << effective;
+  EXPECT_NE(effective.find("\nsubject = /O=Example \\SN/CN=router-A1B2\n"), std::string::npos)
+      << effective;
+  EXPECT_NE(effective.find("\ncheck_interval = 90m\n"), std::string::npos) << effective;
+  EXPECT_NE(effective.find("\nca_fingerprint = md5:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:"
+                           "EE:FF\n"),
+            std::string::npos)
+      << effective;
+  EXPECT_NE(effective.find("\nsuccess_script = first\n    second ; third\n"), std::string::npos)
+      << effective;
+
+  // Parsing what was printed gives the same settings, but for the mask.
+  WriteFile(dir_.File("serial"), "OTHER");  // SN is already substituted
+  auto again = Parse(effective);
+  ASSERT_TRUE(again.ok()) << again.error().message << "\n" << effective;
+  Config expected = *config;
+  expected.certificates[0].challenge_password = "********";
+  EXPECT_EQ(*again, expected) << effective;
+  EXPECT_EQ(again->certificates[1].challenge_password, "from-file");
+  EXPECT_EQ(FormatEffectiveConfig(*again), effective);
+}
+
+}  // namespace
+}  // namespace scepd
