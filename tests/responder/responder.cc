@@ -573,7 +573,8 @@ struct Responder::State {
     if (!payload.ok()) {
       return Failure(FailInfo::kBadMessageCheck,
                      "cannot decrypt the pkcsPKIEnvelope with the " +
-                         std::string(opt.ra ? "RA encryption" : "CA") + " key");
+                         std::string(opt.ra ? "RA encryption" : "CA") +
+                         " key: " + payload.error().message);
     }
     switch (type) {
       case MessageType::kPKCSReq:
@@ -672,15 +673,16 @@ Result<std::unique_ptr<Responder>> Responder::Create(ResponderOptions options) {
   s->opt = std::move(options);
   const ResponderOptions& o = s->opt;
 
+  // Like real CAs, accept requests in single DES (micromdm's scepclient
+  // sends them) and allow DES-CBC replies: those live in the legacy
+  // provider. Without it, AES requests and replies still work.
+  bool have_legacy = ossl::EnableLegacyAlgorithms().ok();
+  ClearOpenSslErrors();
   ossl::Ptr<EVP_CIPHER> cipher(EVP_CIPHER_fetch(nullptr, o.reply_cipher.c_str(), nullptr));
   if (!cipher) {
-    // Single DES and friends live in the legacy provider.
-    ClearOpenSslErrors();
-    SCEPD_TRY_STATUS(ossl::EnableLegacyAlgorithms());
-    cipher.reset(EVP_CIPHER_fetch(nullptr, o.reply_cipher.c_str(), nullptr));
-    if (!cipher) {
-      return OpenSslError(ErrorCode::kInvalidArgument, "reply cipher " + o.reply_cipher);
-    }
+    return OpenSslError(ErrorCode::kInvalidArgument,
+                        "reply cipher " + o.reply_cipher + " is not available" +
+                            (have_legacy ? "" : " (no legacy provider)"));
   }
   ossl::Ptr<EVP_MD> md(EVP_MD_fetch(nullptr, o.reply_digest.c_str(), nullptr));
   if (!md) return OpenSslError(ErrorCode::kInvalidArgument, "reply digest " + o.reply_digest);

@@ -145,10 +145,12 @@ struct RequestRecord {
 
 class Responder {
  public:
-  // Loads the CA (and RA / next CA when enabled) from options.state_dir, or
+  // Loads OpenSSL's legacy provider (process-wide, best effort) so requests
+  // in single DES are accepted and DES-CBC replies can be made; then loads
+  // the CA (and RA / next CA when enabled) from options.state_dir, or
   // generates and saves them. Fails with kIo (state directory unusable),
   // kParse (corrupt state files), kCrypto or kInvalidArgument (bad option:
-  // unknown cipher/digest, bad ra_order, bad revoked serial).
+  // unknown cipher/digest, bad ra_order, bad revoked serial or only_for).
   static Result<std::unique_ptr<Responder>> Create(ResponderOptions options);
 
   ~Responder();

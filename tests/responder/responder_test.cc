@@ -151,6 +151,12 @@ std::vector<ossl::Ptr<X509>> OpenCerts(const PkiMessage& m, const Client& c) {
 
 std::string SerialOf(X509* cert) { return rsp::SerialHex(X509_get0_serialNumber(cert)); }
 
+PkiStatus StatusOfReply(const scepd::HttpResponse& resp, X509* signer) {
+  auto m = ParseReply(resp, signer);
+  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message) << " " << ToString(resp.body);
+  return m.ok() && m->attributes.pki_status ? *m->attributes.pki_status : PkiStatus::kFailure;
+}
+
 // ---- plain operations --------------------------------------------------
 
 TEST(ResponderTest, GetCACapsAnswersTheConfiguredText) {
@@ -381,13 +387,19 @@ TEST(ResponderTest, ReplyCipherAndDigestAreConfigurable) {
 }
 
 
+TEST(ResponderTest, AcceptsRequestsEncryptedWithSingleDes) {
+  // micromdm's scepclient encrypts with DES-CBC; real CAs accept that.
+  auto r = MakeResponder();
+  Client c;
+  Bytes der =
+      c.Message(MessageType::kPKCSReq, MakeCsrDer(c.key.get(), c.cn), {r->ca_cert()}, "DES-CBC");
+  ASSERT_FALSE(der.empty());
+  auto resp = r->Handle("POST", "/scep", {{"operation", "PKIOperation"}}, der);
+  EXPECT_EQ(StatusOfReply(resp, r->ca_cert()), PkiStatus::kSuccess);
+}
+
 // ---- PENDING and CertPoll ------------------------------------------------
 
-PkiStatus StatusOf(const scepd::HttpResponse& resp, X509* signer) {
-  auto m = ParseReply(resp, signer);
-  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message) << " " << ToString(resp.body);
-  return m.ok() && m->attributes.pki_status ? *m->attributes.pki_status : PkiStatus::kFailure;
-}
 
 TEST(ResponderTest, PendingThenSuccessAfterNPolls) {
   auto r = MakeResponder();
@@ -402,8 +414,8 @@ TEST(ResponderTest, PendingThenSuccessAfterNPolls) {
   EXPECT_EQ(first->attributes.recipient_nonce, c.last_nonce);
 
   r->SetFaults({});  // the countdown belongs to the transaction now
-  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
-  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
   auto done = ParseReply(c.Poll(*r), r->ca_cert());
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->attributes.pki_status, PkiStatus::kSuccess);
@@ -433,8 +445,8 @@ TEST(ResponderTest, PendingPollsZeroMeansTheFirstPollSucceeds) {
   f.pending_polls = 0;
   r->SetFaults(f);
   Client c;
-  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
-  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kSuccess);
+  EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Poll(*r), r->ca_cert()), PkiStatus::kSuccess);
 }
 
 TEST(ResponderTest, RepeatedPkcsReqCountsAsAPoll) {
@@ -443,9 +455,9 @@ TEST(ResponderTest, RepeatedPkcsReqCountsAsAPoll) {
   f.pending_polls = 1;
   r->SetFaults(f);
   Client c;
-  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
-  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
-  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kSuccess);
+  EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kSuccess);
 }
 
 TEST(ResponderTest, PendingForever) {
@@ -454,8 +466,8 @@ TEST(ResponderTest, PendingForever) {
   f.pending_forever = true;
   r->SetFaults(f);
   Client c;
-  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(StatusOfReply(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
 }
 
 TEST(ResponderTest, PendingThenRejected) {
@@ -466,8 +478,8 @@ TEST(ResponderTest, PendingThenRejected) {
   f.fail_info_text = "rejected by the operator";
   r->SetFaults(f);
   Client c;
-  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
-  EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
   auto m = ParseReply(c.Poll(*r), r->ca_cert());
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->attributes.pki_status, PkiStatus::kFailure);
@@ -490,7 +502,7 @@ TEST(ResponderTest, CertPollWithAnotherSubjectIsBadCertId) {
   f.pending_polls = 3;
   r->SetFaults(f);
   Client c;
-  EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+  EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
   c.cn = "someone-else";
   auto m = ParseReply(c.Poll(*r), r->ca_cert());
   ASSERT_TRUE(m.ok());
@@ -526,7 +538,7 @@ TEST(ResponderTest, FailureWithFailInfo) {
 TEST(ResponderTest, GetCertBySerial) {
   auto r = MakeResponder();
   Client c;
-  ASSERT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kSuccess);
+  ASSERT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kSuccess);
   auto serial = rsp::SerialFromHex("02");
   ASSERT_TRUE(serial.ok());
   auto payload = scep::EncodeIssuerAndSerial(X509_get_subject_name(r->ca_cert()), serial->get());
@@ -830,7 +842,7 @@ TEST_F(FaultTest, OnlyForSelectsOperationsAndMessageTypes) {
   // By messageType: a PKCSReq succeeds, a CertPoll fails.
   f.only_for = "CertPoll";
   r_->SetFaults(f);
-  EXPECT_EQ(StatusOf(c_.Enroll(*r_), r_->ca_cert()), PkiStatus::kSuccess);
+  EXPECT_EQ(StatusOfReply(c_.Enroll(*r_), r_->ca_cert()), PkiStatus::kSuccess);
   EXPECT_EQ(c_.Poll(*r_).status, 500);
   f.only_for = "19";
   r_->SetFaults(f);
@@ -843,7 +855,7 @@ TEST_F(FaultTest, OnlyForSelectsOperationsAndMessageTypes) {
   g.only_for = "RenewalReq";
   r_->SetFaults(g);
   c_.tid = "TID-OTHER";
-  EXPECT_EQ(StatusOf(c_.Enroll(*r_), r_->ca_cert()), PkiStatus::kSuccess);
+  EXPECT_EQ(StatusOfReply(c_.Enroll(*r_), r_->ca_cert()), PkiStatus::kSuccess);
 }
 
 // ---- persistence and the request log -----------------------------------------
@@ -861,7 +873,7 @@ TEST(ResponderStateTest, ARestartedResponderContinuesTheTransaction) {
     FaultPlan f;
     f.pending_polls = 1;
     r->SetFaults(f);
-    EXPECT_EQ(StatusOf(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
+    EXPECT_EQ(StatusOfReply(c.Enroll(*r), r->ca_cert()), PkiStatus::kPending);
   }
   EXPECT_TRUE(PathExists(dir.File("state/ca.crt")));
   EXPECT_TRUE(PathExists(dir.File("state/ca.key")));
@@ -870,7 +882,7 @@ TEST(ResponderStateTest, ARestartedResponderContinuesTheTransaction) {
   {
     auto r = MakeResponder(o);
     EXPECT_EQ(X509_cmp(r->ca_cert(), ca_before.get()), 0);
-    EXPECT_EQ(StatusOf(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
+    EXPECT_EQ(StatusOfReply(c.Poll(*r), r->ca_cert()), PkiStatus::kPending);
   }
   {
     auto r = MakeResponder(o);
