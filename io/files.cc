@@ -1,0 +1,109 @@
+#include "io/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace scepd {
+
+namespace {
+Error IoError(const std::string& what, const std::string& path, int err) {
+  return MakeError(ErrorCode::kIo, what + " " + path + ": " + std::strerror(err));
+}
+
+std::string DirName(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { if (fd_ >= 0) ::close(fd_); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { int f = fd_; fd_ = -1; return f; }
+
+ private:
+  int fd_;
+};
+}  // namespace
+
+Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError("cannot open", path, errno);
+  Bytes out;
+  std::uint8_t buf[8192];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoError("cannot read", path, errno);
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      return MakeError(ErrorCode::kIo, "file " + path + " is larger than " +
+                                           std::to_string(max_bytes) + " bytes");
+    }
+    out.insert(out.end(), buf, buf + n);
+  }
+  return out;
+}
+
+Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes) {
+  SCEPD_TRY(Bytes b, ReadFileBytes(path, max_bytes));
+  return std::string(b.begin(), b.end());
+}
+
+Status SyncDirectory(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError("cannot open directory", dir, errno);
+  if (::fsync(fd.get()) != 0 && errno != EINVAL) return IoError("cannot sync directory", dir, errno);
+  return {};
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+  const std::string dir = DirName(path);
+  const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  const std::string tmp = (dir == "." && path.find('/') == std::string::npos ? "" : dir + "/") +
+                          "." + base + ".tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (fd.get() < 0) return IoError("cannot create", tmp, errno);
+  auto fail = [&](const char* what) {
+    Error e = IoError(what, tmp, errno);
+    ::unlink(tmp.c_str());
+    return e;
+  };
+  if (::fchmod(fd.get(), mode) != 0) return fail("cannot set mode of");
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("cannot write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) return fail("cannot sync");
+  if (::close(fd.release()) != 0) return fail("cannot close");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Error e = IoError("cannot rename temporary file to", path, errno);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  return SyncDirectory(dir);
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace scepd

@@ -1,0 +1,31 @@
+#pragma once
+// Local files the way a router needs them: whole-file reads with clear
+// errors, and atomic replacement (temporary file, fsync, rename, fsync of the
+// directory) so a crash or power cut leaves either the old or the new file.
+
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace scepd {
+
+// Reads a whole file. Fails with kIo naming the path and the reason, or when
+// the file is larger than `max_bytes`.
+Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes = 16u << 20);
+Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes = 16u << 20);
+
+// Atomically replaces `path` with `data`, created with `mode` whatever the
+// umask (0600 for keys). The temporary file is `.<name>.tmp.<pid>` in the same
+// directory and is removed on failure. Fails with kIo naming the path.
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
+
+// Flushes a directory's entries (after rename/unlink/symlink) to disk.
+Status SyncDirectory(const std::string& dir);
+
+// True when `path` exists (any type, links not followed).
+bool PathExists(const std::string& path);
+
+}  // namespace scepd
