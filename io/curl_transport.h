@@ -3,7 +3,9 @@
 // between requests. Redirects are never followed (a 3xx comes back as an
 // ordinary response so the core can report it), bodies are capped, and every
 // request is bounded by a connect timeout, a total timeout and stall
-// detection, so a silent or trickling server cannot hold the daemon.
+// detection, so a silent or trickling server cannot hold the daemon. It
+// speaks HTTP/1.1 only (no HTTP/2 negotiation), keeps no cookies and asks for
+// no compression: SCEP servers are simple and replies are small.
 
 #include <curl/curl.h>
 
@@ -24,7 +26,8 @@ struct TransportOptions {
   // ("http://host:port"). Empty means no proxy at all: the http_proxy,
   // https_proxy, all_proxy and no_proxy environment variables are ignored
   // unless proxy_from_env is set, because a daemon's environment is
-  // accidental while its configuration is deliberate.
+  // accidental while its configuration is deliberate. A configured proxy
+  // carries every request, loopback included (no_proxy is not consulted).
   std::string proxy;
   // With an empty `proxy`, let libcurl take the proxy (and no_proxy) from
   // the environment, like the curl command does.
@@ -34,11 +37,14 @@ struct TransportOptions {
   std::string ca_bundle;
   // HTTPS peer and host name verification; off only for testing.
   bool verify_tls = true;
+  // Seconds to resolve and connect (TCP, and TLS for https). Also the stall
+  // window: a transfer moving under 1 byte/s for this long is abandoned.
   long connect_timeout_s = 30;  // NOLINT(runtime/int): libcurl's type
   // The whole request: connect, send, wait, receive.
   long total_timeout_s = 120;  // NOLINT(runtime/int)
   // A larger body is an error; the transfer stops as soon as it is exceeded.
   std::size_t max_response_bytes = std::size_t{4} << 20;
+  // Sent as User-Agent on every request.
   std::string user_agent = DefaultUserAgent();
 };
 
@@ -66,7 +72,8 @@ class CurlTransport final : public Transport {
   CurlTransport& operator=(const CurlTransport&) = delete;
   ~CurlTransport() override;
 
-  // See Transport::Send. Any HTTP status, 3xx included, is a response; the
+  // See Transport::Send. Any HTTP status, 3xx included, is a response (the
+  // core turns an unexpected 3xx into its error, not the transport); the
   // content type is lower-cased without parameters. A POST without a
   // content_type is sent as application/octet-stream. Errors: kNetwork
   // (refused, unresolvable, reset, TLS failure; the message names the host
