@@ -27,10 +27,10 @@ struct HttpResponse {
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Sends the request and returns whatever the server answered, any status.
-  // Fails only when there is no complete answer: kNetwork (refused,
-  // unresolvable, reset, TLS failure), kTimeout, or kHttp when the body
-  // exceeds the configured cap or a redirect was offered.
+  // Sends the request and returns whatever the server answered, any status
+  // (a 3xx is returned as it is, never followed). Fails only when there is no
+  // complete answer: kNetwork (refused, unresolvable, reset, TLS failure),
+  // kTimeout, or kHttp when the body exceeds the configured cap.
   virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 

@@ -1,0 +1,232 @@
+// The sscep binary against the project's fault-injecting responder: what the
+// real CA cannot do (PENDING and CertPoll, resume, GetCert, GetCRL,
+// GetNextCACert, RA certificates, failures and broken replies).
+
+#include <gtest/gtest.h>
+
+#include "tests/support/process.h"
+#include "tests/support/responder_process.h"
+
+namespace scepd::testing {
+namespace {
+
+const std::string kSscep = std::string(SCEPD_BINARY_DIR) + "/cli/sscep";
+
+class SscepResponderTest : public ::testing::Test {
+ protected:
+  void StartResponder(const std::vector<std::string>& flags) {
+    ASSERT_TRUE(ca_.Start(flags)) << TryReadFile(ca_.log_path()).value_or("");
+  }
+
+  ProcessResult Sscep(std::vector<std::string> args) {
+    args.insert(args.begin(), kSscep);
+    return RunProcess(args, {}, 60000, "", dir_.path());
+  }
+
+  void MakeRequest(const std::string& name) {
+    auto r = Sscep({"mkrequest", "-k", name + ".key", "-r", name + ".csr", "--subject",
+                    "/CN=" + name, "--challenge", "secret"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  void GetCa() {
+    auto r = Sscep({"getca", "-u", ca_.url(), "-c", "ca.crt"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  ProcessResult Enroll(const std::string& name, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"enroll", "-u", ca_.url(), "-c", "ca.crt", "-k",
+                                     name + ".key", "-r", name + ".csr", "-l", name + ".crt"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Sscep(args);
+  }
+
+  std::string Openssl(std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    auto r = RunProcess(args, {}, 30000, "", dir_.path());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  TempDir dir_;
+  ResponderProcess ca_;
+};
+
+TEST_F(SscepResponderTest, PendingThenSuccessThroughCertPoll) {
+  StartResponder({"--pending-polls", "2"});
+  GetCa();
+  MakeRequest("router");
+  auto r = Enroll("router", {"-t", "1", "-T", "60", "-n", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("pkistatus: PENDING"), std::string::npos);
+  EXPECT_NE(r.out.find("requesting certificate (#3)"), std::string::npos) << r.out;
+  EXPECT_EQ(ca_.CountRequests("\"messageTypeName\":\"PKCSReq\""), 1);
+  EXPECT_EQ(ca_.CountRequests("\"messageTypeName\":\"CertPoll\""), 3);
+  EXPECT_TRUE(PathExists(dir_.File("router.crt")));
+}
+
+TEST_F(SscepResponderTest, PollCountAndPollTimeLimitsEndWithPendingExitCode) {
+  StartResponder({"--pending-forever"});
+  GetCa();
+  MakeRequest("router");
+  auto by_count = Enroll("router", {"-t", "1", "-n", "2"});
+  EXPECT_EQ(by_count.exit_code, 3) << by_count.out << by_count.err;
+  EXPECT_EQ(ca_.CountRequests("\"messageTypeName\":\"CertPoll\""), 2);
+  EXPECT_NE(by_count.err.find("resume later with -R"), std::string::npos) << by_count.err;
+
+  auto by_time = Enroll("router", {"-t", "1", "-T", "2", "-n", "100"});
+  EXPECT_EQ(by_time.exit_code, 3);
+  // -T 2 with -t 1 allows at most two more polls.
+  EXPECT_LE(ca_.CountRequests("\"messageTypeName\":\"CertPoll\""), 4);
+  EXPECT_FALSE(PathExists(dir_.File("router.crt")));
+}
+
+TEST_F(SscepResponderTest, ResumeContinuesTheSameTransaction) {
+  StartResponder({"--pending-polls", "1"});
+  GetCa();
+  MakeRequest("router");
+  auto first = Enroll("router", {"-t", "1", "-n", "0"});
+  ASSERT_EQ(first.exit_code, 3) << first.out << first.err;
+  auto resumed = Enroll("router", {"-R", "-t", "1", "-n", "5"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(ca_.CountRequests("\"messageTypeName\":\"PKCSReq\""), 1) << "no second submission";
+  // Every PKIOperation carried one and the same transactionID.
+  std::string log = ReadFile(ca_.request_log_path());
+  auto tid_at = log.find("\"transactionId\":\"");
+  ASSERT_NE(tid_at, std::string::npos);
+  std::string tid = log.substr(tid_at + 17, 64);
+  EXPECT_EQ(ca_.CountRequests("\"transactionId\":\"" + tid + "\""),
+            ca_.CountRequests("\"operation\":\"PKIOperation\""));
+}
+
+TEST_F(SscepResponderTest, GetCertFetchesAnIssuedCertificateBySerial) {
+  StartResponder({});
+  GetCa();
+  MakeRequest("router");
+  ASSERT_EQ(Enroll("router").exit_code, 0);
+  std::string serial_line = Openssl({"x509", "-in", "router.crt", "-noout", "-serial"});
+  std::string hex = serial_line.substr(serial_line.find('=') + 1);
+  hex.erase(hex.find_last_not_of('\n') + 1);
+  long decimal = std::stol(hex, nullptr, 16);  // NOLINT(runtime/int)
+  auto r = Sscep({"getcert", "-u", ca_.url(), "-c", "ca.crt", "-k", "router.key", "-l",
+                  "router.crt", "-s", std::to_string(decimal), "-w", "fetched.crt"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ReadFile(dir_.File("fetched.crt")), ReadFile(dir_.File("router.crt")));
+  auto missing = Sscep({"getcert", "-u", ca_.url(), "-c", "ca.crt", "-k", "router.key", "-l",
+                        "router.crt", "-s", "999999", "-w", "none.crt"});
+  EXPECT_EQ(missing.exit_code, 74) << missing.out << missing.err;  // badCertId
+  EXPECT_FALSE(PathExists(dir_.File("none.crt")));
+}
+
+TEST_F(SscepResponderTest, GetCrlWritesTheCaCrl) {
+  StartResponder({"--revoke", "0BADC0DE"});
+  GetCa();
+  MakeRequest("router");
+  ASSERT_EQ(Enroll("router").exit_code, 0);
+  auto r = Sscep({"getcrl", "-u", ca_.url(), "-c", "ca.crt", "-k", "router.key", "-l",
+                  "router.crt", "-w", "ca.crl"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string text = Openssl({"crl", "-in", "ca.crl", "-noout", "-text"});
+  EXPECT_NE(text.find("0BADC0DE"), std::string::npos) << text;
+  auto verify = RunProcess({"openssl", "crl", "-in", "ca.crl", "-CAfile", "ca.crt", "-noout"}, {},
+                           30000, "", dir_.path());
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+}
+
+TEST_F(SscepResponderTest, GetNextCaVerifiesTheRolloverAgainstTheCurrentCa) {
+  StartResponder({"--next-ca"});
+  GetCa();
+  auto r = Sscep({"getnextca", "-u", ca_.url(), "-C", "ca.crt", "-c", "next.crt"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("verified as signed by the current CA"), std::string::npos);
+  EXPECT_NE(ReadFile(dir_.File("next.crt")), ReadFile(dir_.File("ca.crt")));
+  // With some other CA as "current" the answer must be refused.
+  ResponderProcess other;
+  ASSERT_TRUE(other.Start({}));
+  auto wrong = Sscep({"getnextca", "-u", ca_.url(), "-C", other.ca_cert_path(), "-c", "bad.crt"});
+  EXPECT_EQ(wrong.exit_code, 97) << wrong.out << wrong.err;
+  EXPECT_FALSE(PathExists(dir_.File("bad.crt")));
+}
+
+TEST_F(SscepResponderTest, SeparateRaSigningAndEncryptionCertificates) {
+  for (std::string order : {"sign,enc,ca", "ca,enc,sign"}) {
+    SCOPED_TRACE(order);
+    ca_.Stop();
+    StartResponder({"--ra", "--ra-order", order});
+    auto g = Sscep({"getca", "-u", ca_.url(), "-c", "ra-" + order + ".crt"});
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+    std::size_t found = 0;
+    for (std::size_t p = 0; (p = g.out.find("found certificate with", p)) != std::string::npos; ++p) {
+      ++found;
+    }
+    EXPECT_EQ(found, 3u) << g.out;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(PathExists(dir_.File("ra-" + order + ".crt-" + std::to_string(i))));
+    }
+    MakeRequest("router-" + std::to_string(order.size()) + order.substr(0, 2));
+    std::string name = "router-" + std::to_string(order.size()) + order.substr(0, 2);
+    auto r = Sscep({"enroll", "-u", ca_.url(), "-c", "ra-" + order + ".crt", "-k", name + ".key",
+                    "-r", name + ".csr", "-l", name + ".crt"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+}
+
+TEST_F(SscepResponderTest, EachFailInfoHasItsExitCode) {
+  const char* names[] = {"badAlg", "badMessageCheck", "badRequest", "badTime", "badCertId"};
+  MakeRequest("router");
+  for (int i = 0; i < 5; ++i) {
+    SCOPED_TRACE(names[i]);
+    ca_.Stop();
+    StartResponder({"--fail-info", names[i], "--fail-text", "policy says no"});
+    if (i == 0) GetCa();
+    auto r = Enroll("router");
+    EXPECT_EQ(r.exit_code, 70 + i) << r.out << r.err;
+    EXPECT_NE(r.err.find(names[i]), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("policy says no"), std::string::npos) << r.err;
+    EXPECT_FALSE(PathExists(dir_.File("router.crt")));
+  }
+}
+
+struct BrokenReply {
+  const char* flag;
+  int exit_code;
+  const char* message;
+};
+
+class SscepBrokenReplyTest : public SscepResponderTest,
+                             public ::testing::WithParamInterface<BrokenReply> {};
+
+TEST_P(SscepBrokenReplyTest, IsRefusedWithAClearErrorAndNothingWritten) {
+  const BrokenReply& b = GetParam();
+  std::vector<std::string> flags = {b.flag, "--only-for", "PKIOperation"};
+  if (std::string(b.flag) == "--http-status") flags.insert(flags.begin() + 1, "500");
+  StartResponder(flags);
+  GetCa();
+  MakeRequest("router");
+  auto r = Enroll("router");
+  EXPECT_EQ(r.exit_code, b.exit_code) << r.out << r.err;
+  EXPECT_NE(r.err.find(b.message), std::string::npos) << r.err;
+  EXPECT_FALSE(PathExists(dir_.File("router.crt")));
+  EXPECT_FALSE(PathExists(dir_.File("router.crt.chain")));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, SscepBrokenReplyTest,
+    ::testing::Values(BrokenReply{"--http-status", 95, "server answered HTTP 500"},
+                      BrokenReply{"--html-error", 95, "HTML page"},
+                      BrokenReply{"--empty-body", 97, "empty body"},
+                      BrokenReply{"--truncate", 97, "not a DER"},
+                      BrokenReply{"--garbage", 97, "not a DER"},
+                      BrokenReply{"--wrong-tid", 97, "is not ours"},
+                      BrokenReply{"--wrong-nonce", 97, "does not match our senderNonce"},
+                      BrokenReply{"--no-nonce", 97, "no recipientNonce"},
+                      BrokenReply{"--other-signer", 97, "signature does not verify"},
+                      BrokenReply{"--other-key", 97, "none for our public key"}),
+    [](const auto& param_info) {
+      std::string n = param_info.param.flag + 2;
+      for (char& c : n) if (c == '-') c = '_';
+      return n;
+    });
+
+}  // namespace
+}  // namespace scepd::testing
