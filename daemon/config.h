@@ -153,9 +153,10 @@ struct Config {
 // take the defaults above; with enabled = no a missing url or subject is not
 // an error (a fresh install is valid), with enabled = yes it is, and so is
 // having no [certificate] section. Values that are present are always
-// checked. The serial number (see FindSerialNumber, using `sources`) is
-// looked up only when a subject or alt_name uses the SN wildcard, and only
-// once. Fails with kIo when the file cannot be read ("PATH: cannot read:
+// checked, enabled or not; so a subject using the SN wildcard needs a
+// serial even while automation is off. The serial number (FindSerialNumber
+// with `sources`) is looked up only when a subject or alt_name uses SN, and
+// at most once per load. Fails with kIo when the file cannot be read ("PATH: cannot read:
 // reason"), else kInvalidArgument whose message holds one line per problem,
 // in line order, each "PATH:LINE: [section] key: what is wrong" (section or
 // key left out where they do not apply). Reads the challenge password file,
