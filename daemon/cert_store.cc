@@ -1,0 +1,611 @@
+#include "daemon/cert_store.h"
+
+#include <dirent.h>
+#include <openssl/crypto.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string_view>
+#include <utility>
+
+#include "core/cert_info.h"
+#include "io/files.h"
+
+namespace scepd {
+
+namespace {
+
+constexpr char kLatestCrt[] = "latest.crt";
+constexpr char kLatestKey[] = "latest.key";
+constexpr char kCaPrefix[] = "ca.crt-";
+constexpr char kPendingDir[] = ".pending";
+constexpr char kPendingState[] = "state";
+
+Error IoError(const std::string& what, const std::string& path, int err) {
+  return MakeError(ErrorCode::kIo, what + " " + path + ": " + std::strerror(err));
+}
+
+// Wipes a buffer that held key material when the scope ends, on every path.
+template <class Buffer>
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(Buffer& buffer) noexcept : buffer_(buffer) {}
+  ~WipeOnExit() { OPENSSL_cleanse(buffer_.data(), buffer_.size()); }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  Buffer& buffer_;
+};
+
+struct DirCloser {
+  void operator()(DIR* d) const noexcept { ::closedir(d); }
+};
+
+Result<std::vector<std::string>> ListDir(const std::string& dir) {
+  std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
+  if (!d) return IoError("cannot list directory", dir, errno);
+  std::vector<std::string> names;
+  while (true) {
+    errno = 0;
+    const dirent* entry = ::readdir(d.get());
+    if (entry == nullptr) {
+      if (errno != 0) return IoError("cannot list directory", dir, errno);
+      break;
+    }
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  return names;
+}
+
+std::optional<std::string> ReadLink(const std::string& path) {
+  std::string target(4096, '\0');
+  ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+  if (n < 0 || static_cast<std::size_t>(n) >= target.size()) return std::nullopt;
+  target.resize(static_cast<std::size_t>(n));
+  return target;
+}
+
+// Temporary files of WriteFileAtomic (".<name>.tmp.<pid>") and ReplaceLink.
+bool IsTempName(std::string_view name) {
+  return name.size() > 1 && name[0] == '.' && name.find(".tmp.") != std::string_view::npos;
+}
+
+// A serial usable as a file name: what SerialHex prints, upper-case hex with
+// an optional leading '-'; never '/', '.' or anything a shell would expand.
+bool IsSafeSerial(std::string_view serial) {
+  if (!serial.empty() && serial[0] == '-') serial.remove_prefix(1);
+  if (serial.empty()) return false;
+  return std::all_of(serial.begin(), serial.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); });
+}
+
+// "<SERIAL>.<ext>" -> SERIAL, or "" when `name` is not such a file name.
+std::string SerialOfName(std::string_view name, std::string_view ext) {
+  if (name.size() <= ext.size() + 1) return "";
+  if (name.substr(name.size() - ext.size()) != ext) return "";
+  if (name[name.size() - ext.size() - 1] != '.') return "";
+  std::string_view serial = name.substr(0, name.size() - ext.size() - 1);
+  return IsSafeSerial(serial) ? std::string(serial) : "";
+}
+
+// "ca.crt-<N>" -> N, or -1.
+long CaIndexOfName(std::string_view name) {  // NOLINT(runtime/int)
+  std::string_view prefix = kCaPrefix;
+  if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return -1;
+  std::string_view digits = name.substr(prefix.size());
+  if (digits.size() > 6) return -1;
+  long index = 0;  // NOLINT(runtime/int)
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return -1;
+  return index;
+}
+
+// A link whose target is gone gets its own message: "cannot open: No such
+// file" would hide that latest.crt itself exists.
+Status CheckNotDangling(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && ::stat(path.c_str(), &st) != 0 &&
+      errno == ENOENT) {
+    return MakeError(ErrorCode::kIo,
+                     path + " is a dangling link to \"" + ReadLink(path).value_or("?") + "\"");
+  }
+  return {};
+}
+
+Result<ossl::Ptr<X509>> LoadCertFile(const std::string& path) {
+  SCEPD_TRY_STATUS(CheckNotDangling(path));
+  SCEPD_TRY(Bytes bytes, ReadFileBytes(path));
+  return ossl::CertFromPemOrDer(bytes, path);
+}
+
+Result<ossl::Ptr<EVP_PKEY>> LoadKeyFile(const std::string& path) {
+  SCEPD_TRY_STATUS(CheckNotDangling(path));
+  SCEPD_TRY(Bytes bytes, ReadFileBytes(path));
+  WipeOnExit wipe(bytes);
+  return ossl::PrivateKeyFromPem(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+}
+
+// Writes `data` atomically unless `path` is already a regular file with
+// exactly this content and mode: no flash wear for a repeated install.
+Status WriteIfChanged(const std::string& path, std::string_view data, mode_t mode) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode &&
+      static_cast<std::size_t>(st.st_size) == data.size()) {
+    auto old = ReadFileBytes(path);
+    if (old.ok()) {
+      WipeOnExit wipe(*old);
+      if (std::string_view(reinterpret_cast<const char*>(old->data()), old->size()) == data) {
+        return {};
+      }
+    }
+  }
+  return WriteFileAtomic(path, data, mode);
+}
+
+// Points dir/name at `target` by renaming a fresh temporary link over it, so
+// the name always exists and resolves to the old or the new target.
+Status ReplaceLink(const std::string& dir, const std::string& name, const std::string& target) {
+  const std::string path = dir + "/" + name;
+  const std::string tmp = dir + "/." + name + ".tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  if (::symlink(target.c_str(), tmp.c_str()) != 0) return IoError("cannot create link", tmp, errno);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Error e = IoError("cannot replace link", path, errno);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  return SyncDirectory(dir);
+}
+
+Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", path, errno);
+  return {};
+}
+
+struct ActivePair {
+  InstalledPair pair;
+  bool key_link_stale = false;  // the key came from <SERIAL>.key, not latest.key
+};
+
+Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir) {
+  const std::string crt_path = dir + "/" + kLatestCrt;
+  const std::string key_path = dir + "/" + kLatestKey;
+  const bool have_crt = PathExists(crt_path);
+  const bool have_key = PathExists(key_path);
+  if (!have_crt && !have_key) return std::optional<ActivePair>();
+  if (!have_crt) {
+    return MakeError(ErrorCode::kIo, crt_path + " is missing (but " + key_path + " exists)");
+  }
+  SCEPD_TRY(ossl::Ptr<X509> cert, LoadCertFile(crt_path));
+  std::string serial = SerialHex(cert.get());
+
+  Error key_error;
+  if (have_key) {
+    auto key = LoadKeyFile(key_path);
+    if (key.ok() && KeyMatchesCert(cert.get(), key->get())) {
+      return std::optional<ActivePair>(
+          ActivePair{{std::move(cert), std::move(*key), serial}, false});
+    }
+    key_error = key.ok() ? MakeError(ErrorCode::kVerify, "the key " + key_path +
+                                                             " does not match the certificate " +
+                                                             crt_path + " (serial " + serial + ")")
+                         : std::move(key).error();
+  } else {
+    key_error = MakeError(ErrorCode::kIo, key_path + " is missing (but " + crt_path + " exists)");
+  }
+
+  // Crash window of Install: latest.crt already switched, latest.key not yet.
+  if (IsSafeSerial(serial)) {
+    const std::string named = dir + "/" + serial + ".key";
+    if (PathExists(named)) {
+      auto key = LoadKeyFile(named);
+      if (key.ok() && KeyMatchesCert(cert.get(), key->get())) {
+        return std::optional<ActivePair>(
+            ActivePair{{std::move(cert), std::move(*key), serial}, true});
+      }
+      ClearOpenSslErrors();
+    }
+  }
+  return key_error;
+}
+
+// Removes `<dir>/ca.crt-N` for every N >= first.
+Status RemoveStaleChain(const std::string& dir, std::size_t first) {
+  SCEPD_TRY(std::vector<std::string> names, ListDir(dir));
+  for (const std::string& name : names) {
+    long index = CaIndexOfName(name);  // NOLINT(runtime/int)
+    if (index >= 0 && static_cast<std::size_t>(index) >= first) {
+      SCEPD_TRY_STATUS(RemoveFile(dir + "/" + name));
+    }
+  }
+  return {};
+}
+
+// Removes old pairs beyond the active one: expired ones, halves without
+// their partner, and all but the `keep_old` newest of the rest.
+Status Prune(const std::string& dir, const std::string& active, int keep_old, std::int64_t now) {
+  struct Old {
+    std::string serial;
+    bool crt = false;
+    bool key = false;
+    std::int64_t order = 0;  // notBefore, or mtime if unreadable
+    std::optional<std::int64_t> not_after;
+  };
+  SCEPD_TRY(std::vector<std::string> names, ListDir(dir));
+  std::map<std::string, Old> by_serial;
+  for (const std::string& name : names) {
+    if (std::string s = SerialOfName(name, "crt"); !s.empty()) {
+      by_serial[s].crt = true;
+    } else if (std::string k = SerialOfName(name, "key"); !k.empty()) {
+      by_serial[k].key = true;
+    }
+  }
+  by_serial.erase(active);
+
+  std::vector<Old> pairs;
+  std::vector<std::string> remove;
+  for (auto& [serial, old] : by_serial) {
+    old.serial = serial;
+    if (!old.crt || !old.key) {
+      remove.push_back(serial);
+      continue;
+    }
+    const std::string crt_path = dir + "/" + serial + ".crt";
+    auto cert = LoadCertFile(crt_path);
+    auto not_before = cert.ok() ? NotBefore(cert->get()) : Result<std::int64_t>(Error{});
+    auto not_after = cert.ok() ? NotAfter(cert->get()) : Result<std::int64_t>(Error{});
+    if (not_before.ok() && not_after.ok()) {
+      old.order = *not_before;
+      old.not_after = *not_after;
+    } else {
+      ClearOpenSslErrors();
+      struct stat st;
+      old.order = ::lstat(crt_path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_mtime) : 0;
+    }
+    pairs.push_back(old);
+  }
+  std::sort(pairs.begin(), pairs.end(), [](const Old& a, const Old& b) {
+    return a.order != b.order ? a.order > b.order : a.serial > b.serial;
+  });
+  int kept = 0;
+  for (const Old& old : pairs) {
+    if (old.not_after && *old.not_after < now) {
+      remove.push_back(old.serial);
+    } else if (kept < keep_old) {
+      ++kept;
+    } else {
+      remove.push_back(old.serial);
+    }
+  }
+  for (const std::string& serial : remove) {
+    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".crt"));
+    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".key"));
+  }
+  if (!remove.empty()) SCEPD_TRY_STATUS(SyncDirectory(dir));
+  return {};
+}
+
+Status RemoveTempFiles(const std::string& dir) {
+  SCEPD_TRY(std::vector<std::string> names, ListDir(dir));
+  bool removed = false;
+  for (const std::string& name : names) {
+    if (!IsTempName(name)) continue;
+    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + name));
+    removed = true;
+  }
+  if (removed) SCEPD_TRY_STATUS(SyncDirectory(dir));
+  return {};
+}
+
+// Creates `path` with `mode` if missing and forces the mode (mkdir applies
+// the umask); `path` must be a real directory, not a link to one.
+Status MakePrivateDir(const std::string& path, mode_t mode, bool* created) {
+  *created = false;
+  if (::mkdir(path.c_str(), mode) == 0) {
+    *created = true;
+  } else if (errno != EEXIST) {
+    return IoError("cannot create directory", path, errno);
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return IoError("cannot inspect directory", path, errno);
+  if (!S_ISDIR(st.st_mode)) return MakeError(ErrorCode::kIo, path + " is not a directory");
+  if ((st.st_mode & 07777) != mode && ::chmod(path.c_str(), mode) != 0) {
+    return IoError("cannot set mode of directory", path, errno);
+  }
+  return {};
+}
+
+// --- Pending transaction: key=value lines, values escaped (\\ \n \r). ---
+
+// Appends `value` escaped, into `out`'s own buffer (no temporary copies of a key).
+void AppendEscaped(std::string* out, std::string_view value) {
+  for (char c : value) {
+    if (c == '\\') {
+      *out += "\\\\";
+    } else if (c == '\n') {
+      *out += "\\n";
+    } else if (c == '\r') {
+      *out += "\\r";
+    } else {
+      *out += c;
+    }
+  }
+}
+
+bool Unescape(std::string_view value, std::string* out) {
+  out->clear();
+  out->reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '\\') {
+      *out += value[i];
+      continue;
+    }
+    if (++i == value.size()) return false;
+    switch (value[i]) {
+      case '\\':
+        *out += '\\';
+        break;
+      case 'n':
+        *out += '\n';
+        break;
+      case 'r':
+        *out += '\r';
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+template <class Int>
+bool ParseInt(std::string_view text, Int* out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+Result<PendingTransaction> ParsePending(std::string_view text, const std::string& path) {
+  PendingTransaction p;
+  WipeOnExit wipe_key(p.key_pem);  // a no-op once the key has been moved out
+  auto corrupt = [&path](int line, const std::string& why) {
+    return MakeError(ErrorCode::kParse, path + ": corrupt pending enrollment state" +
+                                            (line > 0 ? " at line " + std::to_string(line) : "") +
+                                            ": " + why);
+  };
+  std::map<std::string, int, std::less<>> seen;
+  int line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.empty() || line[0] == '#') continue;
+    std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0) return corrupt(line_no, "expected key=value");
+    std::string_view key = line.substr(0, eq);
+    std::string value;
+    if (!Unescape(line.substr(eq + 1), &value)) {
+      OPENSSL_cleanse(value.data(), value.size());
+      return corrupt(line_no, "bad escape in " + std::string(key));
+    }
+    if (!seen.emplace(std::string(key), line_no).second) {
+      OPENSSL_cleanse(value.data(), value.size());
+      return corrupt(line_no, "duplicate " + std::string(key));
+    }
+    bool good = true;
+    if (key == "version") {
+      good = value == "1";
+    } else if (key == "transaction_id") {
+      good = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+      });
+      p.transaction_id = std::move(value);
+    } else if (key == "message_type") {
+      good = ParseInt(value, &p.message_type) && (p.message_type == 17 || p.message_type == 19);
+    } else if (key == "signer_is_new_key") {
+      good = value == "yes" || value == "no";
+      p.signer_is_new_key = value == "yes";
+    } else if (key == "started") {
+      good = ParseInt(value, &p.started) && p.started >= 0;
+    } else if (key == "polls") {
+      good = ParseInt(value, &p.polls) && p.polls >= 0;
+    } else if (key == "key_pem") {
+      p.key_pem = std::move(value);
+    } else if (key == "csr_pem") {
+      p.csr_pem = std::move(value);
+    } else if (key == "signer_cert_pem") {
+      p.signer_cert_pem = std::move(value);
+    } else {
+      OPENSSL_cleanse(value.data(), value.size());
+      return corrupt(line_no, "unknown key " + std::string(key));
+    }
+    if (!good) return corrupt(line_no, "bad value for " + std::string(key));
+  }
+  for (const char* required : {"version", "transaction_id", "message_type", "signer_is_new_key",
+                               "started", "polls", "key_pem", "csr_pem", "signer_cert_pem"}) {
+    if (seen.find(std::string_view(required)) == seen.end()) {
+      return corrupt(0, std::string("missing ") + required);
+    }
+  }
+  auto check = [&](auto parsed, const char* what) -> Status {
+    if (parsed.ok()) return {};
+    ClearOpenSslErrors();
+    return corrupt(seen.find(std::string_view(what))->second,
+                   std::string(what) + " does not parse");
+  };
+  SCEPD_TRY_STATUS(check(ossl::PrivateKeyFromPem(p.key_pem, "key_pem"), "key_pem"));
+  SCEPD_TRY_STATUS(check(
+      ossl::CsrFromPemOrDer(
+          std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
+          "csr_pem"),
+      "csr_pem"));
+  SCEPD_TRY_STATUS(
+      check(ossl::CertFromPem(p.signer_cert_pem, "signer_cert_pem"), "signer_cert_pem"));
+  return p;
+}
+
+}  // namespace
+
+CertStore::CertStore(std::string data_dir) : dir_(std::move(data_dir)) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+}
+
+Status CertStore::Prepare() {
+  if (dir_.empty()) return MakeError(ErrorCode::kIo, "no data directory given");
+  // Missing parents as `mkdir -p` would make them; only data_dir is private.
+  for (std::size_t slash = dir_.find('/', 1); slash != std::string::npos;
+       slash = dir_.find('/', slash + 1)) {
+    const std::string parent = dir_.substr(0, slash);
+    if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+      return IoError("cannot create directory", parent + " (for " + dir_ + ")", errno);
+    }
+  }
+  bool created = false;
+  SCEPD_TRY_STATUS(MakePrivateDir(dir_, 0700, &created));
+  if (created) {
+    auto slash = dir_.rfind('/');
+    SCEPD_TRY_STATUS(SyncDirectory(slash == std::string::npos ? "."
+                                   : slash == 0               ? "/"
+                                                              : dir_.substr(0, slash)));
+  }
+  SCEPD_TRY_STATUS(RemoveTempFiles(dir_));
+  const std::string pending = Path(kPendingDir);
+  struct stat st;
+  if (::lstat(pending.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    SCEPD_TRY_STATUS(RemoveTempFiles(pending));
+  }
+  // Finish a link switch that a crash interrupted.
+  auto active = LoadActivePair(dir_);
+  if (active.ok() && active->has_value() && (*active)->key_link_stale) {
+    SCEPD_TRY_STATUS(ReplaceLink(dir_, kLatestKey, (*active)->pair.serial + ".key"));
+  }
+  return {};
+}
+
+Result<std::optional<InstalledPair>> CertStore::LoadActive() const {
+  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_));
+  if (!active) return std::optional<InstalledPair>();
+  return std::optional<InstalledPair>(std::move(active->pair));
+}
+
+Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& ca_chain,
+                          int keep_old, std::int64_t now) {
+  if (cert == nullptr || key == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument, "install: no certificate or key given");
+  }
+  const std::string serial = SerialHex(cert);
+  if (!KeyMatchesCert(cert, key)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "install: the key does not match certificate " + serial + "; nothing changed");
+  }
+  if (!IsSafeSerial(serial)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "install: serial \"" + serial + "\" cannot name a file; nothing changed");
+  }
+  SCEPD_TRY(std::string key_pem, ossl::PrivateKeyToPem(key));
+  WipeOnExit wipe(key_pem);
+  SCEPD_TRY(std::string cert_pem, ossl::CertToPem(cert));
+  std::vector<std::string> chain_pem;
+  for (X509* ca : ca_chain) {
+    if (ca == nullptr)
+      return MakeError(ErrorCode::kInvalidArgument, "install: null CA certificate");
+    SCEPD_TRY(std::string pem, ossl::CertToPem(ca));
+    chain_pem.push_back(std::move(pem));
+  }
+
+  // New files first; the old pair and its links are untouched so far.
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".key"), key_pem, 0600));
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".crt"), cert_pem, 0644));
+  for (std::size_t i = 0; i < chain_pem.size(); ++i) {
+    SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPrefix + std::to_string(i)), chain_pem[i], 0644));
+  }
+  // The commit point: from here LoadActive yields the new pair.
+  SCEPD_TRY_STATUS(ReplaceLink(dir_, kLatestCrt, serial + ".crt"));
+  auto after_commit = [&serial](Error e) {
+    e.message = "certificate " + serial + " is installed, but " + e.message;
+    return e;
+  };
+  if (Status s = ReplaceLink(dir_, kLatestKey, serial + ".key"); !s.ok()) {
+    return after_commit(std::move(s).error());
+  }
+  // Only now, with both links on the new pair, is anything removed.
+  if (!chain_pem.empty()) {
+    if (Status s = RemoveStaleChain(dir_, chain_pem.size()); !s.ok()) {
+      return after_commit(std::move(s).error());
+    }
+  }
+  if (Status s = Prune(dir_, serial, std::max(keep_old, 0), now); !s.ok()) {
+    return after_commit(std::move(s).error());
+  }
+  return SyncDirectory(dir_);
+}
+
+Status CertStore::SavePending(const PendingTransaction& p) {
+  const std::string pending = Path(kPendingDir);
+  bool created = false;
+  SCEPD_TRY_STATUS(MakePrivateDir(pending, 0700, &created));
+  if (created) SCEPD_TRY_STATUS(SyncDirectory(dir_));
+  std::string text;
+  WipeOnExit wipe(text);
+  // One buffer big enough for everything, so appending never reallocates
+  // and leaves a copy of the key behind in freed memory.
+  text.reserve(512 + 2 * (p.transaction_id.size() + p.csr_pem.size() + p.signer_cert_pem.size() +
+                          p.key_pem.size()));
+  text += "# scepd: enrollment in progress (holds its private key); do not edit\n";
+  text += "version=1\ntransaction_id=";
+  AppendEscaped(&text, p.transaction_id);
+  text += "\nmessage_type=" + std::to_string(p.message_type);
+  text += std::string("\nsigner_is_new_key=") + (p.signer_is_new_key ? "yes" : "no");
+  text += "\nstarted=" + std::to_string(p.started);
+  text += "\npolls=" + std::to_string(p.polls);
+  text += "\ncsr_pem=";
+  AppendEscaped(&text, p.csr_pem);
+  text += "\nsigner_cert_pem=";
+  AppendEscaped(&text, p.signer_cert_pem);
+  text += "\nkey_pem=";
+  AppendEscaped(&text, p.key_pem);
+  text += "\n";
+  return WriteIfChanged(pending + "/" + kPendingState, text, 0600);
+}
+
+Result<std::optional<PendingTransaction>> CertStore::LoadPending() const {
+  const std::string path = Path(std::string(kPendingDir) + "/" + kPendingState);
+  if (!PathExists(path)) return std::optional<PendingTransaction>();
+  SCEPD_TRY(Bytes bytes, ReadFileBytes(path, 1u << 20));
+  WipeOnExit wipe(bytes);
+  SCEPD_TRY(PendingTransaction p,
+            ParsePending(
+                std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path));
+  return std::optional<PendingTransaction>(std::move(p));
+}
+
+Status CertStore::ClearPending() {
+  const std::string pending = Path(kPendingDir);
+  const std::string path = pending + "/" + kPendingState;
+  if (!PathExists(path)) return {};
+  SCEPD_TRY_STATUS(RemoveFile(path));
+  return SyncDirectory(pending);
+}
+
+Result<std::vector<ossl::Ptr<X509>>> CertStore::LoadCaChain() const {
+  std::vector<ossl::Ptr<X509>> chain;
+  for (std::size_t i = 0;; ++i) {
+    const std::string path = Path(kCaPrefix + std::to_string(i));
+    if (!PathExists(path)) break;
+    SCEPD_TRY(ossl::Ptr<X509> cert, LoadCertFile(path));
+    chain.push_back(std::move(cert));
+  }
+  return chain;
+}
+
+}  // namespace scepd

@@ -1,0 +1,124 @@
+#pragma once
+// The certificate store: one data directory (default /var/data/scepClient)
+// in the layout the router's web UI, scripts and users rely on:
+//
+//   <SERIAL>.key   private key, PKCS#8 PEM, mode 0600
+//   <SERIAL>.crt   certificate, PEM, mode 0644
+//   ca.crt-0 ...   the CA chain, one PEM certificate per file, CA first
+//   latest.crt     relative symlink "<SERIAL>.crt" to the active certificate
+//   latest.key     relative symlink "<SERIAL>.key" to its key
+//   .pending/state an enrollment in progress (key=value text, mode 0600)
+//
+// SERIAL is the serial as `openssl x509 -serial -noout` prints it.
+//
+// Crash safety. Every file is written by temporary file + fsync + rename,
+// every link by creating a temporary link and renaming it over the old one,
+// and the directory is fsynced after each step. Install switches latest.crt
+// FIRST: that rename is the commit point of an installation. latest.key is
+// switched right after. A crash between the two leaves latest.crt on the new
+// certificate and latest.key on the old key (or absent, on a first install);
+// LoadActive resolves that window by taking the key file named after the
+// certificate's serial when it matches, and Prepare (at start-up) re-points
+// latest.key. So after a crash at any step LoadActive yields a matching pair:
+// the old one before the commit point, the new one after it. Nothing is
+// removed until both links are in place, and the active pair never is.
+//
+// One exception: a CA that reissues the ACTIVE serial with a different key
+// (never seen; serials are unique per CA) is installed over the same two
+// files, and a crash between them leaves a mismatch that LoadActive reports,
+// so the daemon enrolls again.
+//
+// Call Prepare before anything else. Not thread-safe; one process (the
+// daemon) writes a given directory.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ossl.h"
+#include "core/result.h"
+
+namespace scepd {
+
+// What an enrollment in progress needs to resume after a restart.
+struct PendingTransaction {
+  std::string transaction_id;
+  int message_type = 19;  // 19 PKCSReq or 17 RenewalReq
+  std::string key_pem;    // the NEW private key (secret: 0600 on disk)
+  std::string csr_pem;
+  std::string signer_cert_pem;    // self-signed cert, or the current cert for renewal
+  bool signer_is_new_key = true;  // false: the signer key is the current latest.key
+  std::int64_t started = 0;       // first submission (seconds since epoch)
+  int polls = 0;
+
+  bool operator==(const PendingTransaction&) const = default;
+};
+
+// The active certificate and its key, both owned; `serial` as in file names.
+struct InstalledPair {
+  ossl::Ptr<X509> cert;
+  ossl::Ptr<EVP_PKEY> key;
+  std::string serial;
+};
+
+class CertStore {
+ public:
+  // `data_dir` is used as given (trailing slashes dropped); nothing is
+  // touched until a method is called.
+  explicit CertStore(std::string data_dir);
+
+  // Start-up: creates data_dir mode 0700 if missing (missing parents 0755),
+  // forces it to 0700, removes temporary files (".*.tmp.*") left by an
+  // interrupted write here and in .pending, and completes a link switch that
+  // a crash interrupted (latest.key re-pointed to the key of latest.crt).
+  // Fails with kIo naming the path.
+  Status Prepare();
+
+  // The active pair via latest.crt / latest.key; nullopt when neither link
+  // exists (never enrolled). Fails, naming the file, with kIo when a link
+  // dangles, a file is unreadable or latest.crt is missing while latest.key
+  // exists, and with kParse when a file is garbage or the key does not match
+  // the certificate. The daemon treats any error as "enroll" and logs it.
+  // Tolerates the crash window described above: when latest.key does not
+  // match but <SERIAL of latest.crt>.key does, that pair is returned.
+  Result<std::optional<InstalledPair>> LoadActive() const;
+
+  // Installs a verified pair (borrowed) and makes it active, in this order:
+  // <SERIAL>.key (0600) and <SERIAL>.crt (0644), each written only when its
+  // content or mode differs; ca.crt-0..N-1 (0644) from `ca_chain` (CA first,
+  // as given; an empty chain leaves the stored one alone); latest.crt, then
+  // latest.key; then removes stale ca.crt-N... and prunes old pairs: keeps
+  // at most `keep_old` previous pairs (newest notBefore first, mtime for
+  // unreadable ones), and none whose notAfter is before `now`. Stray key or
+  // certificate files named by a serial without their partner are old pairs
+  // too. Fails with kInvalidArgument when `key` does not match `cert` or the
+  // serial cannot name a file, kIo naming the path when a write fails; on
+  // failure before the commit point the previous pair is still active and
+  // nothing was removed.
+  Status Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& ca_chain, int keep_old,
+                 std::int64_t now);
+
+  // The pending transaction in data_dir/.pending/state (directory 0700, file
+  // 0600, written atomically; it holds the new private key). Load returns
+  // nullopt when there is none and fails with kParse naming the file when it
+  // is corrupt (unknown syntax, a missing or bad field, an unparsable key,
+  // request or certificate), kIo when it cannot be read. Clear removes it;
+  // clearing when there is none succeeds.
+  Status SavePending(const PendingTransaction& pending);
+  Result<std::optional<PendingTransaction>> LoadPending() const;
+  Status ClearPending();
+
+  // The stored CA chain, ca.crt-0, ca.crt-1, ... up to the first missing
+  // number; empty if there is none. Fails naming the file (kIo, kParse).
+  Result<std::vector<ossl::Ptr<X509>>> LoadCaChain() const;
+
+  // Paths for status files and script environments.
+  const std::string& dir() const noexcept { return dir_; }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace scepd
