@@ -4,8 +4,9 @@
 #                  daemon end to end against micromdm scepserver)
 #   2. build/asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 # Installs missing Debian packages first (scripts/lib/install-deps.sh).
-# Both suites run even if the first fails; exits non-zero if either a build
-# or any test failed, and ends with ctest's summary line for each suite.
+# Both suites run even if the first fails; exits non-zero if a build or any
+# test failed, and ends with ctest's summary line for each suite (or the
+# reason there is none).
 #
 # Environment: SCEPD_JOBS (default 2) build/test parallelism;
 # SCEPD_SKIP_ASAN=1 runs only the first suite; CTEST_ARGS extra ctest
@@ -29,10 +30,18 @@ run_suite() {
   local name=$1 dir=$2
   shift 2
   echo "=== [$name] configure $dir"
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DSCEPD_WERROR=ON -DSCEPD_BUILD_TESTS=ON "$@"
+  if ! cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSCEPD_WERROR=ON -DSCEPD_BUILD_TESTS=ON "$@"; then
+    summaries+=("[$name] CONFIGURE FAILED")
+    failed=1
+    return 0
+  fi
   echo "=== [$name] build"
-  cmake --build "$dir" -j "$jobs"
+  if ! cmake --build "$dir" -j "$jobs"; then
+    summaries+=("[$name] BUILD FAILED (see the compiler errors above)")
+    failed=1
+    return 0
+  fi
   echo "=== [$name] ctest"
   local rc=0
   ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$jobs" \
