@@ -39,8 +39,8 @@ cli_getca() {
 
 # cli_mkrequest KEY CSR: a new RSA key and a CSR carrying the challenge.
 cli_mkrequest() {
-  "$SSCEP" mkrequest -k "$1" -r "$2" -K "$KEY_BITS" -s "$SUBJECT" -a "$ALT_NAMES" \
-    -C "$CHALLENGE"
+  "$SSCEP" mkrequest -k "$1" -r "$2" --key-size "$KEY_BITS" --subject "$SUBJECT" \
+    --alt-names "$ALT_NAMES" --challenge "$CHALLENGE"
 }
 
 # cli_enroll KEY CSR CERT: PKCSReq; the issued certificate goes to CERT.
