@@ -116,7 +116,9 @@ Decision DecideRenewal(const std::optional<CertTimes>& cert, std::int64_t now,
 
 std::string FormatUtc(std::int64_t seconds) {
   const std::int64_t days = FloorDiv(seconds, kDay);
-  const std::int64_t second_of_day = seconds - days * kDay;  // [0, 86399]
+  // Not seconds - days * kDay: that product overflows for INT64_MIN.
+  std::int64_t second_of_day = seconds % kDay;
+  if (second_of_day < 0) second_of_day += kDay;  // [0, 86399]
 
   // Civil date from days since 1970-01-01 in the proleptic Gregorian
   // calendar, counted in 400-year eras starting on 0000-03-01; |days| is
