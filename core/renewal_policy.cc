@@ -48,7 +48,8 @@ std::string Span(std::int64_t seconds, const char* adjective = "") {
   for (const Unit& unit : kUnits) {
     const std::int64_t n = seconds / unit.size;
     if (n > 0 || unit.size == 1) {
-      return std::to_string(n) + " " + adjective + (*adjective ? " " : "") + unit.name + (n == 1 ? "" : "s");
+      return std::to_string(n) + " " + adjective + (*adjective ? " " : "") + unit.name +
+             (n == 1 ? "" : "s");
     }
   }
   return "0 seconds";  // not reached

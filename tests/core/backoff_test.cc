@@ -48,7 +48,8 @@ TEST(BackoffTest, JitterStaysWithinTwentyPercentAndUnderTheCap) {
       FixedRandom random{value};
       const std::int64_t delay = RetryDelay(failures, settings, random);
       EXPECT_GE(static_cast<double>(delay), base * 0.8) << failures << " " << value;
-      EXPECT_LE(static_cast<double>(delay), std::min(21600.0, base * 1.2)) << failures << " " << value;
+      EXPECT_LE(static_cast<double>(delay), std::min(21600.0, base * 1.2))
+          << failures << " " << value;
     }
   }
 }
