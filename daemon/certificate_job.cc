@@ -1,0 +1,461 @@
+#include "daemon/certificate_job.h"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/backoff.h"
+#include "core/cert_info.h"
+#include "core/csr.h"
+#include "core/key.h"
+#include "core/renewal_policy.h"
+#include "core/scep/client.h"
+#include "io/process_hook_runner.h"
+
+namespace scepd {
+
+const char* JobStateName(JobState state) noexcept {
+  switch (state) {
+    case JobState::kIdle: return "idle";
+    case JobState::kEnrolling: return "enrolling";
+    case JobState::kPolling: return "polling";
+    case JobState::kBackoff: return "backoff";
+    case JobState::kClockWait: return "clockwait";
+  }
+  return "unknown";
+}
+
+struct CertificateJob::Attempt {
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<scep::Client> client;
+  scep::CaCertificates ca;
+  scep::Algorithms algorithms;
+};
+
+namespace {
+
+std::string Label(const CertificateSettings& s) {
+  return s.name.empty() ? std::string("certificate") : "certificate " + s.name;
+}
+
+// The CA chain we store: every certificate from GetCACert but the RA ones.
+std::vector<X509*> CaChain(const scep::CaCertificates& ca) {
+  std::vector<X509*> out;
+  for (std::size_t i = 0; i < ca.all.size(); ++i) {
+    if (std::find(ca.ra.begin(), ca.ra.end(), i) == ca.ra.end()) out.push_back(ca.all[i].get());
+  }
+  return out;
+}
+
+struct Secret {
+  std::string text;
+  ~Secret() { OPENSSL_cleanse(text.data(), text.size()); }
+};
+
+}  // namespace
+
+CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daemon, JobDeps deps)
+    : settings_(std::move(settings)),
+      daemon_(std::move(daemon)),
+      deps_(std::move(deps)),
+      store_(settings_.data_dir) {
+  status_.name = settings_.name;
+}
+
+void CertificateJob::Publish(ModuleState module, CertState cert) {
+  status_.module = module;
+  status_.cert = cert;
+  status_.state = JobStateName(state_);
+  if (deps_.publish_status) deps_.publish_status(status_);
+}
+
+void CertificateJob::NoteActive(const InstalledPair* active) {
+  if (active == nullptr) {
+    status_.serial.clear();
+    status_.subject.clear();
+    status_.not_before.reset();
+    status_.not_after.reset();
+    status_.days_left.reset();
+    return;
+  }
+  status_.serial = active->serial;
+  status_.subject = SubjectString(active->cert.get());
+  auto nb = NotBefore(active->cert.get());
+  auto na = NotAfter(active->cert.get());
+  status_.not_before = nb.ok() ? std::optional<std::int64_t>(*nb) : std::nullopt;
+  status_.not_after = na.ok() ? std::optional<std::int64_t>(*na) : std::nullopt;
+  if (na.ok()) status_.days_left = (*na - deps_.clock->Now()) / 86400;
+}
+
+std::int64_t CertificateJob::Step() {
+  const std::int64_t now = deps_.clock->Now();
+  outcome_ = JobOutcome::kNone;
+  if (auto st = store_.Prepare(); !st.ok()) {
+    return Fail(now, st.error().message, "");
+  }
+  auto pending = store_.LoadPending();
+  if (!pending.ok()) {
+    spdlog::error("{}: {}; discarding the pending transaction", Label(settings_),
+                  pending.error().message);
+    (void)store_.ClearPending();
+  } else if (pending->has_value()) {
+    return ContinuePending(std::move(**pending), now);
+  }
+  if (now < retry_at_) return retry_at_;  // backing off after a failure
+  return CheckCertificate(now);
+}
+
+std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
+  auto active = store_.LoadActive();
+  std::optional<CertTimes> times;
+  const InstalledPair* pair = nullptr;
+  if (!active.ok()) {
+    spdlog::warn("{}: {}: enrolling anew", Label(settings_), active.error().message);
+  } else if (active->has_value()) {
+    pair = &**active;
+    auto nb = NotBefore(pair->cert.get());
+    auto na = NotAfter(pair->cert.get());
+    if (nb.ok() && na.ok()) times = CertTimes{*nb, *na};
+  }
+  NoteActive(pair);
+  status_.next_check.reset();
+
+  RenewalSettings rs;
+  rs.renew_days = settings_.renew_days;
+  rs.check_interval = daemon_.check_interval;
+  rs.build_time = deps_.build_time;
+  Decision d = DecideRenewal(times, now, rs, *deps_.random);
+  switch (d.verdict) {
+    case Verdict::kValid:
+      state_ = JobState::kIdle;
+      outcome_ = JobOutcome::kValid;
+      status_.next_check = d.next_check;
+      spdlog::info("{}: {} valid: {}; next check at {}", Label(settings_), status_.serial, d.reason,
+                   FormatUtc(d.next_check));
+      Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+      return d.next_check;
+    case Verdict::kClockUntrusted:
+      state_ = JobState::kClockWait;
+      outcome_ = JobOutcome::kValid;
+      status_.next_check = d.next_check;
+      spdlog::warn("{}: {}", Label(settings_), d.reason);
+      Publish(ModuleState::kNotRunning, pair ? CertState::kEnrolled : CertState::kNotEnrolled);
+      return d.next_check;
+    case Verdict::kMissing:
+    case Verdict::kRenewalDue:
+    case Verdict::kExpired:
+      spdlog::info("{}: {}", Label(settings_), d.reason);
+      fallback_tried_ = false;
+      return StartEnrollment(now, d.verdict == Verdict::kRenewalDue && pair != nullptr);
+  }
+  return now + daemon_.check_interval;
+}
+
+Result<std::unique_ptr<CertificateJob::Attempt>> CertificateJob::Connect() {
+  auto attempt = std::make_unique<Attempt>();
+  SCEPD_TRY(attempt->transport, deps_.make_transport(settings_));
+  scep::ClientOptions options;
+  options.url = settings_.url;
+  options.ca_identifier = settings_.ca_identifier;
+  options.algorithms.legacy = settings_.legacy_ciphers;
+  attempt->client = std::make_unique<scep::Client>(*attempt->transport, options);
+  auto caps = attempt->client->GetCaCaps();
+  if (!caps.ok()) {
+    if (caps.error().code != ErrorCode::kHttp) return std::move(caps).error();
+    spdlog::warn("{}: GetCACaps failed ({}); using defaults", Label(settings_), caps.error().message);
+    attempt->client->SetCaps({});
+  }
+  SCEPD_TRY(attempt->ca, attempt->client->GetCaCert());
+  if (!settings_.ca_fingerprint.empty()) {
+    SCEPD_TRY(std::string fp, Fingerprint(attempt->ca.Ca(), settings_.ca_fingerprint.algorithm));
+    std::string want = HexEncode(settings_.ca_fingerprint.digest, ':');
+    if (fp != want) {
+      return MakeError(ErrorCode::kVerify, "CA certificate fingerprint " + fp +
+                                               " does not match ca_fingerprint " + want);
+    }
+  }
+  SCEPD_TRY(attempt->algorithms, attempt->client->ChosenAlgorithms());
+  status_.ca_caps = attempt->client->caps().ToString();
+  status_.cipher = attempt->algorithms.cipher;
+  status_.digest = attempt->algorithms.digest;
+  return attempt;
+}
+
+std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
+  state_ = JobState::kEnrolling;
+  status_.last_attempt = now;
+  Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
+
+  auto attempt = Connect();
+  if (!attempt.ok()) return Fail(now, attempt.error().message, "");
+  Attempt& a = **attempt;
+
+  ossl::Ptr<X509> signer_cert;
+  ossl::Ptr<EVP_PKEY> signer_key;
+  if (renewal) {
+    auto active = store_.LoadActive();
+    if (active.ok() && active->has_value()) {
+      signer_cert = std::move((*active)->cert);
+      signer_key = std::move((*active)->key);
+    } else {
+      renewal = false;  // the pair vanished: enroll as new
+    }
+  }
+
+  spdlog::info("{}: generating a {}-bit RSA key", Label(settings_), settings_.key_size);
+  auto key = GenerateRsaKey(settings_.key_size);
+  if (!key.ok()) return Fail(now, key.error().message, "");
+  CsrSpec spec;
+  spec.subject = settings_.subject;
+  spec.alt_names = settings_.alt_name;
+  spec.template_name = settings_.template_name;
+  spec.digital_signature = settings_.digital_signature;
+  spec.key_encipherment = settings_.key_encipherment;
+  spec.server_auth = settings_.server_auth;
+  spec.client_auth = settings_.client_auth;
+  spec.challenge_password = settings_.challenge_password;
+  auto csr = BuildCsr(spec, key->get(), a.algorithms.digest);
+  OPENSSL_cleanse(spec.challenge_password.data(), spec.challenge_password.size());
+  if (!csr.ok()) return Fail(now, csr.error().message, "");
+  if (!renewal) {
+    auto self = MakeSelfSignedCert(csr->get(), key->get(), a.algorithms.digest, now);
+    if (!self.ok()) return Fail(now, self.error().message, "");
+    signer_cert = std::move(*self);
+    signer_key = ossl::UpRef(key->get());
+  }
+
+  PendingTransaction p;
+  auto tid = scep::TransactionIdFor(key->get());
+  auto key_pem = ossl::PrivateKeyToPem(key->get());
+  auto csr_pem = ossl::CsrToPem(csr->get());
+  auto signer_pem = ossl::CertToPem(signer_cert.get());
+  if (!tid.ok() || !key_pem.ok() || !csr_pem.ok() || !signer_pem.ok()) {
+    return Fail(now, "encoding the new request failed", "");
+  }
+  p.transaction_id = *tid;
+  p.message_type = static_cast<int>(renewal && a.client->caps().Has(scep::Capability::kRenewal)
+                                        ? scep::MessageType::kRenewalReq
+                                        : scep::MessageType::kPKCSReq);
+  p.key_pem = std::move(*key_pem);
+  p.csr_pem = std::move(*csr_pem);
+  p.signer_cert_pem = std::move(*signer_pem);
+  p.signer_is_new_key = !renewal;
+  p.started = now;
+  p.polls = 0;  // PENDING answers so far; 0 = never acknowledged: a retry resends the request
+  // Saved before sending: a crash after the CA got it resumes this transaction.
+  if (auto st = store_.SavePending(p); !st.ok()) return Fail(now, st.error().message, "");
+  OPENSSL_cleanse(p.key_pem.data(), p.key_pem.size());
+  spdlog::info("{}: sending {} (transaction {})", Label(settings_),
+               scep::MessageTypeName(static_cast<scep::MessageType>(p.message_type)),
+               p.transaction_id);
+  auto reloaded = store_.LoadPending();
+  if (!reloaded.ok() || !reloaded->has_value()) {
+    return Fail(now, reloaded.ok() ? "pending transaction not saved" : reloaded.error().message, "");
+  }
+  poll_at_ = 0;
+  return ContinuePending(std::move(**reloaded), now);
+}
+
+std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t now) {
+  Secret key_pem{std::move(p.key_pem)};
+  const bool renewal = !p.signer_is_new_key;
+  const int max_wait = settings_.max_await_result * 60;
+  status_.transaction_id = p.transaction_id;
+  if (p.polls > 0 && now - p.started >= max_wait) {
+    (void)store_.ClearPending();
+    return Fail(now, "still PENDING " + std::to_string((now - p.started) / 60) +
+                         " min after the request (max_await_result " +
+                         std::to_string(settings_.max_await_result) + " min); giving up",
+                "");
+  }
+  if (now < poll_at_) return poll_at_;
+  if (now < retry_at_) return retry_at_;
+
+  state_ = p.polls == 0 ? JobState::kEnrolling : JobState::kPolling;
+  status_.last_attempt = now;
+  Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
+
+  auto key = ossl::PrivateKeyFromPem(key_pem.text, "pending key");
+  auto csr = ossl::CsrFromPemOrDer(ToBytes(p.csr_pem), "pending request");
+  auto signer = ossl::CertFromPem(p.signer_cert_pem, "pending signer certificate");
+  if (!key.ok() || !csr.ok() || !signer.ok()) {
+    (void)store_.ClearPending();
+    return Fail(now, "pending transaction unreadable; starting over", "");
+  }
+  ossl::Ptr<EVP_PKEY> signer_key;
+  if (renewal) {
+    auto active = store_.LoadActive();
+    if (!active.ok() || !active->has_value() ||
+        X509_cmp((*active)->cert.get(), signer->get()) != 0) {
+      (void)store_.ClearPending();
+      return Fail(now, "the certificate that signed the pending renewal is gone; starting over", "");
+    }
+    signer_key = std::move((*active)->key);
+  } else {
+    signer_key = ossl::UpRef(key->get());
+  }
+
+  auto attempt = Connect();
+  if (!attempt.ok()) return Fail(now, attempt.error().message, "");
+  Attempt& a = **attempt;
+  scep::EnrollRequest req;
+  req.type = static_cast<scep::MessageType>(p.message_type);
+  req.csr = csr->get();
+  req.key = key->get();
+  req.signer_cert = signer->get();
+  req.signer_key = signer_key.get();
+  req.transaction_id = p.transaction_id;
+  Result<scep::CertRep> rep = p.polls == 0 ? a.client->Enroll(req) : a.client->Poll(req);
+  if (!rep.ok()) return Fail(now, rep.error().message, "");
+
+  switch (rep->status) {
+    case scep::PkiStatus::kPending: {
+      ++p.polls;
+      p.key_pem = key_pem.text;
+      auto st = store_.SavePending(p);
+      OPENSSL_cleanse(p.key_pem.data(), p.key_pem.size());
+      if (!st.ok()) return Fail(now, st.error().message, "");
+      state_ = JobState::kPolling;
+      outcome_ = JobOutcome::kPending;
+      status_.last_result = "pending";
+      poll_at_ = now + settings_.await_result;
+      status_.next_check = poll_at_;
+      spdlog::info("{}: PENDING (transaction {}); polling again in {} s", Label(settings_),
+                   p.transaction_id, settings_.await_result);
+      Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
+      return poll_at_;
+    }
+    case scep::PkiStatus::kFailure: {
+      (void)store_.ClearPending();
+      std::string info = rep->fail_info ? scep::FailInfoName(*rep->fail_info) : "";
+      if (renewal && !fallback_tried_) {
+        fallback_tried_ = true;
+        spdlog::warn("{}: the CA refused the renewal ({}); falling back to a first enrollment",
+                     Label(settings_), rep->Describe());
+        return StartEnrollment(now, false);
+      }
+      return Fail(now, "the CA refused the request: " + rep->Describe(), info);
+    }
+    case scep::PkiStatus::kSuccess:
+      break;
+  }
+
+  // Installed before the pending transaction is cleared: a crash in between
+  // repeats a harmless poll, never loses the new key.
+  std::vector<X509*> chain = CaChain(a.ca);
+  if (auto st = store_.Install(rep->issued.get(), key->get(), chain, settings_.keep_old, now);
+      !st.ok()) {
+    return Fail(now, st.error().message, "");
+  }
+  (void)store_.ClearPending();
+  failures_ = 0;
+  retry_at_ = 0;
+  poll_at_ = 0;
+  status_.transaction_id.clear();
+  status_.last_result = "success";
+  status_.last_error.clear();
+  status_.fail_info.clear();
+  const std::string serial = SerialHex(rep->issued.get());
+  spdlog::info("{}: {} {} installed, valid until {}", Label(settings_),
+               renewal ? "renewed: certificate" : "enrolled: certificate", serial,
+               FormatUtc(NotAfter(rep->issued.get()).ok() ? *NotAfter(rep->issued.get()) : 0));
+
+  std::string ca_files;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    ca_files += (i ? " " : "") + settings_.data_dir + "/ca.crt-" + std::to_string(i);
+  }
+  auto na = NotAfter(rep->issued.get());
+  RunScript(settings_.success_script, renewal ? "renewed" : "enrolled",
+            {{"SCEP_SERIAL", serial},
+             {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
+             {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"},
+             {"SCEP_CA", ca_files},
+             {"SCEP_NOT_AFTER", na.ok() ? FormatUtc(*na) : ""},
+             {"SCEP_SUBJECT", SubjectString(rep->issued.get())}});
+  return AfterInstall(rep->issued.get());
+}
+
+std::int64_t CertificateJob::AfterInstall(X509* cert) {
+  // A fresh certificate is checked again after check_interval at the
+  // earliest, even when renew_days says it is already due (renew_days longer
+  // than the CA's validity): renewing in a loop would hammer the CA.
+  const std::int64_t now = deps_.clock->Now();
+  auto nb = NotBefore(cert);
+  auto na = NotAfter(cert);
+  RenewalSettings rs;
+  rs.renew_days = settings_.renew_days;
+  rs.check_interval = daemon_.check_interval;
+  rs.build_time = deps_.build_time;
+  std::optional<CertTimes> times;
+  if (nb.ok() && na.ok()) times = CertTimes{*nb, *na};
+  Decision d = DecideRenewal(times, now, rs, *deps_.random);
+  std::int64_t next = d.next_check;
+  if (d.verdict != Verdict::kValid) {
+    next = now + daemon_.check_interval;
+    spdlog::warn("{}: the new certificate is already inside the renewal window (renew_days {} "
+                 "is longer than its validity); next renewal at {}",
+                 Label(settings_), settings_.renew_days, FormatUtc(next));
+  }
+  auto active = store_.LoadActive();
+  NoteActive(active.ok() && active->has_value() ? &**active : nullptr);
+  state_ = JobState::kIdle;
+  outcome_ = JobOutcome::kEnrolled;
+  status_.next_check = next;
+  Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+  return next;
+}
+
+std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,
+                                  const std::string& fail_info) {
+  ++failures_;
+  BackoffSettings bs;
+  bs.initial = std::max<std::int64_t>(60, std::min<std::int64_t>(settings_.await_result, 3600));
+  retry_at_ = now + RetryDelay(failures_, bs, *deps_.random);
+  state_ = JobState::kBackoff;
+  outcome_ = JobOutcome::kFailed;
+  status_.last_result = fail_info.empty() ? "error" : "failure";
+  status_.last_error = message;
+  status_.fail_info = fail_info;
+  status_.next_check = retry_at_;
+  spdlog::error("{}: {}; retrying at {} (failure {} in a row)", Label(settings_), message,
+                FormatUtc(retry_at_), failures_);
+  auto active = store_.LoadActive();
+  bool has_cert = active.ok() && active->has_value();
+  NoteActive(has_cert ? &**active : nullptr);
+  Publish(ModuleState::kNotRunning, has_cert ? CertState::kEnrolled : CertState::kNotEnrolled);
+  std::vector<std::pair<std::string, std::string>> vars = {{"SCEP_ERROR", message},
+                                                           {"SCEP_FAIL_INFO", fail_info}};
+  if (has_cert) {
+    vars.push_back({"SCEP_SERIAL", status_.serial});
+    vars.push_back({"SCEP_CERT", settings_.data_dir + "/latest.crt"});
+    vars.push_back({"SCEP_KEY", settings_.data_dir + "/latest.key"});
+  }
+  RunScript(settings_.failure_script, "failed", vars);
+  return retry_at_;
+}
+
+void CertificateJob::RunScript(const std::string& script, const std::string& event,
+                               const std::vector<std::pair<std::string, std::string>>& vars) {
+  if (script.empty() || deps_.hooks == nullptr) return;
+  std::map<std::string, std::string> env(vars.begin(), vars.end());
+  env["SCEP_EVENT"] = event;
+  env["SCEP_DATA_DIR"] = settings_.data_dir;
+  env["SCEP_NAME"] = settings_.name;
+  auto result = deps_.hooks->Run(script, HookEnvironment(env, deps_.hook_path_dir),
+                                 deps_.hook_timeout_seconds);
+  const char* which = event == "failed" ? "failure script" : "success script";
+  if (!result.ok()) {
+    spdlog::error("{}: {} could not run: {}", Label(settings_), which, result.error().message);
+    return;
+  }
+  for (const auto& line : result->output) spdlog::info("{}: {}: {}", Label(settings_), which, line);
+  if (result->timed_out) {
+    spdlog::error("{}: {} killed after {} s", Label(settings_), which, deps_.hook_timeout_seconds);
+  } else if (result->exit_code != 0) {
+    spdlog::warn("{}: {} exited with {}", Label(settings_), which, result->exit_code);
+  }
+}
+
+}  // namespace scepd

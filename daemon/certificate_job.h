@@ -1,0 +1,101 @@
+#pragma once
+// One certificate's life in the daemon: the enrollment state machine.
+//
+// Step() does whatever is due now and returns the absolute time (seconds
+// since the epoch) at which it wants to run again; the event loop sleeps
+// until then, a signal, or a clock change. States (docs/daemon.md):
+//
+//   idle       certificate valid; next check at the earlier of the
+//              (jittered) check interval and the renewal window
+//   enrolling  a PKCSReq/RenewalReq is being built and sent
+//   polling    the CA answered PENDING; CertPoll every await_result s
+//              until max_await_result min after the first submission
+//   backoff    the last attempt failed; retry after an exponential,
+//              jittered, capped delay (SIGUSR1 retries at once)
+//   clockwait  the system clock is before the build date or the
+//              certificate's notBefore: expiry is not judged
+//
+// The only state kept across restarts is the pending transaction (key,
+// request, signer, transaction ID) in the certificate store: a restart
+// during "enrolling" or "polling" resumes the same transaction; everything
+// else is derived again from the files.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/hook_runner.h"
+#include "core/result.h"
+#include "core/transport.h"
+#include "daemon/cert_store.h"
+#include "daemon/config.h"
+#include "daemon/status_file.h"
+
+namespace scepd {
+
+enum class JobState { kIdle, kEnrolling, kPolling, kBackoff, kClockWait };
+const char* JobStateName(JobState state) noexcept;
+
+// How the last Step ended, for `scepd --once` and tests.
+enum class JobOutcome { kNone, kValid, kEnrolled, kPending, kFailed };
+
+struct JobDeps {
+  const Clock* clock = nullptr;
+  RandomSource* random = nullptr;
+  HookRunner* hooks = nullptr;
+  // Makes the transport for one attempt (libcurl in the daemon).
+  std::function<Result<std::unique_ptr<Transport>>(const CertificateSettings&)> make_transport;
+  // Publishes the status (run_dir files in the daemon).
+  std::function<void(const StatusReport&)> publish_status;
+  std::string hook_path_dir;     // prepended to the scripts' PATH (scep_replace_pem)
+  std::int64_t build_time = 0;   // a clock before this is wrong
+  int hook_timeout_seconds = 300;
+};
+
+class CertificateJob {
+ public:
+  CertificateJob(CertificateSettings settings, DaemonSettings daemon, JobDeps deps);
+
+  // Runs what is due and returns when to be called next (absolute seconds).
+  // Never throws; failures are logged, reported in the status and retried.
+  std::int64_t Step();
+
+  // Makes the next Step check at once, skipping a backoff wait (SIGUSR1).
+  void CheckNow() noexcept { retry_at_ = 0; poll_at_ = 0; }
+
+  JobState state() const noexcept { return state_; }
+  JobOutcome outcome() const noexcept { return outcome_; }
+  const StatusReport& status() const noexcept { return status_; }
+  const CertificateSettings& settings() const noexcept { return settings_; }
+
+ private:
+  struct Attempt;  // one connection to the CA: transport, client, CA certs
+
+  std::int64_t CheckCertificate(std::int64_t now);
+  std::int64_t StartEnrollment(std::int64_t now, bool renewal);
+  std::int64_t ContinuePending(PendingTransaction pending, std::int64_t now);
+  std::int64_t AfterInstall(X509* cert);
+  std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
+  Result<std::unique_ptr<Attempt>> Connect();
+  void RunScript(const std::string& script, const std::string& event,
+                 const std::vector<std::pair<std::string, std::string>>& vars);
+  void Publish(ModuleState module, CertState cert);
+  void NoteActive(const InstalledPair* active);
+
+  CertificateSettings settings_;
+  DaemonSettings daemon_;
+  JobDeps deps_;
+  CertStore store_;
+  JobState state_ = JobState::kIdle;
+  JobOutcome outcome_ = JobOutcome::kNone;
+  StatusReport status_;
+  int failures_ = 0;
+  std::int64_t retry_at_ = 0;  // backoff: no attempt before this
+  std::int64_t poll_at_ = 0;   // polling: next CertPoll not before this
+  bool fallback_tried_ = false;
+};
+
+}  // namespace scepd

@@ -1,0 +1,301 @@
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "core/renewal_policy.h"
+#include "daemon/cert_store.h"
+#include "daemon/status_file.h"
+#include "io/curl_transport.h"
+#include "io/files.h"
+
+namespace scepd {
+
+namespace {
+
+Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings&) {
+  TransportOptions options;
+  options.connect_timeout_s = 30;
+  options.total_timeout_s = 120;
+  SCEPD_TRY(auto t, CurlTransport::Create(options));
+  return std::unique_ptr<Transport>(std::move(t));
+}
+
+Status MakeRunDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return MakeError(ErrorCode::kIo, "cannot create run_dir " + dir + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
+int WorstExit(int a, int b) { return std::max(a, b); }
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options, const Clock& clock, RandomSource& random, HookRunner& hooks)
+    : options_(std::move(options)), clock_(clock), random_(random), hooks_(hooks) {}
+
+Status Daemon::Load() {
+  SCEPD_TRY(Config c, LoadConfig(options_.config_path, SerialSources{}));
+  config_ = std::move(c);
+  MakeJobs();
+  return {};
+}
+
+void Daemon::MakeJobs() {
+  jobs_.clear();
+  wake_.clear();
+  for (const auto& cert : config_.certificates) {
+    JobDeps deps;
+    deps.clock = &clock_;
+    deps.random = &random_;
+    deps.hooks = &hooks_;
+    deps.make_transport = MakeCurlTransport;
+    deps.hook_path_dir = options_.hook_path_dir;
+    deps.build_time = options_.build_time;
+    const std::string run_dir = config_.daemon.run_dir;
+    deps.publish_status = [run_dir](const StatusReport& report) {
+      if (auto st = MakeRunDir(run_dir); !st.ok()) {
+        spdlog::warn("{}", st.error().message);
+        return;
+      }
+      if (auto st = WriteStatus(run_dir, report); !st.ok()) {
+        spdlog::warn("status not written: {}", st.error().message);
+      }
+    };
+    jobs_.push_back(std::make_unique<CertificateJob>(cert, config_.daemon, std::move(deps)));
+    wake_.push_back(0);
+  }
+}
+
+void Daemon::PublishDisabled() {
+  if (auto st = MakeRunDir(config_.daemon.run_dir); !st.ok()) return;
+  std::vector<CertificateSettings> certs = config_.certificates;
+  if (certs.empty()) {
+    CertificateSettings unnamed;
+    unnamed.data_dir = config_.daemon.data_dir;
+    certs.push_back(unnamed);
+  }
+  for (const auto& c : certs) {
+    StatusReport r;
+    r.name = c.name;
+    r.module = ModuleState::kDisabled;
+    r.state = "disabled";
+    CertStore store(c.data_dir);
+    auto active = store.LoadActive();
+    if (active.ok() && active->has_value()) {
+      r.cert = CertState::kEnrolled;
+      r.serial = (*active)->serial;
+    }
+    (void)WriteStatus(config_.daemon.run_dir, r);
+  }
+}
+
+int Daemon::RunOnce() {
+  if (!config_.daemon.enabled) {
+    spdlog::info("automation disabled (enabled = no): nothing to do");
+    PublishDisabled();
+    return kDaemonExitOk;
+  }
+  int exit_code = kDaemonExitOk;
+  for (auto& job : jobs_) {
+    // Bounded: a PENDING answer is polled until max_await_result, then the
+    // job itself gives up.
+    while (true) {
+      std::int64_t next = job->Step();
+      JobOutcome o = job->outcome();
+      if (o == JobOutcome::kValid || o == JobOutcome::kEnrolled) break;
+      if (o == JobOutcome::kFailed || o == JobOutcome::kNone) {
+        exit_code = WorstExit(exit_code, kDaemonExitFailed);
+        break;
+      }
+      std::int64_t wait = std::max<std::int64_t>(0, next - clock_.Now());
+      std::this_thread::sleep_for(std::chrono::seconds(wait));
+    }
+  }
+  return exit_code;
+}
+
+Status Daemon::LockPidFile() {
+  SCEPD_TRY_STATUS(MakeRunDir(config_.daemon.run_dir));
+  const std::string path = config_.daemon.run_dir + "/scepd.pid";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return MakeError(ErrorCode::kIo, "cannot open pid file " + path + ": " + std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {0};
+    ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+    ::close(fd);
+    std::string other = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
+    other.erase(other.find_last_not_of("\n") + 1);
+    return MakeError(ErrorCode::kUnsupported, "scepd is already running (pid " + other + ", " + path + ")");
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    ::close(fd);
+    return MakeError(ErrorCode::kIo, "cannot write pid file " + path + ": " + std::strerror(errno));
+  }
+  pid_fd_ = fd;
+  return {};
+}
+
+int Daemon::Run(int ready_fd) {
+  if (auto st = LockPidFile(); !st.ok()) {
+    spdlog::error("{}", st.error().message);
+    return kDaemonExitRunning;
+  }
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&mask, s);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
+  int tfd = ::timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
+  if (sfd < 0 || tfd < 0) {
+    spdlog::critical("cannot set up signals/timer: {}", std::strerror(errno));
+    return kDaemonExitFailed;
+  }
+  if (ready_fd >= 0) {
+    char ok = 1;
+    (void)!::write(ready_fd, &ok, 1);
+    ::close(ready_fd);
+  }
+  spdlog::info("scepd {} started ({} certificate(s), automation {})", SCEPD_VERSION, jobs_.size(),
+               config_.daemon.enabled ? "on" : "off");
+  if (!config_.daemon.enabled) PublishDisabled();
+
+  const std::string pid_path = config_.daemon.run_dir + "/scepd.pid";
+  int exit_code = kDaemonExitOk;
+  bool running = true;
+  while (running) {
+    // Run every job that is due; then sleep until the earliest wake time.
+    std::int64_t earliest = INT64_MAX;
+    if (config_.daemon.enabled) {
+      for (std::size_t i = 0; i < jobs_.size(); ++i) {
+        if (clock_.Now() >= wake_[i]) wake_[i] = jobs_[i]->Step();
+        earliest = std::min(earliest, wake_[i]);
+      }
+    }
+    itimerspec its{};
+    if (earliest != INT64_MAX) {
+      its.it_value.tv_sec = static_cast<time_t>(std::min<std::int64_t>(
+          std::max<std::int64_t>(earliest, 1), std::numeric_limits<time_t>::max()));
+    }
+    // CANCEL_ON_SET: a clock step (NTP after a boot in 1970) wakes us too.
+    if (::timerfd_settime(tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, nullptr) != 0) {
+      spdlog::warn("timerfd_settime: {}", std::strerror(errno));
+    }
+    pollfd fds[2] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}};
+    int n = ::poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      spdlog::critical("poll: {}", std::strerror(errno));
+      exit_code = kDaemonExitFailed;
+      break;
+    }
+    if (fds[1].revents & POLLIN) {
+      std::uint64_t expirations;
+      if (::read(tfd, &expirations, sizeof(expirations)) < 0 && errno == ECANCELED) {
+        spdlog::info("system clock changed: checking again");
+        std::fill(wake_.begin(), wake_.end(), 0);
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      while (::read(sfd, &si, sizeof(si)) == sizeof(si)) {
+        switch (si.ssi_signo) {
+          case SIGTERM:
+          case SIGINT:
+            spdlog::info("stopping on signal {}", si.ssi_signo);
+            running = false;
+            break;
+          case SIGHUP: {
+            spdlog::info("SIGHUP: reloading {}", options_.config_path);
+            auto reloaded = LoadConfig(options_.config_path, SerialSources{});
+            if (!reloaded.ok()) {
+              spdlog::error("settings not reloaded, keeping the old ones:\n{}",
+                            reloaded.error().message);
+            } else {
+              config_ = std::move(*reloaded);
+              MakeJobs();
+              if (!config_.daemon.enabled) PublishDisabled();
+            }
+            break;
+          }
+          case SIGUSR1:
+            spdlog::info("SIGUSR1: checking now");
+            for (auto& job : jobs_) job->CheckNow();
+            std::fill(wake_.begin(), wake_.end(), 0);
+            break;
+          default:
+            break;
+        }
+        if (!running) break;
+        // Non-blocking drain: stop when nothing more is queued.
+        pollfd more{sfd, POLLIN, 0};
+        if (::poll(&more, 1, 0) <= 0) break;
+      }
+    }
+  }
+  ::close(sfd);
+  ::close(tfd);
+  ::unlink(pid_path.c_str());
+  ::close(pid_fd_);
+  spdlog::info("scepd stopped");
+  return exit_code;
+}
+
+int PrintStatus(const std::string& config_path, bool json) {
+  auto config = LoadConfig(config_path, SerialSources{});
+  Config c;
+  if (config.ok()) {
+    c = std::move(*config);
+  } else {
+    std::fprintf(stderr, "scepd: settings invalid, using defaults for status:\n%s\n",
+                 config.error().message.c_str());
+  }
+  std::vector<CertificateSettings> certs = c.certificates;
+  if (certs.empty()) {
+    CertificateSettings unnamed;
+    unnamed.data_dir = c.daemon.data_dir;
+    certs.push_back(unnamed);
+  }
+  for (const auto& cert : certs) {
+    std::string base = c.daemon.run_dir + "/status" + (cert.name.empty() ? "" : "-" + cert.name);
+    auto text = ReadFileText(json ? base + ".json" : base, 1 << 20);
+    if (text.ok()) {
+      std::fputs(text->c_str(), stdout);
+      if (!text->empty() && text->back() != '\n') std::fputs("\n", stdout);
+      continue;
+    }
+    // No status written yet: derive it from the settings and the files.
+    StatusReport r;
+    r.name = cert.name;
+    r.module = c.daemon.enabled ? ModuleState::kNotRunning : ModuleState::kDisabled;
+    r.state = c.daemon.enabled ? "stopped" : "disabled";
+    CertStore store(cert.data_dir);
+    auto active = store.LoadActive();
+    if (active.ok() && active->has_value()) {
+      r.cert = CertState::kEnrolled;
+      r.serial = (*active)->serial;
+    }
+    std::fputs((json ? FormatStatusJson(r) + "\n" : FormatStatusLines(r)).c_str(), stdout);
+  }
+  return kDaemonExitOk;
+}
+
+}  // namespace scepd

@@ -1,0 +1,69 @@
+#pragma once
+// The scepd process: settings, one CertificateJob per certificate section,
+// and the event loop that sleeps until the earliest job wants to run, a
+// signal (SIGHUP reload, SIGUSR1 check now, SIGTERM/SIGINT stop) or a change
+// of the system clock. Nothing wakes it otherwise.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/hook_runner.h"
+#include "daemon/certificate_job.h"
+#include "daemon/config.h"
+
+namespace scepd {
+
+// Exit codes of `scepd` (docs/daemon.md).
+inline constexpr int kDaemonExitOk = 0;         // certificate valid / enrolled / stopped
+inline constexpr int kDaemonExitFailed = 1;     // an enrollment failed (--once), fatal error
+inline constexpr int kDaemonExitUsage = 64;     // bad command line
+inline constexpr int kDaemonExitRunning = 75;   // another scepd holds the pid file
+inline constexpr int kDaemonExitConfig = 78;    // settings invalid
+
+struct DaemonOptions {
+  std::string config_path = "/etc/scepd.conf";
+  std::string hook_path_dir;  // where scep_replace_pem lives (PATH of scripts)
+  std::int64_t build_time = 0;
+};
+
+class Daemon {
+ public:
+  Daemon(DaemonOptions options, const Clock& clock, RandomSource& random, HookRunner& hooks);
+
+  // Reads and validates the settings. On failure the message lists every
+  // problem as FILE:LINE: [section] key: what.
+  Status Load();
+  const Config& config() const noexcept { return config_; }
+
+  // One check of every certificate (enrolling and waiting out PENDING as
+  // needed); returns the exit code.
+  int RunOnce();
+
+  // The event loop. `ready_fd` (>= 0) gets one byte and is closed once the
+  // pid file is written and signals are set up (for -d). Returns the exit
+  // code when stopped.
+  int Run(int ready_fd);
+
+ private:
+  void MakeJobs();
+  void PublishDisabled();
+  Status LockPidFile();
+
+  DaemonOptions options_;
+  const Clock& clock_;
+  RandomSource& random_;
+  HookRunner& hooks_;
+  Config config_;
+  std::vector<std::unique_ptr<CertificateJob>> jobs_;
+  std::vector<std::int64_t> wake_;
+  int pid_fd_ = -1;
+};
+
+// Prints the status lines (or JSON) of every certificate for `scepd status`,
+// from the status files, or derived from the settings and data directory
+// when the daemon has not written any.
+int PrintStatus(const std::string& config_path, bool json);
+
+}  // namespace scepd

@@ -1,0 +1,135 @@
+// scepd: keeps a router's certificates valid over SCEP, unattended.
+//
+//   scepd [-c FILE] [--once] [--check-config] [-d]
+//   scepd [-c FILE] status [--json]
+
+#include <getopt.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/scep/client.h"
+#include "daemon/daemon.h"
+#include "daemon/logging.h"
+#include "io/process_hook_runner.h"
+#include "io/system_clock.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: scepd [-c FILE] [--once] [--check-config] [-d]\n"
+    "       scepd [-c FILE] status [--json]\n\n"
+    "  -c, --config FILE  settings (default /etc/scepd.conf)\n"
+    "      --once         check once (enroll if needed), exit 0 valid, 1 failed\n"
+    "      --check-config validate the settings and print them, secrets masked\n"
+    "  -d, --daemon       detach after start-up and write the pid file\n"
+    "  status [--json]    print the status lines (or JSON) and exit\n"
+    "  -V, --version      print the version\n\n"
+    "Signals: SIGHUP re-reads the settings, SIGUSR1 checks now, SIGTERM stops.\n"
+    "Exit codes: 0 ok, 1 failed, 64 usage, 75 already running, 78 bad settings.\n";
+
+// Seconds since the epoch of the build date (__DATE__ "Nov 22 2026").
+std::int64_t BuildTime() {
+  static const char* kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  const char* d = __DATE__;
+  int month = static_cast<int>((std::strstr(kMonths, std::string(d, 3).c_str()) - kMonths) / 3) + 1;
+  int day = std::atoi(d + 4);
+  int year = std::atoi(d + 7);
+  // Days from civil date (proleptic Gregorian).
+  year -= month <= 2;
+  const int era = (year >= 0 ? year : year - 399) / 400;
+  const int yoe = year - era * 400;
+  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (static_cast<std::int64_t>(era) * 146097 + doe - 719468) * 86400;
+}
+
+// The directory of our own binary: scep_replace_pem is installed beside it.
+std::string SelfDir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "";
+  std::string path(buf, static_cast<std::size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace scepd;  // NOLINT(build/namespaces)
+  std::string config_path(kDefaultConfigPath);
+  bool once = false, check = false, detach = false;
+  static const option kLong[] = {
+      {"config", required_argument, nullptr, 'c'}, {"once", no_argument, nullptr, 'o'},
+      {"check-config", no_argument, nullptr, 'k'}, {"daemon", no_argument, nullptr, 'd'},
+      {"version", no_argument, nullptr, 'V'},      {"help", no_argument, nullptr, 'h'},
+      {"json", no_argument, nullptr, 'j'},         {nullptr, 0, nullptr, 0}};
+  bool json = false;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "c:dVh", kLong, nullptr)) != -1) {
+    switch (opt) {
+      case 'c': config_path = optarg; break;
+      case 'o': once = true; break;
+      case 'k': check = true; break;
+      case 'd': detach = true; break;
+      case 'j': json = true; break;
+      case 'V': std::printf("scepd %s\n", SCEPD_VERSION); return kDaemonExitOk;
+      case 'h': std::fputs(kUsage, stdout); return kDaemonExitOk;
+      default: std::fputs(kUsage, stderr); return kDaemonExitUsage;
+    }
+  }
+  if (optind < argc) {
+    if (std::string(argv[optind]) == "status" && optind + 1 == argc) {
+      return PrintStatus(config_path, json);
+    }
+    std::fprintf(stderr, "scepd: unexpected argument '%s'\n%s", argv[optind], kUsage);
+    return kDaemonExitUsage;
+  }
+
+  SystemClock clock;
+  SystemRandom random;
+  ProcessHookRunner hooks;
+  DaemonOptions options;
+  options.config_path = config_path;
+  options.hook_path_dir = SelfDir();
+  options.build_time = BuildTime();
+  Daemon daemon(options, clock, random, hooks);
+  if (auto st = daemon.Load(); !st.ok()) {
+    std::fprintf(stderr, "scepd: invalid settings:\n%s\n", st.error().message.c_str());
+    return kDaemonExitConfig;
+  }
+  if (check) {
+    std::fputs(FormatEffectiveConfig(daemon.config()).c_str(), stdout);
+    return kDaemonExitOk;
+  }
+  // CAs may answer in single DES (micromdm does): load the legacy provider.
+  (void)ossl::EnableLegacyAlgorithms();
+  ::umask(077);
+  SetUpLogging(daemon.config().daemon.log_level,
+               once ? LogTarget::kStderr : daemon.config().daemon.log_target);
+  if (once) return daemon.RunOnce();
+
+  int ready_fd = -1;
+  if (detach) {
+    int fds[2];
+    if (::pipe(fds) != 0) return kDaemonExitFailed;
+    pid_t pid = ::fork();
+    if (pid < 0) return kDaemonExitFailed;
+    if (pid > 0) {
+      // The parent returns once the child is ready, with its verdict.
+      ::close(fds[1]);
+      char ok = 0;
+      ssize_t n = ::read(fds[0], &ok, 1);
+      return n == 1 && ok == 1 ? kDaemonExitOk : kDaemonExitFailed;
+    }
+    ::close(fds[0]);
+    ::setsid();
+    if (::chdir("/") != 0) return kDaemonExitFailed;
+    ready_fd = fds[1];
+  }
+  return daemon.Run(ready_fd);
+}
