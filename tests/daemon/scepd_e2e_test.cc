@@ -1,0 +1,282 @@
+// scepd end to end: the real binary, the real CA (micromdm scepserver) and
+// the project's responder on 127.0.0.1, real files, real scripts.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/support/process.h"
+#include "tests/support/responder_process.h"
+#include "tests/support/scep_server.h"
+
+namespace scepd::testing {
+namespace {
+
+const std::string kScepd = std::string(SCEPD_BINARY_DIR) + "/daemon/scepd";
+
+std::string LinkTarget(const std::string& path) {
+  char buf[512];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+}
+
+unsigned Mode(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
+
+// Waits (bounded) until `pred` holds.
+template <class Pred>
+bool WaitFor(Pred pred, int timeout_ms = 30000) {
+  for (int waited = 0; waited < timeout_ms; waited += 100) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pred();
+}
+
+class ScepdTest : public ::testing::Test {
+ protected:
+  std::string data() const { return dir_.File("data"); }
+  std::string run() const { return dir_.File("run"); }
+  std::string conf() const { return dir_.File("scepd.conf"); }
+
+  // Writes the settings; `extra` lines go into [certificate].
+  void WriteConfig(const std::string& url, const std::string& extra = "",
+                   const std::string& challenge = "secret") {
+    WriteFile(conf(),
+              "[scepd]\n"
+              "enabled = yes\n"
+              "data_dir = " + data() + "\n"
+              "run_dir = " + run() + "\n"
+              "log_level = debug\n"
+              "log_target = stderr\n"
+              "serial_number = A1B2\n"
+              "[certificate]\n"
+              "url = " + url + "\n"
+              "subject = /O=scepd test/CN=router-SN\n"
+              "alt_name = DNS:router-SN.example\n"
+              "challenge_password = " + challenge + "\n"
+              "renew_days = 30\n"
+              "await_result = 1\n"
+              "success_script = env > " + dir_.File("success.env") + "\n"
+              "failure_script = env > " + dir_.File("failure.env") + "; exit 3\n" + extra);
+  }
+
+  ProcessResult Once() { return RunProcess({kScepd, "-c", conf(), "--once"}, {}, 120000); }
+
+  TempDir dir_;
+};
+
+TEST_F(ScepdTest, FirstEnrollmentWritesTheExactLayoutStatusAndRunsTheSuccessScript) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url());
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  EXPECT_EQ(Mode(data()), 0700u);
+  EXPECT_EQ(Mode(data() + "/02.key"), 0600u);
+  EXPECT_TRUE(PathExists(data() + "/02.crt"));
+  EXPECT_EQ(LinkTarget(data() + "/latest.key"), "02.key");
+  EXPECT_EQ(LinkTarget(data() + "/latest.crt"), "02.crt");
+  EXPECT_EQ(ReadFile(data() + "/ca.crt-0"), ReadFile(ca.ca_cert_path()));
+  EXPECT_FALSE(PathExists(data() + "/ca.crt-1"));
+  EXPECT_FALSE(PathExists(data() + "/.pending/state"));
+
+  EXPECT_EQ(ReadFile(run() + "/status"), "Module scepClient not running\nCertificate enrolled 02\n");
+  std::string json = ReadFile(run() + "/status.json");
+  EXPECT_NE(json.find("\"serial\": \"02\""), std::string::npos) << json;
+
+  std::string env = ReadFile(dir_.File("success.env"));
+  for (const char* want : {"SCEP_EVENT=enrolled\n", "SCEP_SERIAL=02\n",
+                           "SCEP_SUBJECT=/O=scepd test/CN=router-A1B2\n", "SCEP_DATA_DIR="}) {
+    EXPECT_NE(env.find(want), std::string::npos) << want << " in\n" << env;
+  }
+  EXPECT_NE(env.find("SCEP_CERT=" + data() + "/02.crt"), std::string::npos) << env;
+  EXPECT_NE(env.find("SCEP_CA=" + data() + "/ca.crt-0"), std::string::npos) << env;
+  EXPECT_EQ(env.find("secret"), std::string::npos) << "challenge leaked to the script";
+  EXPECT_EQ(r.err.find("secret"), std::string::npos) << "challenge leaked to the log";
+  auto verify = RunProcess({"openssl", "verify", "-CAfile", data() + "/ca.crt-0",
+                            data() + "/latest.crt"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  // A second run finds the certificate valid and changes nothing.
+  auto again = Once();
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_EQ(LinkTarget(data() + "/latest.crt"), "02.crt");
+  EXPECT_NE(again.err.find("valid"), std::string::npos) << again.err;
+}
+
+TEST_F(ScepdTest, RenewDaysBeyondTheValidityRenewsWithRenewalReqAndKeepsTheOldPair) {
+  ScepServer::Options options;
+  options.debug = true;
+  ScepServer ca(options);
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url());
+  ASSERT_EQ(Once().exit_code, 0);
+  std::string old_key = ReadFile(data() + "/02.key");
+
+  WriteConfig(ca.url(), "", "secret");
+  std::string text = ReadFile(conf());
+  text.replace(text.find("renew_days = 30"), 15, "renew_days = 400");
+  WriteFile(conf(), text);
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(LinkTarget(data() + "/latest.crt"), "03.crt");
+  EXPECT_EQ(LinkTarget(data() + "/latest.key"), "03.key");
+  EXPECT_TRUE(PathExists(data() + "/02.crt"));
+  EXPECT_EQ(ReadFile(data() + "/02.key"), old_key) << "old pair kept intact";
+  EXPECT_NE(ReadFile(data() + "/03.key"), old_key) << "a new key";
+  EXPECT_NE(ReadFile(ca.log_path()).find("RenewalReq (17)"), std::string::npos);
+  EXPECT_NE(ReadFile(dir_.File("success.env")).find("SCEP_EVENT=renewed\n"), std::string::npos);
+  EXPECT_EQ(ReadFile(run() + "/status"), "Module scepClient not running\nCertificate enrolled 03\n");
+}
+
+TEST_F(ScepdTest, WrongChallengeRunsTheFailureScriptAndLosesNothing) {
+  ScepServer::Options options;
+  options.challenge = "right";
+  ScepServer ca(options);
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url(), "", "wrong");
+  auto r = Once();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(ReadFile(run() + "/status"), "Module scepClient not running\nCertificate not enrolled\n");
+  std::string env = ReadFile(dir_.File("failure.env"));
+  EXPECT_NE(env.find("SCEP_EVENT=failed\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("SCEP_FAIL_INFO=badRequest\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("SCEP_ERROR=the CA refused the request: FAILURE: badRequest"),
+            std::string::npos) << env;
+  EXPECT_NE(r.err.find("failure script exited with 3"), std::string::npos) << r.err;
+  EXPECT_FALSE(PathExists(data() + "/latest.crt"));
+
+  // With a pair installed, a refused renewal leaves it in place and says so.
+  WriteConfig(ca.url(), "", "right");
+  ASSERT_EQ(Once().exit_code, 0);
+  std::string text = ReadFile(conf());
+  text.replace(text.find("challenge_password = right"), 26, "challenge_password = wrong");
+  text.replace(text.find("renew_days = 30"), 15, "renew_days = 400");
+  WriteFile(conf(), text);
+  std::string cert_before = ReadFile(data() + "/latest.crt");
+  auto refused = Once();
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("falling back to a first enrollment"), std::string::npos) << refused.err;
+  EXPECT_EQ(ReadFile(data() + "/latest.crt"), cert_before);
+  EXPECT_EQ(LinkTarget(data() + "/latest.key"), "02.key");
+  EXPECT_EQ(ReadFile(run() + "/status"), "Module scepClient not running\nCertificate enrolled 02\n");
+}
+
+TEST_F(ScepdTest, DaemonReloadsOnSighupChecksOnSigusr1AndStopsOnSigterm) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url());
+  BackgroundProcess d;
+  ASSERT_TRUE(d.Start({kScepd, "-c", conf()}, dir_.File("scepd.log")));
+  ASSERT_TRUE(WaitFor([&] { return PathExists(data() + "/latest.crt"); }))
+      << ReadFile(dir_.File("scepd.log"));
+  ASSERT_TRUE(WaitFor([&] { return PathExists(run() + "/scepd.pid"); }));
+  EXPECT_EQ(std::stoi(ReadFile(run() + "/scepd.pid")), d.pid());
+
+  // SIGUSR1: a check now (the certificate is valid: nothing else happens).
+  ASSERT_TRUE(d.Signal(SIGUSR1));
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadFile(dir_.File("scepd.log")).find("SIGUSR1: checking now") != std::string::npos;
+  }));
+  EXPECT_EQ(LinkTarget(data() + "/latest.crt"), "02.crt");
+
+  // SIGHUP after the web UI's Apply: renew_days beyond the validity renews.
+  std::string text = ReadFile(conf());
+  text.replace(text.find("renew_days = 30"), 15, "renew_days = 400");
+  WriteFile(conf(), text);
+  ASSERT_TRUE(d.Signal(SIGHUP));
+  ASSERT_TRUE(WaitFor([&] { return LinkTarget(data() + "/latest.crt") == "03.crt"; }))
+      << ReadFile(dir_.File("scepd.log"));
+
+  ASSERT_TRUE(d.Signal(SIGTERM));
+  auto code = d.Wait(10000);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  EXPECT_FALSE(PathExists(run() + "/scepd.pid"));
+}
+
+TEST_F(ScepdTest, CheckConfigMasksSecretsAndBadSettingsNameTheLine) {
+  WriteConfig("http://127.0.0.1:1/scep");
+  auto ok = RunProcess({kScepd, "-c", conf(), "--check-config"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("challenge_password = ********"), std::string::npos) << ok.out;
+  EXPECT_EQ(ok.out.find("secret"), std::string::npos);
+  EXPECT_FALSE(PathExists(data())) << "nothing on disk is touched";
+
+  WriteFile(conf(), ReadFile(conf()) + "key_size = huge\n");
+  auto bad = RunProcess({kScepd, "-c", conf(), "--check-config"});
+  EXPECT_EQ(bad.exit_code, 78);
+  EXPECT_NE(bad.err.find(conf() + ":"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("key_size"), std::string::npos) << bad.err;
+  EXPECT_FALSE(PathExists(data()));
+}
+
+TEST_F(ScepdTest, StatusCommandWorksWithoutARunningDaemon) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url());
+  auto before = RunProcess({kScepd, "-c", conf(), "status"});
+  EXPECT_EQ(before.out, "Module scepClient not running\nCertificate not enrolled\n");
+  ASSERT_EQ(Once().exit_code, 0);
+  auto after = RunProcess({kScepd, "-c", conf(), "status"});
+  EXPECT_EQ(after.out, "Module scepClient not running\nCertificate enrolled 02\n");
+  auto json = RunProcess({kScepd, "-c", conf(), "status", "--json"});
+  EXPECT_NE(json.out.find("\"not_after\""), std::string::npos) << json.out;
+}
+
+TEST_F(ScepdTest, PendingIsPolledUntilIssued) {
+  ResponderProcess ca;
+  ASSERT_TRUE(ca.Start({"--pending-polls", "2"}));
+  WriteConfig(ca.url());
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ca.CountRequests("\"messageTypeName\":\"PKCSReq\""), 1);
+  EXPECT_EQ(ca.CountRequests("\"messageTypeName\":\"CertPoll\""), 3);
+  EXPECT_TRUE(PathExists(data() + "/latest.crt"));
+}
+
+TEST_F(ScepdTest, PendingPastMaxAwaitResultFails) {
+  ResponderProcess ca;
+  ASSERT_TRUE(ca.Start({"--pending-forever"}));
+  WriteConfig(ca.url(), "max_await_result = 0\n");
+  auto r = Once();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(ReadFile(dir_.File("failure.env")).find("still PENDING"), std::string::npos);
+  EXPECT_FALSE(PathExists(data() + "/.pending/state")) << "the transaction is given up";
+  EXPECT_FALSE(PathExists(data() + "/latest.crt"));
+}
+
+TEST_F(ScepdTest, RestartDuringPendingResumesTheSameTransaction) {
+  ResponderProcess ca;
+  ASSERT_TRUE(ca.Start({"--pending-polls", "3"}));
+  WriteConfig(ca.url());
+  {
+    BackgroundProcess d;
+    ASSERT_TRUE(d.Start({kScepd, "-c", conf()}, dir_.File("scepd1.log")));
+    ASSERT_TRUE(WaitFor([&] { return ca.CountRequests("\"messageTypeName\":\"CertPoll\"") >= 1; }))
+        << ReadFile(dir_.File("scepd1.log"));
+    d.Signal(SIGKILL);
+    d.Wait(5000);
+  }
+  EXPECT_TRUE(PathExists(data() + "/.pending/state"));
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ca.CountRequests("\"messageTypeName\":\"PKCSReq\""), 1) << "not submitted again";
+  std::string log = ReadFile(ca.request_log_path());
+  auto at = log.find("\"transactionId\":\"");
+  ASSERT_NE(at, std::string::npos);
+  std::string tid = log.substr(at + 17, 64);
+  EXPECT_EQ(ca.CountRequests("\"transactionId\":\"" + tid + "\""),
+            ca.CountRequests("\"operation\":\"PKIOperation\""));
+  EXPECT_TRUE(PathExists(data() + "/latest.crt"));
+}
+
+}  // namespace
+}  // namespace scepd::testing
