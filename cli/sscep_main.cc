@@ -1,5 +1,6 @@
 // sscep: the SCEP command line client, a drop-in for sscep as routers ship it.
 
+#include <signal.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -44,6 +45,7 @@ class SplitSink final : public spdlog::sinks::base_sink<spdlog::details::null_mu
 
 int main(int argc, char** argv) {
   using namespace scepd::cli;  // NOLINT(build/namespaces)
+  ::signal(SIGPIPE, SIG_IGN);  // a reset TLS connection is an error, not a crash
   auto options = ParseSscepArgs(argc, argv);
   if (!options.ok()) {
     bool help = options.error().message == "help";

@@ -3,12 +3,15 @@
 //   scepd [-c FILE] [--once] [--check-config] [-d]
 //   scepd [-c FILE] status [--json]
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -90,6 +93,13 @@ int main(int argc, char** argv) {
     return kDaemonExitUsage;
   }
 
+  // A closed log pipe or a reset TLS socket must not kill the daemon.
+  ::signal(SIGPIPE, SIG_IGN);
+  // -d changes to /: keep the settings path valid for SIGHUP reloads.
+  if (char* real = ::realpath(config_path.c_str(), nullptr)) {
+    config_path = real;
+    std::free(real);
+  }
   SystemClock clock;
   SystemRandom random;
   ProcessHookRunner hooks;
@@ -109,8 +119,11 @@ int main(int argc, char** argv) {
   // CAs may answer in single DES (micromdm does): load the legacy provider.
   (void)ossl::EnableLegacyAlgorithms();
   ::umask(077);
-  SetUpLogging(daemon.config().daemon.log_level,
-               once ? LogTarget::kStderr : daemon.config().daemon.log_target);
+  // --once reports on stderr; a detached daemon has no stderr: syslog.
+  LogTarget target = daemon.config().daemon.log_target;
+  if (once) target = LogTarget::kStderr;
+  if (detach) target = LogTarget::kSyslog;
+  SetUpLogging(daemon.config().daemon.log_level, target);
   if (once) return daemon.RunOnce();
 
   int ready_fd = -1;
@@ -129,6 +142,13 @@ int main(int argc, char** argv) {
     ::close(fds[0]);
     ::setsid();
     if (::chdir("/") != 0) return kDaemonExitFailed;
+    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, STDIN_FILENO);
+      ::dup2(null_fd, STDOUT_FILENO);
+      ::dup2(null_fd, STDERR_FILENO);
+      if (null_fd > STDERR_FILENO) ::close(null_fd);
+    }
     ready_fd = fds[1];
   }
   return daemon.Run(ready_fd);

@@ -278,5 +278,45 @@ TEST_F(ScepdTest, RestartDuringPendingResumesTheSameTransaction) {
   EXPECT_TRUE(PathExists(data() + "/latest.crt"));
 }
 
+TEST_F(ScepdTest, DetachReturnsOnceStartedAndWritesThePidFile) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url());
+  auto r = RunProcess({kScepd, "-c", conf(), "-d"}, {}, 30000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(PathExists(run() + "/scepd.pid"));
+  pid_t pid = std::stoi(ReadFile(run() + "/scepd.pid"));
+  EXPECT_EQ(::kill(pid, 0), 0) << "the detached daemon runs";
+  ASSERT_TRUE(WaitFor([&] { return PathExists(data() + "/latest.crt"); }));
+  // A second instance refuses to start while the first holds the pid file.
+  auto second = RunProcess({kScepd, "-c", conf()}, {}, 30000);
+  EXPECT_EQ(second.exit_code, 75) << second.err;
+  EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
+  ::kill(pid, SIGTERM);
+  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0; }, 10000));
+  EXPECT_FALSE(PathExists(run() + "/scepd.pid"));
+}
+
+TEST_F(ScepdTest, NamedCertificateSectionsKeepTheirOwnFilesAndStatus) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url(), "[certificate vpn]\n"
+                        "data_dir = " + dir_.File("vpn") + "\n"
+                        "url = " + ca.url() + "\n"
+                        "subject = /CN=vpn-SN\n"
+                        "challenge_password = secret\n");
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(PathExists(data() + "/latest.crt"));
+  EXPECT_TRUE(PathExists(dir_.File("vpn") + "/latest.crt"));
+  EXPECT_NE(LinkTarget(data() + "/latest.crt"), LinkTarget(dir_.File("vpn") + "/latest.crt"));
+  auto subject = RunProcess({"openssl", "x509", "-in", dir_.File("vpn") + "/latest.crt", "-noout",
+                             "-subject"});
+  EXPECT_NE(subject.out.find("CN = vpn-A1B2"), std::string::npos) << subject.out;
+  EXPECT_EQ(ReadFile(run() + "/status").substr(0, 30), "Module scepClient not running\n");
+  std::string vpn_status = ReadFile(run() + "/status-vpn");
+  EXPECT_NE(vpn_status.find("Certificate enrolled "), std::string::npos) << vpn_status;
+}
+
 }  // namespace
 }  // namespace scepd::testing
