@@ -44,6 +44,31 @@ Status MakeRunDir(const std::string& dir) {
 
 int WorstExit(int a, int b) { return std::max(a, b); }
 
+// The certificates to report on: those configured, else the unnamed one in
+// the global data_dir (automation off, no [certificate] section yet).
+std::vector<CertificateSettings> ReportedCertificates(const Config& c) {
+  if (!c.certificates.empty()) return c.certificates;
+  CertificateSettings unnamed;
+  unnamed.data_dir = c.daemon.data_dir;
+  return {unnamed};
+}
+
+// The status as far as the settings and the files tell, without a running
+// job: disabled or not running, enrolled with the active serial or not.
+StatusReport DerivedStatus(const Config& c, const CertificateSettings& cert) {
+  StatusReport r;
+  r.name = cert.name;
+  r.module = c.daemon.enabled ? ModuleState::kNotRunning : ModuleState::kDisabled;
+  r.state = c.daemon.enabled ? "stopped" : "disabled";
+  CertStore store(cert.data_dir);
+  auto active = store.LoadActive();
+  if (active.ok() && active->has_value()) {
+    r.cert = CertState::kEnrolled;
+    r.serial = (*active)->serial;
+  }
+  return r;
+}
+
 }  // namespace
 
 Daemon::Daemon(DaemonOptions options, const Clock& clock, RandomSource& random, HookRunner& hooks)
@@ -84,24 +109,8 @@ void Daemon::MakeJobs() {
 
 void Daemon::PublishDisabled() {
   if (auto st = MakeRunDir(config_.daemon.run_dir); !st.ok()) return;
-  std::vector<CertificateSettings> certs = config_.certificates;
-  if (certs.empty()) {
-    CertificateSettings unnamed;
-    unnamed.data_dir = config_.daemon.data_dir;
-    certs.push_back(unnamed);
-  }
-  for (const auto& c : certs) {
-    StatusReport r;
-    r.name = c.name;
-    r.module = ModuleState::kDisabled;
-    r.state = "disabled";
-    CertStore store(c.data_dir);
-    auto active = store.LoadActive();
-    if (active.ok() && active->has_value()) {
-      r.cert = CertState::kEnrolled;
-      r.serial = (*active)->serial;
-    }
-    (void)WriteStatus(config_.daemon.run_dir, r);
+  for (const auto& c : ReportedCertificates(config_)) {
+    (void)WriteStatus(config_.daemon.run_dir, DerivedStatus(config_, c));
   }
 }
 
@@ -268,13 +277,7 @@ int PrintStatus(const std::string& config_path, bool json) {
     std::fprintf(stderr, "scepd: settings invalid, using defaults for status:\n%s\n",
                  config.error().message.c_str());
   }
-  std::vector<CertificateSettings> certs = c.certificates;
-  if (certs.empty()) {
-    CertificateSettings unnamed;
-    unnamed.data_dir = c.daemon.data_dir;
-    certs.push_back(unnamed);
-  }
-  for (const auto& cert : certs) {
+  for (const auto& cert : ReportedCertificates(c)) {
     std::string base = c.daemon.run_dir + "/status" + (cert.name.empty() ? "" : "-" + cert.name);
     auto text = ReadFileText(json ? base + ".json" : base, 1 << 20);
     if (text.ok()) {
@@ -283,16 +286,7 @@ int PrintStatus(const std::string& config_path, bool json) {
       continue;
     }
     // No status written yet: derive it from the settings and the files.
-    StatusReport r;
-    r.name = cert.name;
-    r.module = c.daemon.enabled ? ModuleState::kNotRunning : ModuleState::kDisabled;
-    r.state = c.daemon.enabled ? "stopped" : "disabled";
-    CertStore store(cert.data_dir);
-    auto active = store.LoadActive();
-    if (active.ok() && active->has_value()) {
-      r.cert = CertState::kEnrolled;
-      r.serial = (*active)->serial;
-    }
+    StatusReport r = DerivedStatus(c, cert);
     std::fputs((json ? FormatStatusJson(r) + "\n" : FormatStatusLines(r)).c_str(), stdout);
   }
   return kDaemonExitOk;
