@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE main job: build scepd in release mode, start a fresh local SCEP CA
 # (micromdm scepserver) on 127.0.0.1, then enroll a router certificate and
-# renew it with the project's sscep-compatible CLI, and print the status.
+# renew it with the project's sscep-compatible CLI, then let the scepd
+# daemon enroll and renew on its own, and print the status.
 #
 #   scripts/demo.sh          (Debian 12, as root: installs what is missing)
 #
@@ -86,8 +87,24 @@ stop_ca() {
   ca_pid=
 }
 
+scepd_pid=
+
+stop_scepd() {
+  [[ -n "$scepd_pid" ]] || return 0
+  kill -TERM "$scepd_pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 100; i++)); do  # up to 5 s
+    kill -0 "$scepd_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$scepd_pid" 2>/dev/null || true
+  wait "$scepd_pid" 2>/dev/null || true
+  scepd_pid=
+}
+
 cleanup() {
   local rc=$?
+  stop_scepd
   stop_ca
   if [[ -n "$work" && -d "$work" ]]; then
     if [[ -n "${SCEPD_DEMO_KEEP:-}" ]]; then
@@ -210,12 +227,65 @@ check_cert "$work/new.crt" "$work/new.key"
 [[ "$(serial_of "$work/new.crt")" != "$(serial_of "$work/local.crt")" ]] ||
   die "renewal returned the same certificate"
 
+say "scepd: the daemon enrolls"
+SCEPD=$repo/build/release/daemon/scepd
+[[ -x "$SCEPD" ]] || die "$SCEPD was not built"
+cat >"$work/scepd.conf" <<CONF
+[scepd]
+enabled = yes
+data_dir = $work/scepClient
+run_dir = $work/run
+log_target = stderr
+serial_number = DEMO1234
+[certificate]
+url = $URL
+subject = /DC=org/DC=OpenXPKI/DC=Test Deployment/CN=router-SN
+alt_name = DNS:router-SN.example
+challenge_password = $CHALLENGE
+renew_days = 30
+success_script = echo "success script: \$SCEP_EVENT certificate \$SCEP_SERIAL for \$SCEP_SUBJECT"
+CONF
+"$SCEPD" -c "$work/scepd.conf" --check-config
+"$SCEPD" -c "$work/scepd.conf" >"$work/scepd.log" 2>&1 &
+scepd_pid=$!
+# wait_status TEXT: until the status file's second line is TEXT (30 s).
+wait_status() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    if [[ "$(sed -n 2p "$work/run/status" 2>/dev/null)" == "$1" ]]; then
+      return 0
+    fi
+    kill -0 "$scepd_pid" 2>/dev/null || die "scepd exited: $(tail -n 5 "$work/scepd.log")"
+    sleep 0.1
+  done
+  die "status never became '$1': $(tail -n 5 "$work/scepd.log")"
+}
+wait_status "Certificate enrolled $(printf '%02X' $((16#$(serial_of "$work/new.crt") + 1)))"
+"$SCEPD" -c "$work/scepd.conf" status
+ls -l "$work/scepClient"
+check_cert "$work/scepClient/latest.crt" "$work/scepClient/latest.key"
+
+say "scepd: a forced renewal (renew_days beyond the validity, then SIGHUP as the web UI's Apply)"
+enrolled=$(readlink "$work/scepClient/latest.crt")
+sed -i 's/^renew_days = 30$/renew_days = 400/' "$work/scepd.conf"
+kill -HUP "$scepd_pid"
+wait_status "Certificate enrolled $(printf '%02X' $((16#${enrolled%.crt} + 1)))"
+"$SCEPD" -c "$work/scepd.conf" status
+"$SCEPD" -c "$work/scepd.conf" status --json
+ls -l "$work/scepClient"
+check_cert "$work/scepClient/latest.crt" "$work/scepClient/latest.key"
+stop_scepd
+echo "scepd log:"
+cat "$work/scepd.log"
+
 say "Status"
 printf '%-10s %s\n' "CA" "$URL ($(openssl x509 -in "$work/ca.crt" -noout -subject | sed 's/^subject=//'))"
 printf '%-10s serial %s, valid until %s\n' "enrolled" "$(serial_of "$work/local.crt")" \
   "$(enddate_of "$work/local.crt")"
 printf '%-10s serial %s, valid until %s\n' "renewed" "$(serial_of "$work/new.crt")" \
   "$(enddate_of "$work/new.crt")"
+printf '%-10s serial %s, valid until %s\n' "scepd" "$(serial_of "$work/scepClient/latest.crt")" \
+  "$(enddate_of "$work/scepClient/latest.crt")"
 echo "CA index (depot/index.txt):"
 cat "$work/depot/index.txt"
 echo
