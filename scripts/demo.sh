@@ -243,7 +243,7 @@ subject = /DC=org/DC=OpenXPKI/DC=Test Deployment/CN=router-SN
 alt_name = DNS:router-SN.example
 challenge_password = $CHALLENGE
 renew_days = 30
-success_script = echo "success script: \$SCEP_EVENT certificate \$SCEP_SERIAL for \$SCEP_SUBJECT"
+success_script = echo "\$SCEP_EVENT certificate \$SCEP_SERIAL for \$SCEP_SUBJECT"
 CONF
 "$SCEPD" -c "$work/scepd.conf" --check-config
 "$SCEPD" -c "$work/scepd.conf" >"$work/scepd.log" 2>&1 &
