@@ -46,9 +46,9 @@ struct ProcessHookOptions {
   bool use_pidfd = true;
 };
 
-// Runs hook scripts as child processes. Blocks the calling thread for the
-// duration of the script (at most the timeout plus kill_grace, plus the
-// moment SIGKILL takes). Holds no descriptors between runs; every descriptor
+// Runs hook scripts as child processes. Blocks the calling thread while
+// the script runs: at most the timeout plus kill_grace (plus the moment
+// SIGKILL takes), or drain_after_exit beyond the script's own exit. Holds no descriptors between runs; every descriptor
 // it opens is close-on-exec, so concurrent forks elsewhere do not inherit
 // them. Briefly blocks all signals in the calling thread around fork.
 class ProcessHookRunner final : public HookRunner {
