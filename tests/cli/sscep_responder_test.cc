@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "tests/support/process.h"
 #include "tests/support/responder_process.h"
 
@@ -185,6 +187,47 @@ TEST_F(SscepResponderTest, EachFailInfoHasItsExitCode) {
     EXPECT_NE(r.err.find("policy says no"), std::string::npos) << r.err;
     EXPECT_FALSE(PathExists(dir_.File("router.crt")));
   }
+}
+
+TEST_F(SscepResponderTest, ForcedAlgorithmsSelfSignedFileAndEncryptionCertificate) {
+  StartResponder({});
+  GetCa();
+  MakeRequest("router");
+  // -E/-S force the choice; the self-signed signer goes to -L.
+  auto r = Enroll("router", {"-E", "3des", "-S", "sha1", "-L", "self.crt", "-d"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("using DES-EDE3-CBC and SHA1"), std::string::npos) << r.out;
+  std::string self = Openssl({"x509", "-in", "self.crt", "-noout", "-subject", "-issuer"});
+  EXPECT_NE(self.find("subject=CN = router"), std::string::npos) << self;
+  EXPECT_NE(self.find("issuer=CN = router"), std::string::npos) << self;
+
+  // Single DES only with --legacy.
+  auto des = Enroll("router", {"-E", "des"});
+  EXPECT_EQ(des.exit_code, 1) << des.err;
+  EXPECT_NE(des.err.find("legacy"), std::string::npos) << des.err;
+
+  // -e: the request is encrypted to that certificate instead of the CA's, so
+  // this CA cannot open it and says badMessageCheck.
+  ResponderProcess other;
+  ASSERT_TRUE(other.Start({}));
+  auto wrong_enc = Enroll("router", {"-e", other.ca_cert_path()});
+  EXPECT_EQ(wrong_enc.exit_code, 71) << wrong_enc.out << wrong_enc.err;
+}
+
+TEST_F(SscepResponderTest, WaitForConnectivityGivesUpWithTheNetworkExitCode) {
+  StartResponder({});
+  std::string url = ca_.url();
+  ca_.Stop();
+  auto start = std::chrono::steady_clock::now();
+  auto r = Sscep({"getcaps", "-u", url, "-W", "2"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 95) << r.err;
+  EXPECT_GE(took, std::chrono::milliseconds(1500));
+  EXPECT_LT(took, std::chrono::seconds(20));
+  // With the server back, -W returns at once and the operation runs.
+  ASSERT_TRUE(ca_.Start({}));
+  auto ok = Sscep({"getcaps", "-u", ca_.url(), "-W", "5"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
 struct BrokenReply {
