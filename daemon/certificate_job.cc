@@ -263,7 +263,9 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   const bool renewal = !p.signer_is_new_key;
   const int max_wait = settings_.max_await_result * 60;
   status_.transaction_id = p.transaction_id;
-  if (p.polls > 0 && now - p.started >= max_wait) {
+  // Past the deadline (e.g. after a long power-off): give up without a poll.
+  // Exactly at it, one last poll is made below.
+  if (p.polls > 0 && now - p.started > max_wait) {
     (void)store_.ClearPending();
     return Fail(now, "still PENDING " + std::to_string((now - p.started) / 60) +
                          " min after the request (max_await_result " +
@@ -312,6 +314,13 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
 
   switch (rep->status) {
     case scep::PkiStatus::kPending: {
+      if (now - p.started >= max_wait) {
+        (void)store_.ClearPending();
+        return Fail(now, "still PENDING " + std::to_string((now - p.started) / 60) +
+                             " min after the request (max_await_result " +
+                             std::to_string(settings_.max_await_result) + " min); giving up",
+                    "");
+      }
       ++p.polls;
       p.key_pem = key_pem.text;
       auto st = store_.SavePending(p);
@@ -320,7 +329,8 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
       state_ = JobState::kPolling;
       outcome_ = JobOutcome::kPending;
       status_.last_result = "pending";
-      poll_at_ = now + settings_.await_result;
+      // The next poll, but never after the max_await_result deadline.
+      poll_at_ = std::min<std::int64_t>(now + settings_.await_result, p.started + max_wait);
       status_.next_check = poll_at_;
       spdlog::info("{}: PENDING (transaction {}); polling again in {} s", Label(settings_),
                    p.transaction_id, settings_.await_result);
@@ -340,6 +350,18 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
     }
     case scep::PkiStatus::kSuccess:
       break;
+  }
+
+  // A certificate that is already expired is no use: never let it replace
+  // the current pair (a broken or hostile CA).
+  auto issued_until = NotAfter(rep->issued.get());
+  if (!issued_until.ok() || *issued_until <= now) {
+    (void)store_.ClearPending();
+    return Fail(now, "the CA issued a certificate that " +
+                         (issued_until.ok() ? "expired at " + FormatUtc(*issued_until)
+                                            : std::string("has no readable notAfter")) +
+                         "; not installed",
+                "");
   }
 
   // Installed before the pending transaction is cleared: a crash in between
@@ -392,7 +414,12 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
   if (nb.ok() && na.ok()) times = CertTimes{*nb, *na};
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
   std::int64_t next = d.next_check;
-  if (d.verdict != Verdict::kValid) {
+  state_ = JobState::kIdle;
+  if (d.verdict == Verdict::kClockUntrusted) {
+    // Typically the CA's clock is ahead of ours (notBefore in our future).
+    state_ = JobState::kClockWait;
+    spdlog::warn("{}: {}", Label(settings_), d.reason);
+  } else if (d.verdict != Verdict::kValid) {
     next = now + daemon_.check_interval;
     spdlog::warn("{}: the new certificate is already inside the renewal window (renew_days {} "
                  "is longer than its validity); next renewal at {}",
@@ -400,7 +427,6 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
   }
   auto active = store_.LoadActive();
   NoteActive(active.ok() && active->has_value() ? &**active : nullptr);
-  state_ = JobState::kIdle;
   outcome_ = JobOutcome::kEnrolled;
   status_.next_check = next;
   Publish(ModuleState::kNotRunning, CertState::kEnrolled);
@@ -419,6 +445,8 @@ std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,
   status_.last_error = message;
   status_.fail_info = fail_info;
   status_.next_check = retry_at_;
+  auto still_pending = store_.LoadPending();
+  if (!still_pending.ok() || !still_pending->has_value()) status_.transaction_id.clear();
   spdlog::error("{}: {}; retrying at {} (failure {} in a row)", Label(settings_), message,
                 FormatUtc(retry_at_), failures_);
   auto active = store_.LoadActive();

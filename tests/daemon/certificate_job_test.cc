@@ -821,12 +821,9 @@ TEST_F(CertificateJobTest, ChallengeNeverReachesScriptsLogsOrStatus) {
   EXPECT_EQ(PkiRecords().back().status, "SUCCESS");
 }
 
-// ---- Disagreements with docs/daemon.md found by these tests -------------
+// ---- Found by these tests (fixed in certificate_job.cc) --------------------
 
 TEST_F(CertificateJobTest, StatusForgetsTheTransactionOnceItHasEnded) {
-  GTEST_SKIP() << "BUG: after a FAILURE (or the max_await_result give-up) Fail() leaves "
-                  "status_.transaction_id set although .pending was cleared, so status.json "
-                  "shows a pending transaction ID in state backoff";
   FaultPlan f;
   f.fail_info = scep::FailInfo::kBadRequest;
   responder_->SetFaults(f);
@@ -840,9 +837,6 @@ TEST_F(CertificateJobTest, StatusForgetsTheTransactionOnceItHasEnded) {
 }
 
 TEST_F(CertificateJobTest, MaxAwaitResultZeroFailsAtTheFirstPending) {
-  GTEST_SKIP() << "BUG: with max_await_result = 0 a PENDING answer is not a failure: "
-                  "ContinuePending's PENDING branch never checks the deadline, the job polls "
-                  "on and fails only at the next Step, await_result seconds later";
   FaultPlan f;
   f.pending_polls = 3;
   responder_->SetFaults(f);
@@ -857,10 +851,6 @@ TEST_F(CertificateJobTest, MaxAwaitResultZeroFailsAtTheFirstPending) {
 }
 
 TEST_F(CertificateJobTest, PollingWakesUpAtTheMaxAwaitResultDeadline) {
-  GTEST_SKIP() << "BUG: the PENDING branch returns now + await_result even when the "
-                  "max_await_result deadline comes first, so the give-up is late by up to "
-                  "await_result, and with await_result > max_await_result*60 no CertPoll is "
-                  "ever sent";
   FaultPlan f;
   f.pending_forever = true;
   responder_->SetFaults(f);
@@ -876,9 +866,6 @@ TEST_F(CertificateJobTest, PollingWakesUpAtTheMaxAwaitResultDeadline) {
 }
 
 TEST_F(CertificateJobTest, ExpiredIssuedCertificateDoesNotReplaceTheCurrentOne) {
-  GTEST_SKIP() << "BUG: a SUCCESS carrying an already expired certificate is installed over "
-                  "the valid current pair, the success script runs with SCEP_EVENT=renewed, "
-                  "and AfterInstall only logs 'already inside the renewal window'";
   const std::string old_serial = InstallPair(kStart - kDay, kStart + 20 * kDay);
   FaultPlan f;
   f.issue_expired = true;
@@ -892,10 +879,6 @@ TEST_F(CertificateJobTest, ExpiredIssuedCertificateDoesNotReplaceTheCurrentOne) 
 }
 
 TEST_F(CertificateJobTest, NewCertificateNotYetValidWaitsForTheClock) {
-  GTEST_SKIP() << "BUG: AfterInstall treats every non-kValid verdict as 'renew_days longer "
-                  "than the validity': a new certificate whose notBefore is ahead of our clock "
-                  "leaves the job idle for a whole check_interval instead of clockwait (<= 1 h) "
-                  "with a misleading warning";
   // The CA's clock is two hours ahead of the router's, and it does not
   // backdate notBefore.
   ResponderOptions o;
