@@ -116,10 +116,12 @@ pid_is_check_cert() {
 }
 
 if command -v flock >/dev/null 2>&1; then
-  if ! exec 9>"$run_dir/check-cert.lock"; then
+  # A failing redirection on exec would end the shell before it can log.
+  if ! touch "$run_dir/check-cert.lock" 2>/dev/null; then
     log "cannot open the lock file $run_dir/check-cert.lock"
     exit 1
   fi
+  exec 9>>"$run_dir/check-cert.lock"
   if ! flock -n 9; then
     log "check already in progress (another check-cert.sh holds $run_dir/check-cert.lock)"
     exit 0
@@ -184,6 +186,10 @@ fi
 
 if [ "$running" = no ]; then
   scepd=${SCEPD:-}
+  case $scepd in
+    '' | */*) ;;
+    *) scepd=$(command -v "$scepd" 2>/dev/null) || scepd=${SCEPD:-} ;;
+  esac
   if [ -z "$scepd" ]; then
     # Beside us (the router's /opt/scepClient/bin), ../sbin (a package's
     # /usr/bin + /usr/sbin), PATH, then sbin directories cron's PATH lacks.

@@ -103,6 +103,23 @@ TEST_P(CheckCertTest, DisabledLogsAndExitsZero) {
   EXPECT_FALSE(PathExists(data()));
 }
 
+TEST_P(CheckCertTest, UnreadableSettingsMissingScepdAndABadTimeoutExitOne) {
+  auto r = Check(Env());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot read the settings " + conf()), std::string::npos) << r.err;
+
+  WriteConfig("http://127.0.0.1:1/scep");
+  r = Check(Env("/nonexistent/scepd"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("the scepd program was not found"), std::string::npos) << r.err;
+
+  auto env = Env();
+  env.back() = "CHECK_CERT_TIMEOUT=soon";
+  r = Check(env);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("CHECK_CERT_TIMEOUT must be a number"), std::string::npos) << r.err;
+}
+
 TEST_P(CheckCertTest, NotRunningRunsScepdOnceAgainstTheCa) {
   ScepServer ca;
   ASSERT_TRUE(ca.Start());
