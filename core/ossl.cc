@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 #include <openssl/provider.h>
 
+#include <cstdlib>
 #include <mutex>
 
 namespace scepd::ossl {
@@ -159,15 +160,29 @@ Result<std::string> CrlToPem(X509_CRL* crl) {
   return BioToString(bio.get());
 }
 
+namespace {
+OSSL_PROVIDER* g_default_provider = nullptr;
+OSSL_PROVIDER* g_legacy_provider = nullptr;
+
+// Registered after OpenSSL's own exit handler, so it runs first: the
+// providers go before the library context they live in.
+void UnloadProviders() {
+  if (g_legacy_provider != nullptr) OSSL_PROVIDER_unload(g_legacy_provider);
+  if (g_default_provider != nullptr) OSSL_PROVIDER_unload(g_default_provider);
+  g_legacy_provider = g_default_provider = nullptr;
+}
+}  // namespace
+
 Status EnableLegacyAlgorithms() {
   static std::once_flag once;
   static bool loaded = false;
   std::call_once(once, [] {
     // Loading any provider explicitly turns off the implicit "default", so
-    // load both. The handles stay loaded for the life of the process.
-    OSSL_PROVIDER* def = OSSL_PROVIDER_load(nullptr, "default");
-    OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
-    loaded = def != nullptr && legacy != nullptr;
+    // load both. They stay loaded until the process exits.
+    g_default_provider = OSSL_PROVIDER_load(nullptr, "default");
+    g_legacy_provider = OSSL_PROVIDER_load(nullptr, "legacy");
+    loaded = g_default_provider != nullptr && g_legacy_provider != nullptr;
+    std::atexit(UnloadProviders);
   });
   if (!loaded) {
     return OpenSslError(ErrorCode::kUnsupported,

@@ -10,14 +10,14 @@ namespace scepd::testing {
 
 ossl::Ptr<EVP_PKEY> CachedKey(int index, int bits) {
   static std::mutex mu;
-  static std::array<EVP_PKEY*, 8> keys2048{};  // leaked on purpose: process lifetime
+  static std::array<ossl::Ptr<EVP_PKEY>, 8> keys2048;  // freed at exit
   std::lock_guard<std::mutex> lock(mu);
   if (bits != 2048 || index < 0 || index >= 8) {
     return ossl::Ptr<EVP_PKEY>(EVP_RSA_gen(static_cast<unsigned>(bits)));
   }
-  EVP_PKEY*& slot = keys2048[static_cast<std::size_t>(index)];
-  if (slot == nullptr) slot = EVP_RSA_gen(2048);
-  return ossl::UpRef(slot);
+  ossl::Ptr<EVP_PKEY>& slot = keys2048[static_cast<std::size_t>(index)];
+  if (!slot) slot.reset(EVP_RSA_gen(2048));
+  return ossl::UpRef(slot.get());
 }
 
 namespace {
