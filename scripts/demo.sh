@@ -2,7 +2,9 @@
 # THE main job: build scepd in release mode, start a fresh local SCEP CA
 # (micromdm scepserver) on 127.0.0.1, then enroll a router certificate and
 # renew it with the project's sscep-compatible CLI, then let the scepd
-# daemon enroll and renew on its own, and print the status.
+# daemon enroll and renew on its own (its success script rewrites an IPsec
+# settings file with scep_replace_pem; check-cert.sh forces a check), and
+# print the status.
 #
 #   scripts/demo.sh          (Debian 12, as root: installs what is missing)
 #
@@ -244,7 +246,17 @@ alt_name = DNS:router-SN.example
 challenge_password = $CHALLENGE
 renew_days = 30
 success_script = echo "\$SCEP_EVENT certificate \$SCEP_SERIAL for \$SCEP_SUBJECT"
+    $repo/scripts/scep_replace_pem $work/settings.ipsec IPSEC_LOCAL_KEY pkey IPSEC_LOCAL_CERT cert
 CONF
+# The router's IPsec settings, as the success script will rewrite them.
+cat >"$work/settings.ipsec" <<'IPSEC'
+# IPsec tunnel 1 (example settings file of the router)
+IPSEC_ENABLED=1
+IPSEC_REMOTE_ADDR=192.0.2.1
+IPSEC_LOCAL_KEY=
+IPSEC_LOCAL_CERT=
+IPSEC_REMOTE_ID='CN=gateway'
+IPSEC
 "$SCEPD" -c "$work/scepd.conf" --check-config
 "$SCEPD" -c "$work/scepd.conf" >"$work/scepd.log" 2>&1 &
 scepd_pid=$!
@@ -274,6 +286,26 @@ wait_status "Certificate enrolled $(printf '%02X' $((16#${enrolled%.crt} + 1)))"
 "$SCEPD" -c "$work/scepd.conf" status --json
 ls -l "$work/scepClient"
 check_cert "$work/scepClient/latest.crt" "$work/scepClient/latest.key"
+
+say "check-cert.sh (cron's check): scepd is running, so it asks it to check now"
+renewed=$(readlink "$work/scepClient/latest.crt")
+SCEPD_CONF=$work/scepd.conf SCEPD=$SCEPD CHECK_CERT_TIMEOUT=60 "$repo/scripts/check-cert.sh"
+# renew_days (400) is still beyond the validity: the check renews once more.
+wait_status "Certificate enrolled $(printf '%02X' $((16#${renewed%.crt} + 1)))"
+"$SCEPD" -c "$work/scepd.conf" status
+
+say "The IPsec settings hold the new pair (written by scep_replace_pem)"
+sed -e '/BEGIN/,/END/{/BEGIN\|END/!d}' "$work/settings.ipsec"
+# Source the settings in sh and compare with the installed pair.
+# shellcheck disable=SC2016
+sh -c '. "$1"; printf "%s" "$IPSEC_LOCAL_CERT"' sh "$work/settings.ipsec" >"$work/ipsec.crt"
+# shellcheck disable=SC2016
+sh -c '. "$1"; printf "%s" "$IPSEC_LOCAL_KEY"' sh "$work/settings.ipsec" >"$work/ipsec.key"
+cmp -s "$work/ipsec.crt" "$work/scepClient/latest.crt" ||
+  die "settings.ipsec does not hold latest.crt"
+cmp -s "$work/ipsec.key" "$work/scepClient/latest.key" ||
+  die "settings.ipsec does not hold latest.key"
+echo "settings.ipsec: IPSEC_LOCAL_CERT = latest.crt ($(readlink "$work/scepClient/latest.crt")), IPSEC_LOCAL_KEY = latest.key"
 stop_scepd
 echo "scepd log:"
 cat "$work/scepd.log"
