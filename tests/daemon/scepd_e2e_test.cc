@@ -318,5 +318,24 @@ TEST_F(ScepdTest, NamedCertificateSectionsKeepTheirOwnFilesAndStatus) {
   EXPECT_NE(vpn_status.find("Certificate enrolled "), std::string::npos) << vpn_status;
 }
 
+TEST_F(ScepdTest, CaFingerprintPinRefusesAnotherCa) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url(), "ca_fingerprint = sha256:" + std::string(64, '0') + "\n");
+  auto wrong = Once();
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.err;
+  EXPECT_NE(wrong.err.find("does not match ca_fingerprint 00:00:"), std::string::npos) << wrong.err;
+  EXPECT_FALSE(PathExists(data() + "/latest.crt"));
+
+  auto fp = RunProcess({"openssl", "x509", "-in", ca.ca_cert_path(), "-noout", "-fingerprint",
+                        "-sha256"});
+  std::string hex = fp.out.substr(fp.out.find('=') + 1);
+  hex.erase(hex.find_last_not_of('\n') + 1);
+  WriteConfig(ca.url(), "ca_fingerprint = sha256:" + hex + "\n");
+  auto right = Once();
+  EXPECT_EQ(right.exit_code, 0) << right.err;
+  EXPECT_TRUE(PathExists(data() + "/latest.crt"));
+}
+
 }  // namespace
 }  // namespace scepd::testing
