@@ -1,5 +1,7 @@
 #include "core/key.h"
 
+#include "core/ossl.h"
+
 #include <openssl/rsa.h>
 
 #include <array>
@@ -37,14 +39,10 @@ bool SamePublicKey(const EVP_PKEY* a, const EVP_PKEY* b) noexcept {
 
 Result<std::string> PublicKeySha256Hex(const EVP_PKEY* key) {
   if (key == nullptr) return MakeError(ErrorCode::kInvalidArgument, "public key hash: no key");
-  unsigned char* der = nullptr;
-  const int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding public key");
+  SCEPD_TRY(Bytes der, ossl::ToDer(key, i2d_PUBKEY, "public key"));
   std::array<std::uint8_t, EVP_MAX_MD_SIZE> md{};
   unsigned int md_len = 0;
-  const int ok = EVP_Digest(der, static_cast<std::size_t>(len), md.data(), &md_len,
-                            EVP_sha256(), nullptr);
-  OPENSSL_free(der);
+  const int ok = EVP_Digest(der.data(), der.size(), md.data(), &md_len, EVP_sha256(), nullptr);
   if (ok != 1) return OpenSslError(ErrorCode::kCrypto, "hashing public key");
   return HexEncode(std::span<const std::uint8_t>(md.data(), md_len));
 }

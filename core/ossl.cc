@@ -87,14 +87,7 @@ Result<std::vector<Ptr<X509>>> CertsFromPem(std::string_view pem, std::string_vi
   return certs;
 }
 
-Result<Bytes> CertToDer(X509* cert) {
-  unsigned char* buf = nullptr;
-  int n = i2d_X509(cert, &buf);
-  if (n <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding certificate");
-  Bytes out(buf, buf + n);
-  OPENSSL_free(buf);
-  return out;
-}
+Result<Bytes> CertToDer(X509* cert) { return ToDer(cert, i2d_X509, "certificate"); }
 
 Result<std::string> CertToPem(X509* cert) {
   Ptr<BIO> bio(BIO_new(BIO_s_mem()));
@@ -135,14 +128,7 @@ Result<Ptr<X509_REQ>> CsrFromPemOrDer(std::span<const std::uint8_t> data, std::s
   return req;
 }
 
-Result<Bytes> CsrToDer(X509_REQ* req) {
-  unsigned char* buf = nullptr;
-  int n = i2d_X509_REQ(req, &buf);
-  if (n <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding request");
-  Bytes out(buf, buf + n);
-  OPENSSL_free(buf);
-  return out;
-}
+Result<Bytes> CsrToDer(X509_REQ* req) { return ToDer(req, i2d_X509_REQ, "request"); }
 
 Result<std::string> CsrToPem(X509_REQ* req) {
   Ptr<BIO> bio(BIO_new(BIO_s_mem()));

@@ -119,6 +119,20 @@ Result<Bytes> CsrToDer(X509_REQ* req);
 Result<std::string> CsrToPem(X509_REQ* req);
 Result<std::string> CrlToPem(X509_CRL* crl);
 
+// Encodes `obj` with OpenSSL's i2d function (i2d_X509, i2d_PKCS7, ...) into
+// bytes the caller owns. Fails with kCrypto: "encoding <what>: ...".
+template <class T, class I2d>
+Result<Bytes> ToDer(T* obj, I2d i2d, std::string_view what) {
+  unsigned char* buf = nullptr;
+  int n = i2d(obj, &buf);
+  if (n <= 0 || buf == nullptr) {
+    return OpenSslError(ErrorCode::kCrypto, "encoding " + std::string(what));
+  }
+  Bytes out(buf, buf + n);
+  OPENSSL_free(buf);
+  return out;
+}
+
 // Reads everything from a memory BIO into a byte vector.
 Bytes BioToBytes(BIO* bio);
 

@@ -18,12 +18,7 @@ Result<Bytes> BuildCertsOnly(std::span<X509* const> certs, std::span<X509_CRL* c
       return OpenSslError(ErrorCode::kCrypto, "adding CRL to SignedData");
     }
   }
-  unsigned char* buf = nullptr;
-  int n = i2d_PKCS7(p7.get(), &buf);
-  if (n <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding certs-only SignedData");
-  Bytes out(buf, buf + n);
-  OPENSSL_free(buf);
-  return out;
+  return ossl::ToDer(p7.get(), i2d_PKCS7, "certs-only SignedData");
 }
 
 Result<CertsOnly> ParseCertsOnly(std::span<const std::uint8_t> der) {

@@ -14,15 +14,6 @@ ossl::Ptr<ASN1_OBJECT> Oid(std::string_view dotted) {
   return ossl::Ptr<ASN1_OBJECT>(OBJ_txt2obj(std::string(dotted).c_str(), 1));
 }
 
-Bytes ToDer(CMS_ContentInfo* cms) {
-  unsigned char* buf = nullptr;
-  int n = i2d_CMS_ContentInfo(cms, &buf);
-  if (n <= 0) return {};
-  Bytes out(buf, buf + n);
-  OPENSSL_free(buf);
-  return out;
-}
-
 Result<ossl::Ptr<CMS_ContentInfo>> CmsFromDer(std::span<const std::uint8_t> der,
                                               std::string_view what) {
   if (der.empty()) return MakeError(ErrorCode::kParse, std::string(what) + ": empty");
@@ -182,8 +173,7 @@ Result<Bytes> BuildPkiMessage(const PkiAttributes& attributes, const std::option
     ossl::Ptr<CMS_ContentInfo> env(
         CMS_encrypt(recips.get(), in.get(), cipher.get(), CMS_BINARY));
     if (!env) return OpenSslError(ErrorCode::kCrypto, "encrypting pkcsPKIEnvelope");
-    enveloped = ToDer(env.get());
-    if (enveloped.empty()) return OpenSslError(ErrorCode::kCrypto, "encoding pkcsPKIEnvelope");
+    SCEPD_TRY(enveloped, ossl::ToDer(env.get(), i2d_CMS_ContentInfo, "pkcsPKIEnvelope"));
   }
 
   ossl::Ptr<EVP_MD> md(EVP_MD_fetch(nullptr, signer.digest.c_str(), nullptr));
@@ -230,9 +220,7 @@ Result<Bytes> BuildPkiMessage(const PkiAttributes& attributes, const std::option
   if (CMS_final(cms.get(), data.get(), nullptr, CMS_BINARY) != 1) {
     return OpenSslError(ErrorCode::kCrypto, "signing pkiMessage");
   }
-  Bytes der = ToDer(cms.get());
-  if (der.empty()) return OpenSslError(ErrorCode::kCrypto, "encoding pkiMessage");
-  return der;
+  return ossl::ToDer(cms.get(), i2d_CMS_ContentInfo, "pkiMessage");
 }
 
 Result<PkiMessage> ParsePkiMessage(std::span<const std::uint8_t> der,
@@ -325,14 +313,7 @@ void AppendDerLength(Bytes& out, std::size_t len) {
   out.insert(out.end(), digits.begin(), digits.end());
 }
 
-Result<Bytes> NameDer(const X509_NAME* name) {
-  unsigned char* buf = nullptr;
-  int n = i2d_X509_NAME(name, &buf);
-  if (n <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding name");
-  Bytes out(buf, buf + n);
-  OPENSSL_free(buf);
-  return out;
-}
+Result<Bytes> NameDer(const X509_NAME* name) { return ossl::ToDer(name, i2d_X509_NAME, "name"); }
 }  // namespace
 
 Result<Bytes> EncodeIssuerAndSubject(const X509_NAME* issuer, const X509_NAME* subject) {
@@ -375,12 +356,7 @@ Result<Bytes> EncodeIssuerAndSerial(const X509_NAME* issuer, const ASN1_INTEGER*
   if (copy == nullptr) return OpenSslError(ErrorCode::kCrypto, "copying serial number");
   ASN1_INTEGER_free(ias->serial);
   ias->serial = copy;
-  unsigned char* buf = nullptr;
-  int n = i2d_PKCS7_ISSUER_AND_SERIAL(ias.get(), &buf);
-  if (n <= 0) return OpenSslError(ErrorCode::kCrypto, "encoding IssuerAndSerialNumber");
-  Bytes out(buf, buf + n);
-  OPENSSL_free(buf);
-  return out;
+  return ossl::ToDer(ias.get(), i2d_PKCS7_ISSUER_AND_SERIAL, "IssuerAndSerialNumber");
 }
 
 Result<std::pair<ossl::Ptr<X509_NAME>, ossl::Ptr<ASN1_INTEGER>>> DecodeIssuerAndSerial(
