@@ -1,13 +1,12 @@
 #include "core/key.h"
 
-#include "core/ossl.h"
-
 #include <openssl/rsa.h>
 
 #include <array>
 #include <string>
 
 #include "core/bytes.h"
+#include "core/ossl.h"
 
 namespace scepd {
 
