@@ -8,6 +8,7 @@
 
 #include "core/ossl.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/scep_server.h"
 
 namespace scepd::testing {
@@ -158,6 +159,8 @@ TEST_F(SscepScepServerTest, WrongChallengeGivesBadRequestExitCodeAndWritesNothin
   EXPECT_NE(r.err.find("FAILURE: badRequest"), std::string::npos) << r.err;
   EXPECT_FALSE(PathExists(dir_.File("router.crt")));
   EXPECT_FALSE(PathExists(dir_.File("router.crt.chain")));
+  ExpectReliabilityRow("cli.wrong-challenge",
+                       "exit " + std::to_string(r.exit_code) + "\n" + r.err);
 }
 
 TEST_F(SscepScepServerTest, StoppedServerGivesTheNetworkExitCode) {
@@ -170,6 +173,9 @@ TEST_F(SscepScepServerTest, StoppedServerGivesTheNetworkExitCode) {
                   "-l", "router.crt"});
   EXPECT_EQ(r.exit_code, 95) << r.out << r.err;
   EXPECT_NE(r.err.find("127.0.0.1"), std::string::npos) << r.err;
+  EXPECT_FALSE(PathExists(dir_.File("router.crt")));
+  ExpectReliabilityRow("cli.connection-refused",
+                       "exit " + std::to_string(r.exit_code) + "\n" + r.err);
   EXPECT_EQ(Sscep({"getcaps", "-u", url}).exit_code, 95);
 }
 
