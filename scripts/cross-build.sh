@@ -139,7 +139,8 @@ make_sysroot() {
   local arch=$1
   local sysroot=$cache/$arch
   local stamp_want
-  stamp_want="$(printf '%s\n' "${sysroot_packages[@]}")"
+  # The first line versions the sysroot layout (2: with .scepd-packages).
+  stamp_want="$(printf '%s\n' "layout 2" "${sysroot_packages[@]}")"
   if [[ -f $sysroot/.scepd-sysroot ]] && [[ "$(cat "$sysroot/.scepd-sysroot")" == "$stamp_want" ]]; then
     log "[$arch] sysroot cached: $sysroot"
     return 0
@@ -208,6 +209,10 @@ make_sysroot() {
   local deb n=0
   for deb in "$work"/archives/*.deb; do
     dpkg-deb -x "$deb" "$sysroot.new"
+    # "package version" lines: the cross .deb's Depends are made from these
+    # (packaging/CMakeLists.txt), as dpkg-shlibdeps cannot see the sysroot.
+    dpkg-deb -f "$deb" Package Version | tr '\n' ' ' | sed 's/Package: //; s/ Version: / /; s/ *$/\n/' \
+      >>"$sysroot.new/.scepd-packages"
     n=$((n + 1))
   done
   # Absolute symlinks (/lib/..., /usr/lib/...) point into the host: make them

@@ -6,13 +6,14 @@
 
 #include <chrono>
 
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 #include "tests/support/responder_process.h"
 
 namespace scepd::testing {
 namespace {
 
-const std::string kSscep = std::string(SCEPD_BINARY_DIR) + "/cli/sscep";
+const std::string kSscep = BuiltBinary("cli/sscep");
 
 class SscepResponderTest : public ::testing::Test {
  protected:

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/ossl.h"
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 #include "tests/support/reliability_doc.h"
 #include "tests/support/scep_server.h"
@@ -14,7 +15,7 @@
 namespace scepd::testing {
 namespace {
 
-const std::string kSscep = std::string(SCEPD_BINARY_DIR) + "/cli/sscep";
+const std::string kSscep = BuiltBinary("cli/sscep");
 
 class SscepScepServerTest : public ::testing::Test {
  protected:

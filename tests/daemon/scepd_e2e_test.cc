@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 #include "tests/support/responder_process.h"
 #include "tests/support/scep_server.h"
@@ -16,7 +17,7 @@
 namespace scepd::testing {
 namespace {
 
-const std::string kScepd = std::string(SCEPD_BINARY_DIR) + "/daemon/scepd";
+const std::string kScepd = BuiltBinary("daemon/scepd");
 
 std::string LinkTarget(const std::string& path) {
   char buf[512];

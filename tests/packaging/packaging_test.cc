@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 
 namespace scepd::testing {
@@ -27,8 +28,8 @@ namespace {
 
 const std::string kSource = SCEPD_SOURCE_DIR;
 const std::string kBuild = SCEPD_BINARY_DIR;
-const std::string kScepd = kBuild + "/daemon/scepd";
-const std::string kSscep = kBuild + "/cli/sscep";
+const std::string kScepd = BuiltBinary("daemon/scepd");
+const std::string kSscep = BuiltBinary("cli/sscep");
 
 std::string Src(const std::string& rel) { return kSource + "/" + rel; }
 
@@ -339,6 +340,7 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   const std::string deb =
       dir.File("out") + "/scepd_" SCEPD_VERSION "_" +
       [] {
+        if (std::string(SCEPD_TEST_DEB_ARCH) != "") return std::string(SCEPD_TEST_DEB_ARCH);
         auto arch = RunProcess({"dpkg", "--print-architecture"});
         std::string a = arch.out;
         while (!a.empty() && a.back() == '\n') a.pop_back();
@@ -388,13 +390,14 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   const std::string root = dir.File("root");
   auto x = RunProcess({"dpkg", "-x", deb, root});
   ASSERT_EQ(x.exit_code, 0) << Describe(x);
-  auto version = RunProcess({root + "/usr/sbin/scepd", "--version"});
+  auto version = RunProcess(TargetCommand({root + "/usr/sbin/scepd", "--version"}));
   EXPECT_EQ(version.exit_code, 0) << Describe(version);
   EXPECT_EQ(version.out, "scepd " SCEPD_VERSION "\n");
-  auto usage = RunProcess({root + "/usr/bin/sscep"});
+  auto usage = RunProcess(TargetCommand({root + "/usr/bin/sscep"}));
   EXPECT_EQ(usage.exit_code, 1) << Describe(usage);
   EXPECT_TRUE(Contains(usage.out + usage.err, "Usage")) << Describe(usage);
-  auto check = RunProcess({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"});
+  auto check = RunProcess(
+      TargetCommand({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
   auto man = RunProcess({"man", "--warnings", "-l", root + "/usr/share/man/man8/scepd.8"},
                         {"MANWIDTH=80"});
@@ -429,9 +432,10 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   auto x = RunProcess({"tar", "-C", root, "-xzf", archive});
   ASSERT_EQ(x.exit_code, 0) << Describe(x);
   const std::string app = root + "/opt/scepClient";
-  auto version = RunProcess({app + "/bin/scepd", "--version"});
+  auto version = RunProcess(TargetCommand({app + "/bin/scepd", "--version"}));
   EXPECT_EQ(version.out, "scepd " SCEPD_VERSION "\n") << Describe(version);
-  auto check = RunProcess({app + "/bin/scepd", "--check-config", "-c", app + "/etc/scepd.conf"});
+  auto check = RunProcess(
+      TargetCommand({app + "/bin/scepd", "--check-config", "-c", app + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
   // The init script and the scripts default to the app's own settings.
   const std::string init = ReadFile(app + "/etc/init");

@@ -12,6 +12,7 @@
 #include "core/scep/certs_only.h"
 #include "core/scep/pki_message.h"
 #include "tests/responder/ca_pki.h"
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 #include "tests/support/scep_server.h"
 #include "tests/support/test_pki.h"
@@ -938,7 +939,7 @@ TEST(ScepResponderBinaryTest, ServesOnLoopbackAndStopsOnSignal) {
   TempDir dir;
   BackgroundProcess p;
   std::string error;
-  ASSERT_TRUE(p.Start({SCEP_RESPONDER_BINARY, "--port", "0", "--port-file", dir.File("port"),
+  ASSERT_TRUE(p.Start({BuiltBinary("tests/responder/scep_responder"), "--port", "0", "--port-file", dir.File("port"),
                        "--state-dir", dir.File("state"), "--log-requests", dir.File("log"),
                        "--caps", "Renewal,SHA-256", "--http-status", "503", "--only-for",
                        "GetCACert", "--key-bits", "1024"},
@@ -966,9 +967,9 @@ TEST(ScepResponderBinaryTest, ServesOnLoopbackAndStopsOnSignal) {
 }
 
 TEST(ScepResponderBinaryTest, RejectsBadFlags) {
-  auto r = RunProcess({SCEP_RESPONDER_BINARY, "--fail-info", "nonsense"}, {}, 10000);
+  auto r = RunProcess({BuiltBinary("tests/responder/scep_responder"), "--fail-info", "nonsense"}, {}, 10000);
   EXPECT_EQ(r.exit_code, 2);
-  r = RunProcess({SCEP_RESPONDER_BINARY, "--help"}, {}, 10000);
+  r = RunProcess({BuiltBinary("tests/responder/scep_responder"), "--help"}, {}, 10000);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--pending-polls"), std::string::npos);
 }

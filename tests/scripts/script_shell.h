@@ -14,12 +14,13 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 
 namespace scepd::testing {
 
 inline const std::string kScriptsDir = std::string(SCEPD_SOURCE_DIR) + "/scripts";
-inline const std::string kScepdBinary = std::string(SCEPD_BINARY_DIR) + "/daemon/scepd";
+inline const std::string kScepdBinary = BuiltBinary("daemon/scepd");
 
 inline std::string BusyboxBinary() {
   for (const char* p : {"/bin/busybox", "/usr/bin/busybox"}) {

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/support/built_binary.h"
+
 namespace scepd::testing {
 
 namespace {
-const std::string kBinary = std::string(SCEPD_BINARY_DIR) + "/tests/responder/scep_responder";
+const std::string kBinary = BuiltBinary("tests/responder/scep_responder");
 }
 
 ResponderProcess::ResponderProcess(std::string state_dir)
