@@ -114,7 +114,14 @@ void Daemon::PublishDisabled() {
   }
 }
 
+void Daemon::RemoveStaleTemps() {
+  if (auto st = RemoveStaleStatusTemps(config_.daemon.run_dir); !st.ok()) {
+    spdlog::warn("{}", st.error().message);
+  }
+}
+
 int Daemon::RunOnce() {
+  RemoveStaleTemps();
   if (!config_.daemon.enabled) {
     spdlog::info("automation disabled (enabled = no): nothing to do");
     PublishDisabled();
@@ -168,6 +175,7 @@ int Daemon::Run(int ready_fd) {
     spdlog::error("{}", st.error().message);
     return kDaemonExitRunning;
   }
+  RemoveStaleTemps();
   sigset_t mask;
   sigemptyset(&mask);
   for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&mask, s);

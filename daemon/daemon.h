@@ -50,6 +50,9 @@ class Daemon {
   void MakeJobs();
   void PublishDisabled();
   Status LockPidFile();
+  // Temporary status files a crash left in run_dir (data_dir's are the
+  // certificate store's business: CertStore::Prepare).
+  void RemoveStaleTemps();
 
   DaemonOptions options_;
   const Clock& clock_;

@@ -1,7 +1,16 @@
 #include "daemon/status_file.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
 #include <cstddef>
+#include <cstring>
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "core/renewal_policy.h"
 #include "io/files.h"
@@ -191,6 +200,39 @@ Status WriteStatus(const std::string& run_dir, const StatusReport& report) {
                        "cannot write status file " + file + ": " + written.error().message);
     }
   }
+  return {};
+}
+
+Status RemoveStaleStatusTemps(const std::string& run_dir) {
+  struct Closer {
+    void operator()(DIR* d) const noexcept { ::closedir(d); }
+  };
+  std::unique_ptr<DIR, Closer> dir(::opendir(run_dir.c_str()));
+  if (!dir) {
+    if (errno == ENOENT) return {};
+    return MakeError(ErrorCode::kIo,
+                     "cannot list run_dir " + run_dir + ": " + std::strerror(errno));
+  }
+  std::vector<std::string> stale;
+  while (const dirent* entry = ::readdir(dir.get())) {
+    std::string_view name = entry->d_name;
+    // WriteFileAtomic's temporary names: ".<file>.tmp.<pid>".
+    const std::size_t tmp = name.rfind(".tmp.");
+    if (name.substr(0, 7) != ".status" || tmp == std::string_view::npos) continue;
+    std::string_view digits = name.substr(tmp + 5);
+    long pid = 0;  // NOLINT(runtime/int)
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
+    if (pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;  // still writing
+    stale.emplace_back(name);
+  }
+  for (const std::string& name : stale) {
+    const std::string path = run_dir + "/" + name;
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return MakeError(ErrorCode::kIo, "cannot remove " + path + ": " + std::strerror(errno));
+    }
+  }
+  if (!stale.empty()) return SyncDirectory(run_dir);
   return {};
 }
 
