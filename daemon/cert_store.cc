@@ -523,12 +523,14 @@ Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& c
     chain_pem.push_back(std::move(pem));
   }
 
-  // New files first; the old pair and its links are untouched so far.
-  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".key"), key_pem, 0600));
-  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".crt"), cert_pem, 0644));
+  // New files first; the old pair and its links are untouched so far. The
+  // certificate comes last: once it is on disk, so are its key and chain,
+  // and FindIssued can finish the installation after a crash.
   for (std::size_t i = 0; i < chain_pem.size(); ++i) {
     SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPrefix + std::to_string(i)), chain_pem[i], 0644));
   }
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".key"), key_pem, 0600));
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".crt"), cert_pem, 0644));
   // The commit point: from here LoadActive yields the new pair.
   SCEPD_TRY_STATUS(ReplaceLink(dir_, kLatestCrt, serial + ".crt"));
   auto after_commit = [&serial](Error e) {
@@ -548,6 +550,26 @@ Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& c
     return after_commit(std::move(s).error());
   }
   return SyncDirectory(dir_);
+}
+
+Result<std::optional<IssuedOnDisk>> CertStore::FindIssued(EVP_PKEY* key) const {
+  if (key == nullptr) return std::optional<IssuedOnDisk>();
+  auto active = LoadActivePair(dir_);
+  if (active.ok() && active->has_value() && KeyMatchesCert((*active)->pair.cert.get(), key)) {
+    return std::optional<IssuedOnDisk>(IssuedOnDisk{std::move((*active)->pair.cert), true});
+  }
+  ClearOpenSslErrors();
+  SCEPD_TRY(std::vector<std::string> names, ListDir(dir_));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    if (SerialOfName(name, "crt").empty()) continue;
+    auto cert = LoadCertFile(Path(name));
+    if (cert.ok() && KeyMatchesCert(cert->get(), key)) {
+      return std::optional<IssuedOnDisk>(IssuedOnDisk{std::move(*cert), false});
+    }
+    ClearOpenSslErrors();
+  }
+  return std::optional<IssuedOnDisk>();
 }
 
 Status CertStore::SavePending(const PendingTransaction& p) {

@@ -62,6 +62,13 @@ struct InstalledPair {
   std::string serial;
 };
 
+// A certificate for a pending transaction's key that is already on disk
+// (see CertStore::FindIssued).
+struct IssuedOnDisk {
+  ossl::Ptr<X509> cert;
+  bool active = false;  // latest.crt names it: the installation reached its commit point
+};
+
 class CertStore {
  public:
   // `data_dir` is used as given (trailing slashes dropped); nothing is
@@ -85,10 +92,11 @@ class CertStore {
   Result<std::optional<InstalledPair>> LoadActive() const;
 
   // Installs a verified pair (borrowed) and makes it active, in this order:
-  // <SERIAL>.key (0600) and <SERIAL>.crt (0644), each written only when its
-  // content or mode differs; ca.crt-0..N-1 (0644) from `ca_chain` (CA first,
-  // as given; an empty chain leaves the stored one alone); latest.crt, then
-  // latest.key; then removes stale ca.crt-N... and prunes old pairs: keeps
+  // ca.crt-0..N-1 (0644) from `ca_chain` (CA first, as given; an empty chain
+  // leaves the stored one alone); <SERIAL>.key (0600), then <SERIAL>.crt
+  // (0644), each written only when its content or mode differs (so a
+  // <SERIAL>.crt on disk means its key and chain are too: FindIssued);
+  // latest.crt, then latest.key; then removes stale ca.crt-N... and prunes old pairs: keeps
   // at most `keep_old` previous pairs (newest notBefore first, mtime for
   // unreadable ones), and none whose notAfter is before `now`. Stray key or
   // certificate files named by a serial without their partner are old pairs
@@ -112,6 +120,15 @@ class CertStore {
   // The stored CA chain, ca.crt-0, ca.crt-1, ... up to the first missing
   // number; empty if there is none. Fails naming the file (kIo, kParse).
   Result<std::vector<ossl::Ptr<X509>>> LoadCaChain() const;
+
+  // After an interruption: the certificate already written here for `key`
+  // (the pending transaction's new key, borrowed), if any. `active` when
+  // latest.crt names it (after Prepare, latest.key then names its key too);
+  // otherwise a <SERIAL>.crt that an Install wrote before its commit point,
+  // which the caller can install from disk instead of asking the CA again.
+  // Unreadable and unrelated files are skipped; nullopt when none matches.
+  // Fails with kIo only when the directory cannot be listed.
+  Result<std::optional<IssuedOnDisk>> FindIssued(EVP_PKEY* key) const;
 
   // Paths for status files and script environments.
   const std::string& dir() const noexcept { return dir_; }

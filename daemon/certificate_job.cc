@@ -101,6 +101,14 @@ std::int64_t CertificateJob::Step() {
                   pending.error().message);
     (void)store_.ClearPending();
   } else if (pending->has_value()) {
+    const PendingTransaction& p = **pending;
+    if (p.transaction_id != known_transaction_) {
+      known_transaction_ = p.transaction_id;
+      spdlog::info("{}: resuming transaction {} ({}, {} PENDING answer(s) so far)",
+                   Label(settings_), p.transaction_id,
+                   scep::MessageTypeName(static_cast<scep::MessageType>(p.message_type)), p.polls);
+    }
+    if (auto finished = FinishFromDisk(p, now)) return *finished;
     return ContinuePending(std::move(**pending), now);
   }
   if (now < retry_at_) return retry_at_;  // backing off after a failure
@@ -246,6 +254,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   p.polls = 0;  // PENDING answers so far; 0 = never acknowledged: a retry resends the request
   // Saved before sending: a crash after the CA got it resumes this transaction.
   if (auto st = store_.SavePending(p); !st.ok()) return Fail(now, st.error().message, "");
+  known_transaction_ = p.transaction_id;
   OPENSSL_cleanse(p.key_pem.data(), p.key_pem.size());
   spdlog::info("{}: sending {} (transaction {})", Label(settings_),
                scep::MessageTypeName(static_cast<scep::MessageType>(p.message_type)),
@@ -364,14 +373,60 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
                 "");
   }
 
-  // Installed before the pending transaction is cleared: a crash in between
-  // repeats a harmless poll, never loses the new key.
+  // Installed before the pending transaction is cleared, and that only once
+  // the success script has run: a crash in between finds the certificate on
+  // disk at the next start (FinishFromDisk), never loses the new key and
+  // never skips the script.
   std::vector<X509*> chain = CaChain(a.ca);
   if (auto st = store_.Install(rep->issued.get(), key->get(), chain, settings_.keep_old, now);
       !st.ok()) {
     return Fail(now, st.error().message, "");
   }
-  (void)store_.ClearPending();
+  p.key_pem.clear();
+  return Finish(p, rep->issued.get(), chain.size());
+}
+
+// A pending transaction whose certificate a crash left on disk: installed
+// already (latest.crt names it) or written but not switched to. Either way
+// the CA has done its part; asking again could be refused (a one-time
+// challenge) or issue a second certificate for the same key.
+std::optional<std::int64_t> CertificateJob::FinishFromDisk(const PendingTransaction& p,
+                                                           std::int64_t now) {
+  auto key = ossl::PrivateKeyFromPem(p.key_pem, "pending key");
+  if (!key.ok()) {
+    ClearOpenSslErrors();
+    return std::nullopt;  // ContinuePending reports and discards it
+  }
+  auto found = store_.FindIssued(key->get());
+  if (!found.ok() || !found->has_value()) return std::nullopt;
+  X509* cert = (*found)->cert.get();
+  const std::string serial = SerialHex(cert);
+  if ((*found)->active) {
+    spdlog::info("{}: certificate {} of transaction {} is installed; finishing what an "
+                 "interruption stopped",
+                 Label(settings_), serial, p.transaction_id);
+  } else {
+    auto not_after = NotAfter(cert);
+    if (!not_after.ok() || *not_after <= now) {
+      ClearOpenSslErrors();
+      return std::nullopt;
+    }
+    spdlog::info("{}: certificate {} of transaction {} was stored before an interruption; "
+                 "installing it",
+                 Label(settings_), serial, p.transaction_id);
+    if (auto st = store_.Install(cert, key->get(), {}, settings_.keep_old, now); !st.ok()) {
+      return Fail(now, st.error().message, "");
+    }
+  }
+  auto chain = store_.LoadCaChain();
+  return Finish(p, cert, chain.ok() ? chain->size() : 0);
+}
+
+// The installation is done: report, run the success script, and only then
+// forget the transaction.
+std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
+                                    std::size_t chain_size) {
+  const bool renewal = !p.signer_is_new_key;
   failures_ = 0;
   retry_at_ = 0;
   poll_at_ = 0;
@@ -379,24 +434,28 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   status_.last_result = "success";
   status_.last_error.clear();
   status_.fail_info.clear();
-  const std::string serial = SerialHex(rep->issued.get());
+  const std::string serial = SerialHex(cert);
+  auto na = NotAfter(cert);
   spdlog::info("{}: {} {} installed, valid until {}", Label(settings_),
                renewal ? "renewed: certificate" : "enrolled: certificate", serial,
-               FormatUtc(NotAfter(rep->issued.get()).ok() ? *NotAfter(rep->issued.get()) : 0));
+               FormatUtc(na.ok() ? *na : 0));
 
   std::string ca_files;
-  for (std::size_t i = 0; i < chain.size(); ++i) {
+  for (std::size_t i = 0; i < chain_size; ++i) {
     ca_files += (i ? " " : "") + settings_.data_dir + "/ca.crt-" + std::to_string(i);
   }
-  auto na = NotAfter(rep->issued.get());
   RunScript(settings_.success_script, renewal ? "renewed" : "enrolled",
             {{"SCEP_SERIAL", serial},
              {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
              {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"},
              {"SCEP_CA", ca_files},
              {"SCEP_NOT_AFTER", na.ok() ? FormatUtc(*na) : ""},
-             {"SCEP_SUBJECT", SubjectString(rep->issued.get())}});
-  return AfterInstall(rep->issued.get());
+             {"SCEP_SUBJECT", SubjectString(cert)}});
+  if (auto st = store_.ClearPending(); !st.ok()) {
+    spdlog::warn("{}: {}", Label(settings_), st.error().message);
+  }
+  known_transaction_.clear();
+  return AfterInstall(cert);
 }
 
 std::int64_t CertificateJob::AfterInstall(X509* cert) {

@@ -18,7 +18,10 @@
 // The only state kept across restarts is the pending transaction (key,
 // request, signer, transaction ID) in the certificate store: a restart
 // during "enrolling" or "polling" resumes the same transaction; everything
-// else is derived again from the files.
+// else is derived again from the files. The transaction is cleared only
+// after the success script has run: a restart that finds its certificate
+// already on disk installs it (if the crash came before the commit point),
+// runs the success script again and clears it, without asking the CA again.
 
 #include <cstdint>
 #include <functional>
@@ -77,6 +80,8 @@ class CertificateJob {
   std::int64_t CheckCertificate(std::int64_t now);
   std::int64_t StartEnrollment(std::int64_t now, bool renewal);
   std::int64_t ContinuePending(PendingTransaction pending, std::int64_t now);
+  std::optional<std::int64_t> FinishFromDisk(const PendingTransaction& pending, std::int64_t now);
+  std::int64_t Finish(const PendingTransaction& pending, X509* cert, std::size_t chain_size);
   std::int64_t AfterInstall(X509* cert);
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
   Result<std::unique_ptr<Attempt>> Connect();
@@ -96,6 +101,7 @@ class CertificateJob {
   std::int64_t retry_at_ = 0;  // backoff: no attempt before this
   std::int64_t poll_at_ = 0;   // polling: next CertPoll not before this
   bool fallback_tried_ = false;
+  std::string known_transaction_;  // the pending transaction this process started or resumed
 };
 
 }  // namespace scepd

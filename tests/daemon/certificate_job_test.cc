@@ -898,3 +898,86 @@ TEST_F(CertificateJobTest, NewCertificateNotYetValidWaitsForTheClock) {
 
 }  // namespace
 }  // namespace scepd::testing
+
+namespace scepd::testing {
+namespace {
+
+// A crash during Install leaves the CA's certificate on disk with the
+// transaction still pending: the restart finishes the job from the files,
+// runs the success script, and asks the CA nothing.
+TEST_F(CertificateJobTest, CertificateOnDiskFromAnInterruptedInstallIsUsedWithoutTheCa) {
+  FaultPlan f;
+  f.pending_polls = 0;
+  responder_->SetFaults(f);
+  MakeJob()->Step();  // PENDING: the transaction is saved
+  auto pending = Pending();
+  ASSERT_TRUE(pending.has_value());
+  auto key = ossl::PrivateKeyFromPem(pending->key_pem, "pending key");
+  ASSERT_TRUE(key.ok());
+  // What Install had written when the power went: <SERIAL>.crt, no links.
+  CertSpec spec;
+  spec.subject = kSubject;
+  spec.serial = 0x5151;
+  spec.not_before = clock_.Now() - 60;
+  spec.not_after = clock_.Now() + 365 * kDay;
+  auto cert = MakeCert(spec, key->get(), responder_->ca_cert(), responder_->ca_key());
+  auto pem = ossl::CertToPem(cert.get());
+  ASSERT_TRUE(pem.ok());
+  WriteFile(data() + "/5151.crt", *pem, 0644);
+  const std::size_t requests = PkiTypes().size();
+
+  auto restarted = MakeJob();
+  restarted->Step();
+  EXPECT_EQ(restarted->outcome(), JobOutcome::kEnrolled);
+  EXPECT_EQ(PkiTypes().size(), requests) << "the CA was asked again";
+  EXPECT_EQ(ActiveSerial(), std::optional<std::string>("5151"));
+  EXPECT_FALSE(Pending().has_value());
+  ASSERT_EQ(HooksRun("install-cert").size(), 1u);
+  EXPECT_EQ(Get(HooksRun("install-cert")[0].env, "SCEP_SERIAL"), "5151");
+  EXPECT_TRUE(Contains(Log(), "certificate 5151 of transaction " + pending->transaction_id +
+                                  " was stored before an interruption; installing it"))
+      << Log();
+
+  // Killed again while the success script ran: the transaction is still
+  // there and the pair installed; the script runs once more.
+  CertStore store(data());
+  ASSERT_TRUE(store.SavePending(*pending).ok());
+  auto again = MakeJob();
+  again->Step();
+  EXPECT_EQ(again->outcome(), JobOutcome::kEnrolled);
+  EXPECT_EQ(PkiTypes().size(), requests);
+  EXPECT_EQ(HooksRun("install-cert").size(), 2u);
+  EXPECT_FALSE(Pending().has_value());
+  EXPECT_TRUE(Contains(Log(), "certificate 5151 of transaction " + pending->transaction_id +
+                                  " is installed; finishing what an interruption stopped"))
+      << Log();
+}
+
+// The transaction is forgotten only after the success script has run.
+TEST_F(CertificateJobTest, ThePendingTransactionOutlivesTheSuccessScript) {
+  bool pending_during_script = false;
+  struct Probe final : public HookRunner {
+    std::string dir;
+    bool* seen = nullptr;
+    Result<HookResult> Run(const std::string&,
+                           const std::vector<std::pair<std::string, std::string>>&,
+                           int) override {
+      *seen = PathExists(dir + "/.pending/state");
+      HookResult r;
+      r.exit_code = 0;
+      return r;
+    }
+  } probe;
+  probe.dir = data();
+  probe.seen = &pending_during_script;
+  JobDeps deps = Deps();
+  deps.hooks = &probe;
+  CertificateJob job(Settings(), Daemon(), std::move(deps));
+  job.Step();
+  EXPECT_EQ(job.outcome(), JobOutcome::kEnrolled);
+  EXPECT_TRUE(pending_during_script);
+  EXPECT_FALSE(Pending().has_value());
+}
+
+}  // namespace
+}  // namespace scepd::testing
