@@ -64,6 +64,10 @@ CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daem
   status_.name = settings_.name;
 }
 
+CertificateJob::~CertificateJob() {
+  OPENSSL_cleanse(settings_.challenge_password.data(), settings_.challenge_password.size());
+}
+
 void CertificateJob::Publish(ModuleState module, CertState cert) {
   status_.module = module;
   status_.cert = cert;
@@ -96,10 +100,16 @@ std::int64_t CertificateJob::Step() {
     return Fail(now, st.error().message, "");
   }
   auto pending = store_.LoadPending();
+  if (!pending.ok() && pending.error().code != ErrorCode::kParse) {
+    // Unreadable is not corrupt: the CA may already have the request, and
+    // only this file has its key. Keep it and try again later.
+    return Fail(now, pending.error().message + " (the pending transaction is kept)", "");
+  }
   if (!pending.ok()) {
-    spdlog::error("{}: {}; discarding the pending transaction", Label(settings_),
-                  pending.error().message);
-    (void)store_.ClearPending();
+    auto aside = store_.SetAsidePending();
+    spdlog::error("{}: {}; {}; enrolling anew", Label(settings_), pending.error().message,
+                  aside.ok() ? "moved to " + *aside : aside.error().message);
+    if (!aside.ok()) return Fail(now, aside.error().message, "");
   } else if (pending->has_value()) {
     return ContinuePending(std::move(**pending), now);
   }
@@ -129,6 +139,7 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
   switch (d.verdict) {
     case Verdict::kValid:
+      RepairCaChain();
       state_ = JobState::kIdle;
       outcome_ = JobOutcome::kValid;
       status_.next_check = d.next_check;
@@ -151,6 +162,22 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
       return StartEnrollment(now, d.verdict == Verdict::kRenewalDue && pair != nullptr);
   }
   return now + daemon_.check_interval;
+}
+
+void CertificateJob::RepairCaChain() {
+  auto chain = store_.LoadCaChain();
+  if (chain.ok()) return;
+  spdlog::warn("{}: {}; fetching the CA chain again", Label(settings_), chain.error().message);
+  auto attempt = Connect();
+  if (!attempt.ok()) {
+    spdlog::warn("{}: CA chain not repaired: {}", Label(settings_), attempt.error().message);
+    return;
+  }
+  if (auto st = store_.WriteCaChain(CaChain((*attempt)->ca)); !st.ok()) {
+    spdlog::warn("{}: CA chain not repaired: {}", Label(settings_), st.error().message);
+    return;
+  }
+  spdlog::info("{}: CA chain rewritten from GetCACert", Label(settings_));
 }
 
 Result<std::unique_ptr<CertificateJob::Attempt>> CertificateJob::Connect() {
