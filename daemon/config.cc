@@ -15,6 +15,7 @@
 #include "core/alt_name.h"
 #include "core/csr.h"
 #include "core/subject.h"
+#include "core/wipe.h"
 #include "daemon/duration.h"
 
 namespace scepd {
@@ -25,11 +26,6 @@ constexpr std::size_t kMaxPasswordFileSize = 4096;
 constexpr std::int64_t kMinCheckInterval = 60;
 constexpr std::int64_t kMaxCheckInterval = 365 * 24 * 60 * 60;
 constexpr std::string_view kMask = "********";
-
-void Wipe(std::string& s) noexcept {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
 
 bool IsSpace(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -435,6 +431,14 @@ std::string NormaliseDir(std::string_view dir) {
   return std::string(dir);
 }
 
+// Opens `path` for reading with no stream buffer: the settings and the
+// password file hold the challenge, and a filebuf's buffer is freed unwiped.
+// Reads then go straight into the caller's (wiped) string.
+void Unbuffered(std::ifstream* in, const std::string& path) {
+  in->rdbuf()->pubsetbuf(nullptr, 0);
+  in->open(path, std::ios::binary);
+}
+
 // A core message without its leading "field: " (the settings name the key).
 std::string WithoutField(std::string message) {
   const std::size_t colon = message.find(": ");
@@ -761,7 +765,8 @@ class Checker {
       Report(*file, "challenge_password_file", "expected an absolute path, not '" + path + "'");
       return;
     }
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in;
+    Unbuffered(&in, path);
     if (!in) {
       Report(*file, "challenge_password_file",
              "cannot read '" + path + "': " + std::strerror(errno));
@@ -916,7 +921,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file_name,
 }
 
 Result<Config> LoadConfig(const std::string& path, const SerialSources& sources) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in;
+  Unbuffered(&in, path);
   if (!in) {
     return MakeError(ErrorCode::kIo, path + ": cannot read: " + std::strerror(errno));
   }
