@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "core/backoff.h"
 #include "core/cert_info.h"
@@ -12,6 +13,7 @@
 #include "core/key.h"
 #include "core/renewal_policy.h"
 #include "core/scep/client.h"
+#include "core/wipe.h"
 #include "io/process_hook_runner.h"
 
 namespace scepd {
@@ -254,6 +256,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   }
 
   PendingTransaction p;
+  WipeOnExit wipe_csr(p.csr_pem);  // the request holds the challenge password
   auto tid = scep::TransactionIdFor(key->get());
   auto key_pem = ossl::PrivateKeyToPem(key->get());
   auto csr_pem = ossl::CsrToPem(csr->get());
@@ -287,6 +290,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
 
 std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t now) {
   Secret key_pem{std::move(p.key_pem)};
+  WipeOnExit wipe_csr(p.csr_pem);  // the request holds the challenge password
   const bool renewal = !p.signer_is_new_key;
   const int max_wait = settings_.max_await_result * 60;
   status_.transaction_id = p.transaction_id;
@@ -307,7 +311,9 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
 
   auto key = ossl::PrivateKeyFromPem(key_pem.text, "pending key");
-  auto csr = ossl::CsrFromPemOrDer(ToBytes(p.csr_pem), "pending request");
+  auto csr = ossl::CsrFromPemOrDer(
+      std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
+      "pending request");
   auto signer = ossl::CertFromPem(p.signer_cert_pem, "pending signer certificate");
   if (!key.ok() || !csr.ok() || !signer.ok()) {
     (void)store_.ClearPending();
