@@ -184,7 +184,7 @@ TEST_F(BadInputTest, BadSettingsOnSighupKeepTheRunningOnes) {
   ASSERT_TRUE(d.Start({kScepd, "-c", conf()}, log));
   ASSERT_TRUE(WaitFor([&] { return LinkTarget(data() + "/latest.crt") == "02.crt"; }))
       << ReadFile(log);
-  ASSERT_TRUE(WaitFor([&] { return Count(ReadFile(log), " installed") >= 1; })) << ReadFile(log);
+  ASSERT_TRUE(WaitFor([&] { return Count(ReadFile(log), " installed, valid until") >= 1; })) << ReadFile(log);
   const auto before = Snapshot(data());
 
   // The web UI writes settings that would renew at once, with one mistake.
@@ -392,7 +392,7 @@ TEST_F(BadInputTest, FullDiskFailsNamingThePathKeepsThePairAndRetriesOnceThereIs
       "cp -a " + ShellQuote(data()) + " " + ShellQuote(out + "/full") + "\n"
       "rm -f " + ShellQuote(disk + "/filler") + "\n"
       "kill -USR1 $pid\n"
-      "n=0; until grep -q 'installed' " + ShellQuote(log) +
+      "n=0; until grep -q 'installed, valid until' " + ShellQuote(log) +
       "; do n=$((n+1)); [ $n -gt 1200 ] && break; sleep 0.1; done\n"
       "kill -TERM $pid; wait $pid; echo \"daemon exit $?\"\n"
       "cp -a " + ShellQuote(data()) + " " + ShellQuote(out + "/after") + "\n";
