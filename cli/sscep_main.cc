@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     std::fputs(SscepUsage(argv[0]).c_str(), help ? stdout : stderr);
     return help ? kExitSuccess : kExitError;
   }
+  HideSecretArguments(argc, argv, options->challenge);
   auto logger = std::make_shared<spdlog::logger>("sscep", std::make_shared<SplitSink>(argv[0]));
   logger->set_level(options->verbosity == 0   ? spdlog::level::info
                     : options->verbosity == 1 ? spdlog::level::debug

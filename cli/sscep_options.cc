@@ -337,4 +337,22 @@ std::string SscepUsage(const char* program) {
          "91 self-signed error, 93 file error, 95 network error, 97 PKCS#7 error.\n";
 }
 
+void HideSecretArguments(int argc, char** argv, std::string_view secret) noexcept {
+  if (secret.empty()) return;
+  constexpr std::string_view kInline = "--challenge=";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::size_t from = 0;
+    if (arg == secret) {
+      from = 0;
+    } else if (arg.size() == kInline.size() + secret.size() && arg.substr(0, kInline.size()) == kInline &&
+               arg.substr(kInline.size()) == secret) {
+      from = kInline.size();
+    } else {
+      continue;
+    }
+    for (std::size_t j = from; j < arg.size(); ++j) argv[i][j] = '*';
+  }
+}
+
 }  // namespace scepd::cli

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -62,6 +63,13 @@ struct SscepOptions {
 // Parses argv (argv[1] is the operation). Returns kInvalidArgument with a
 // message naming the bad option or file line.
 Result<SscepOptions> ParseSscepArgs(int argc, char** argv);
+
+// Overwrites with '*', in the process's own argv, every argument that is
+// `secret` or "--challenge=<secret>", so that ps and /proc/PID/cmdline stop
+// showing the challenge once the options are parsed. Until then it was
+// visible to every user: --challenge-file keeps it off the command line
+// altogether. Does nothing for an empty secret; never fails.
+void HideSecretArguments(int argc, char** argv, std::string_view secret) noexcept;
 
 // Applies an sscep configuration file ("Key Value", quotes optional, '#'
 // comments) to `options`. Unknown keys are errors naming the line.

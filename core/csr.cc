@@ -59,16 +59,21 @@ Status AddAltNames(STACK_OF(X509_EXTENSION) * exts, const std::string& text) {
               "subjectAltName");
 }
 
-Status AddTemplateName(STACK_OF(X509_EXTENSION) * exts, const std::string& name) {
-  if (name.empty()) return {};
+Result<ossl::Ptr<ASN1_STRING>> TemplateNameBmp(std::string_view name) {
   ASN1_STRING* raw = nullptr;
-  if (ASN1_mbstring_copy(&raw, reinterpret_cast<const unsigned char*>(name.data()),
+  if (name.size() > 4096 ||
+      ASN1_mbstring_copy(&raw, reinterpret_cast<const unsigned char*>(name.data()),
                          static_cast<int>(name.size()), MBSTRING_UTF8, B_ASN1_BMPSTRING) < 0) {
     ClearOpenSslErrors();
-    return Invalid("template_name: '" + name +
+    return Invalid("template_name: '" + std::string(name) +
                    "' is not UTF-8 that fits a BMPString (no characters beyond U+FFFF)");
   }
-  ossl::Ptr<ASN1_STRING> bmp(raw);
+  return ossl::Ptr<ASN1_STRING>(raw);
+}
+
+Status AddTemplateName(STACK_OF(X509_EXTENSION) * exts, const std::string& name) {
+  if (name.empty()) return {};
+  SCEPD_TRY(ossl::Ptr<ASN1_STRING> bmp, TemplateNameBmp(name));
   unsigned char* der = nullptr;
   const int der_len = i2d_ASN1_BMPSTRING(bmp.get(), &der);
   if (der_len <= 0) return OpenSslError(ErrorCode::kInternal, "template_name: encoding");
@@ -163,14 +168,7 @@ std::optional<std::size_t> Utf8Length(std::string_view s) {
 Status AddChallengePassword(X509_REQ* req, const std::string& password) {
   if (password.empty()) return {};
   // No copies of the secret here: OpenSSL copies straight from `password`.
-  const std::optional<std::size_t> chars = Utf8Length(password);
-  if (!chars) return Invalid("challenge_password: not valid UTF-8");
-  if (password.find('\0') != std::string::npos) {
-    return Invalid("challenge_password: contains a NUL character");
-  }
-  if (*chars > kMaxChallengePasswordChars) {
-    return Invalid("challenge_password: longer than 255 characters");
-  }
+  SCEPD_TRY_STATUS(CheckChallengePassword(password));
   const int type = IsPrintableString(password) ? V_ASN1_PRINTABLESTRING : V_ASN1_UTF8STRING;
   if (X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword, type,
                                 reinterpret_cast<const unsigned char*>(password.data()),
@@ -181,6 +179,24 @@ Status AddChallengePassword(X509_REQ* req, const std::string& password) {
 }
 
 }  // namespace
+
+Status CheckChallengePassword(std::string_view password) {
+  const std::optional<std::size_t> chars = Utf8Length(password);
+  if (!chars) return Invalid("challenge_password: not valid UTF-8");
+  if (password.find('\0') != std::string_view::npos) {
+    return Invalid("challenge_password: contains a NUL character");
+  }
+  if (*chars > kMaxChallengePasswordChars) {
+    return Invalid("challenge_password: longer than 255 characters");
+  }
+  return {};
+}
+
+Status CheckTemplateName(std::string_view name) {
+  if (name.empty()) return {};
+  SCEPD_TRY(ossl::Ptr<ASN1_STRING> bmp, TemplateNameBmp(name));
+  return {};
+}
 
 Result<ossl::Ptr<X509_REQ>> BuildCsr(const CsrSpec& spec, EVP_PKEY* key,
                                      const std::string& digest) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ossl.h"
@@ -38,6 +39,15 @@ struct CsrSpec {
 // ...", "digest 'x': ..."), or for a null key; kCrypto if signing fails.
 Result<ossl::Ptr<X509_REQ>> BuildCsr(const CsrSpec& spec, EVP_PKEY* key,
                                      const std::string& digest = "SHA256");
+
+// The checks BuildCsr makes on these two fields, for settings validation
+// before any request is built. CheckChallengePassword: valid UTF-8, no NUL,
+// at most 255 characters (PKCS#9 ub-challengePassword); the message never
+// quotes the password. CheckTemplateName: empty, or UTF-8 that fits a
+// BMPString. Both fail with kInvalidArgument, the message starting with the
+// field name as BuildCsr's does; neither copies its input.
+Status CheckChallengePassword(std::string_view password);
+Status CheckTemplateName(std::string_view name);
 
 // The RFC 8894 section 2.3 self-signed certificate a client signs its first
 // PKCSReq with: subject and issuer are the request's subject, the public key

@@ -630,4 +630,22 @@ Result<std::vector<ossl::Ptr<X509>>> CertStore::LoadCaChain() const {
   return chain;
 }
 
+Result<std::string> CertStore::SetAsidePending() {
+  const std::string pending = Path(kPendingDir);
+  const std::string path = pending + "/" + kPendingState;
+  const std::string aside = path + ".corrupt";
+  if (::rename(path.c_str(), aside.c_str()) != 0) return IoError("cannot rename", path, errno);
+  SCEPD_TRY_STATUS(SyncDirectory(pending));
+  return aside;
+}
+
+Status CertStore::WriteCaChain(const std::vector<X509*>& ca_chain) {
+  if (ca_chain.empty()) return MakeError(ErrorCode::kInvalidArgument, "no CA certificates given");
+  for (std::size_t i = 0; i < ca_chain.size(); ++i) {
+    SCEPD_TRY(std::string pem, ossl::CertToPem(ca_chain[i]));
+    SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPrefix + std::to_string(i)), pem, 0644));
+  }
+  return RemoveStaleChain(dir_, ca_chain.size());
+}
+
 }  // namespace scepd

@@ -116,10 +116,19 @@ class CertStore {
   Status SavePending(const PendingTransaction& pending);
   Result<std::optional<PendingTransaction>> LoadPending() const;
   Status ClearPending();
+  // A corrupt state file is moved to .pending/state.corrupt (replacing an
+  // older one) rather than deleted, for a person to look at; returns that
+  // path. Fails with kIo naming the path.
+  Result<std::string> SetAsidePending();
 
   // The stored CA chain, ca.crt-0, ca.crt-1, ... up to the first missing
   // number; empty if there is none. Fails naming the file (kIo, kParse).
   Result<std::vector<ossl::Ptr<X509>>> LoadCaChain() const;
+  // Rewrites ca.crt-0..N-1 from `ca_chain` (borrowed, CA first; not empty)
+  // and removes ca.crt-N...: repairs a damaged chain without a new
+  // certificate. Fails with kIo naming the path, kInvalidArgument for an
+  // empty chain.
+  Status WriteCaChain(const std::vector<X509*>& ca_chain);
 
   // After an interruption: the certificate already written here for `key`
   // (the pending transaction's new key, borrowed), if any. `active` when

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "core/backoff.h"
 #include "core/cert_info.h"
@@ -12,6 +13,7 @@
 #include "core/key.h"
 #include "core/renewal_policy.h"
 #include "core/scep/client.h"
+#include "core/wipe.h"
 #include "io/process_hook_runner.h"
 
 namespace scepd {
@@ -64,6 +66,10 @@ CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daem
   status_.name = settings_.name;
 }
 
+CertificateJob::~CertificateJob() {
+  OPENSSL_cleanse(settings_.challenge_password.data(), settings_.challenge_password.size());
+}
+
 void CertificateJob::Publish(ModuleState module, CertState cert) {
   status_.module = module;
   status_.cert = cert;
@@ -96,10 +102,16 @@ std::int64_t CertificateJob::Step() {
     return Fail(now, st.error().message, "");
   }
   auto pending = store_.LoadPending();
+  if (!pending.ok() && pending.error().code != ErrorCode::kParse) {
+    // Unreadable is not corrupt: the CA may already have the request, and
+    // only this file has its key. Keep it and try again later.
+    return Fail(now, pending.error().message + " (the pending transaction is kept)", "");
+  }
   if (!pending.ok()) {
-    spdlog::error("{}: {}; discarding the pending transaction", Label(settings_),
-                  pending.error().message);
-    (void)store_.ClearPending();
+    auto aside = store_.SetAsidePending();
+    spdlog::error("{}: {}; {}; enrolling anew", Label(settings_), pending.error().message,
+                  aside.ok() ? "moved to " + *aside : aside.error().message);
+    if (!aside.ok()) return Fail(now, aside.error().message, "");
   } else if (pending->has_value()) {
     const PendingTransaction& p = **pending;
     if (p.transaction_id != known_transaction_) {
@@ -137,6 +149,7 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
   switch (d.verdict) {
     case Verdict::kValid:
+      RepairCaChain();
       state_ = JobState::kIdle;
       outcome_ = JobOutcome::kValid;
       status_.next_check = d.next_check;
@@ -159,6 +172,22 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
       return StartEnrollment(now, d.verdict == Verdict::kRenewalDue && pair != nullptr);
   }
   return now + daemon_.check_interval;
+}
+
+void CertificateJob::RepairCaChain() {
+  auto chain = store_.LoadCaChain();
+  if (chain.ok()) return;
+  spdlog::warn("{}: {}; fetching the CA chain again", Label(settings_), chain.error().message);
+  auto attempt = Connect();
+  if (!attempt.ok()) {
+    spdlog::warn("{}: CA chain not repaired: {}", Label(settings_), attempt.error().message);
+    return;
+  }
+  if (auto st = store_.WriteCaChain(CaChain((*attempt)->ca)); !st.ok()) {
+    spdlog::warn("{}: CA chain not repaired: {}", Label(settings_), st.error().message);
+    return;
+  }
+  spdlog::info("{}: CA chain rewritten from GetCACert", Label(settings_));
 }
 
 Result<std::unique_ptr<CertificateJob::Attempt>> CertificateJob::Connect() {
@@ -235,6 +264,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   }
 
   PendingTransaction p;
+  WipeOnExit wipe_csr(p.csr_pem);  // the request holds the challenge password
   auto tid = scep::TransactionIdFor(key->get());
   auto key_pem = ossl::PrivateKeyToPem(key->get());
   auto csr_pem = ossl::CsrToPem(csr->get());
@@ -269,6 +299,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
 
 std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t now) {
   Secret key_pem{std::move(p.key_pem)};
+  WipeOnExit wipe_csr(p.csr_pem);  // the request holds the challenge password
   const bool renewal = !p.signer_is_new_key;
   const int max_wait = settings_.max_await_result * 60;
   status_.transaction_id = p.transaction_id;
@@ -289,7 +320,9 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
 
   auto key = ossl::PrivateKeyFromPem(key_pem.text, "pending key");
-  auto csr = ossl::CsrFromPemOrDer(ToBytes(p.csr_pem), "pending request");
+  auto csr = ossl::CsrFromPemOrDer(
+      std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
+      "pending request");
   auto signer = ossl::CertFromPem(p.signer_cert_pem, "pending signer certificate");
   if (!key.ok() || !csr.ok() || !signer.ok()) {
     (void)store_.ClearPending();

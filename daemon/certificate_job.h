@@ -61,6 +61,8 @@ struct JobDeps {
 class CertificateJob {
  public:
   CertificateJob(CertificateSettings settings, DaemonSettings daemon, JobDeps deps);
+  // Wipes its copy of the challenge password.
+  ~CertificateJob();
 
   // Runs what is due and returns when to be called next (absolute seconds).
   // Never throws; failures are logged, reported in the status and retried.
@@ -85,6 +87,9 @@ class CertificateJob {
   std::int64_t AfterInstall(X509* cert);
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
   Result<std::unique_ptr<Attempt>> Connect();
+  // A ca.crt-N that does not load is rewritten from GetCACert (logged,
+  // best effort: a failure is retried at the next check).
+  void RepairCaChain();
   void RunScript(const std::string& script, const std::string& event,
                  const std::vector<std::pair<std::string, std::string>>& vars);
   void Publish(ModuleState module, CertState cert);

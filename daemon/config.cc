@@ -13,7 +13,9 @@
 #include <utility>
 
 #include "core/alt_name.h"
+#include "core/csr.h"
 #include "core/subject.h"
+#include "core/wipe.h"
 #include "daemon/duration.h"
 
 namespace scepd {
@@ -24,11 +26,6 @@ constexpr std::size_t kMaxPasswordFileSize = 4096;
 constexpr std::int64_t kMinCheckInterval = 60;
 constexpr std::int64_t kMaxCheckInterval = 365 * 24 * 60 * 60;
 constexpr std::string_view kMask = "********";
-
-void Wipe(std::string& s) noexcept {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
 
 bool IsSpace(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -434,6 +431,21 @@ std::string NormaliseDir(std::string_view dir) {
   return std::string(dir);
 }
 
+// Opens `path` for reading with no stream buffer: the settings and the
+// password file hold the challenge, and a filebuf's buffer is freed unwiped.
+// Reads then go straight into the caller's (wiped) string.
+void Unbuffered(std::ifstream* in, const std::string& path) {
+  in->rdbuf()->pubsetbuf(nullptr, 0);
+  in->open(path, std::ios::binary);
+}
+
+// A core message without its leading "field: " (the settings name the key).
+std::string WithoutField(std::string message) {
+  const std::size_t colon = message.find(": ");
+  if (colon != std::string::npos && message.find(' ') > colon) message.erase(0, colon + 2);
+  return message;
+}
+
 // Turns one section's raw values into settings, reporting problems.
 class Checker {
  public:
@@ -485,7 +497,16 @@ class Checker {
         Report(*raw, "log_target", "expected syslog, stderr or both, not '" + raw->value + "'");
       }
     }
-    Text("serial_number", &out->serial_number);
+    if (Text("serial_number", &out->serial_number) && !out->serial_number.empty()) {
+      // Checked even when no SN uses it: a bad serial should not wait for
+      // the day someone adds the wildcard.
+      DaemonSettings only_serial;
+      only_serial.serial_number = out->serial_number;
+      if (auto serial = FindSerialNumber(only_serial, SerialSources{}); !serial.ok()) {
+        Report(*Find("serial_number"), "serial_number", serial.error().message);
+        out->serial_number.clear();
+      }
+    }
     Text("serial_number_command", &out->serial_number_command);
   }
 
@@ -546,7 +567,12 @@ class Checker {
         }
       }
     }
-    Text("template", &out->template_name);
+    if (Text("template", &out->template_name)) {
+      if (Status st = CheckTemplateName(out->template_name); !st.ok()) {
+        Report(*Find("template"), "template", WithoutField(st.error().message));
+        out->template_name.clear();
+      }
+    }
     Bool("digital_signature", &out->digital_signature);
     Bool("key_encipherment", &out->key_encipherment);
     Bool("server_auth", &out->server_auth);
@@ -726,6 +752,10 @@ class Checker {
         Report(*inline_password, "challenge_password", "contains a control character");
         return;
       }
+      if (Status st = CheckChallengePassword(inline_password->value); !st.ok()) {
+        Report(*inline_password, "challenge_password", WithoutField(st.error().message));
+        return;
+      }
       out->challenge_password = inline_password->value;
       return;
     }
@@ -735,7 +765,8 @@ class Checker {
       Report(*file, "challenge_password_file", "expected an absolute path, not '" + path + "'");
       return;
     }
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in;
+    Unbuffered(&in, path);
     if (!in) {
       Report(*file, "challenge_password_file",
              "cannot read '" + path + "': " + std::strerror(errno));
@@ -770,6 +801,12 @@ class Checker {
              "'" + path + "' holds a control character or more than one line");
       return;
     }
+    if (Status st = CheckChallengePassword(content); !st.ok()) {
+      Wipe(content);
+      Report(*file, "challenge_password_file",
+             "'" + path + "': " + WithoutField(st.error().message));
+      return;
+    }
     out->challenge_password_file = path;
     out->challenge_password = std::move(content);
   }
@@ -802,6 +839,14 @@ void AppendOptional(std::string* out, std::string_view key, std::string_view val
 const char* YesNo(bool b) { return b ? "yes" : "no"; }
 
 }  // namespace
+
+void WipeSecrets(Config* config) noexcept {
+  for (CertificateSettings& cert : config->certificates) Wipe(cert.challenge_password);
+}
+
+std::span<const std::string_view> ScepdSettingsKeys() noexcept { return kScepdKeys; }
+
+std::span<const std::string_view> CertificateSettingsKeys() noexcept { return kCertificateKeys; }
 
 const char* LogLevelName(LogLevel level) noexcept {
   switch (level) {
@@ -869,14 +914,15 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file_name,
                  "automation is enabled, but there is no [certificate] section");
   }
   if (!problems.empty()) {
-    for (CertificateSettings& cert : config.certificates) Wipe(cert.challenge_password);
+    WipeSecrets(&config);
     return MakeError(ErrorCode::kInvalidArgument, problems.Join());
   }
   return config;
 }
 
 Result<Config> LoadConfig(const std::string& path, const SerialSources& sources) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in;
+  Unbuffered(&in, path);
   if (!in) {
     return MakeError(ErrorCode::kIo, path + ": cannot read: " + std::strerror(errno));
   }

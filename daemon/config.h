@@ -21,6 +21,7 @@
 // true/false, on/off, 1/0 in any case.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -149,6 +150,12 @@ struct Config {
   friend bool operator==(const Config&, const Config&) = default;
 };
 
+// Every key [scepd] / a [certificate] section accepts, as the parser knows
+// them (anything else is "unknown key"). For tests and tools that must cover
+// every key; the spans point to static storage. Never fail.
+std::span<const std::string_view> ScepdSettingsKeys() noexcept;
+std::span<const std::string_view> CertificateSettingsKeys() noexcept;
+
 // Reads and checks the settings file at `path`. Missing sections and keys
 // take the defaults above; with enabled = no a missing url or subject is not
 // an error (a fresh install is valid), with enabled = yes it is, and so is
@@ -167,6 +174,10 @@ Result<Config> LoadConfig(const std::string& path, const SerialSources& sources)
 // only (relative paths in the text are errors either way).
 Result<Config> ParseConfig(std::string_view text, const std::string& file_name,
                            const SerialSources& sources);
+
+// Wipes (OPENSSL_cleanse) and clears every challenge password in `config`;
+// call before a Config that held them is dropped or replaced. Never fails.
+void WipeSecrets(Config* config) noexcept;
 
 // The effective settings in the file's own syntax, for --check-config: every
 // key with its value, defaults included, empty optional strings left out,

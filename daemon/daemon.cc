@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -47,7 +48,14 @@ int WorstExit(int a, int b) { return std::max(a, b); }
 // The certificates to report on: those configured, else the unnamed one in
 // the global data_dir (automation off, no [certificate] section yet).
 std::vector<CertificateSettings> ReportedCertificates(const Config& c) {
-  if (!c.certificates.empty()) return c.certificates;
+  std::vector<CertificateSettings> out;
+  for (const CertificateSettings& cert : c.certificates) {
+    out.push_back(cert);
+    std::string& pw = out.back().challenge_password;  // a report does not need it
+    OPENSSL_cleanse(pw.data(), pw.size());
+    pw.clear();
+  }
+  if (!out.empty()) return out;
   CertificateSettings unnamed;
   unnamed.data_dir = c.daemon.data_dir;
   return {unnamed};
@@ -74,8 +82,11 @@ StatusReport DerivedStatus(const Config& c, const CertificateSettings& cert) {
 Daemon::Daemon(DaemonOptions options, const Clock& clock, RandomSource& random, HookRunner& hooks)
     : options_(std::move(options)), clock_(clock), random_(random), hooks_(hooks) {}
 
+Daemon::~Daemon() { WipeSecrets(&config_); }
+
 Status Daemon::Load() {
   SCEPD_TRY(Config c, LoadConfig(options_.config_path, SerialSources{}));
+  WipeSecrets(&config_);
   config_ = std::move(c);
   MakeJobs();
   return {};
@@ -247,6 +258,7 @@ int Daemon::Run(int ready_fd) {
               spdlog::error("settings not reloaded, keeping the old ones:\n{}",
                             reloaded.error().message);
             } else {
+              WipeSecrets(&config_);
               config_ = std::move(*reloaded);
               MakeJobs();
               if (!config_.daemon.enabled) PublishDisabled();
@@ -297,6 +309,7 @@ int PrintStatus(const std::string& config_path, bool json) {
     StatusReport r = DerivedStatus(c, cert);
     std::fputs((json ? FormatStatusJson(r) + "\n" : FormatStatusLines(r)).c_str(), stdout);
   }
+  WipeSecrets(&c);
   return kDaemonExitOk;
 }
 

@@ -31,6 +31,10 @@ struct DaemonOptions {
 class Daemon {
  public:
   Daemon(DaemonOptions options, const Clock& clock, RandomSource& random, HookRunner& hooks);
+  // Wipes the challenge passwords it holds.
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
 
   // Reads and validates the settings. On failure the message lists every
   // problem as FILE:LINE: [section] key: what.

@@ -1,9 +1,11 @@
 #include "io/files.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,6 +21,19 @@ std::string DirName(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+// Appends without leaving a copy behind in freed memory: the file may hold
+// a private key or a challenge password.
+void AppendWiping(Bytes* out, const std::uint8_t* data, std::size_t n) {
+  if (out->size() + n > out->capacity()) {
+    Bytes bigger;
+    bigger.reserve(std::max(out->capacity() * 2, out->size() + n));
+    bigger.assign(out->begin(), out->end());
+    OPENSSL_cleanse(out->data(), out->size());
+    out->swap(bigger);
+  }
+  out->insert(out->end(), data, data + n);
 }
 
 class Fd {
@@ -39,26 +54,40 @@ Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return IoError("cannot open", path, errno);
   Bytes out;
+  struct stat st;
+  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {
+    out.reserve(std::min<std::size_t>(static_cast<std::size_t>(st.st_size), max_bytes) + 1);
+  }
   std::uint8_t buf[8192];
+  auto wipe = [&] {
+    OPENSSL_cleanse(buf, sizeof(buf));
+    OPENSSL_cleanse(out.data(), out.size());
+  };
   while (true) {
     ssize_t n = ::read(fd.get(), buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return IoError("cannot read", path, errno);
+      const int err = errno;
+      wipe();
+      return IoError("cannot read", path, err);
     }
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      wipe();
       return MakeError(ErrorCode::kIo, "file " + path + " is larger than " +
                                            std::to_string(max_bytes) + " bytes");
     }
-    out.insert(out.end(), buf, buf + n);
+    AppendWiping(&out, buf, static_cast<std::size_t>(n));
   }
+  OPENSSL_cleanse(buf, sizeof(buf));
   return out;
 }
 
 Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes) {
   SCEPD_TRY(Bytes b, ReadFileBytes(path, max_bytes));
-  return std::string(b.begin(), b.end());
+  std::string text(b.begin(), b.end());
+  OPENSSL_cleanse(b.data(), b.size());
+  return text;
 }
 
 Status SyncDirectory(const std::string& dir) {

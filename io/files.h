@@ -13,7 +13,9 @@
 namespace scepd {
 
 // Reads a whole file. Fails with kIo naming the path and the reason, or when
-// the file is larger than `max_bytes`.
+// the file is larger than `max_bytes`. Leaves no copy of the content behind
+// in freed memory (files may hold keys or passwords); wiping the result is
+// the caller's part.
 Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes = 16u << 20);
 Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes = 16u << 20);
 

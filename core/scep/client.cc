@@ -5,6 +5,7 @@
 #include "core/key.h"
 #include "core/scep/certs_only.h"
 #include "core/scep/pki_message.h"
+#include "core/wipe.h"
 
 namespace scepd::scep {
 
@@ -131,6 +132,7 @@ Result<CertRep> Client::Enroll(const EnrollRequest& r) {
     return MakeError(ErrorCode::kInvalidArgument, "enroll: request, key and signer are required");
   }
   SCEPD_TRY(Bytes csr_der, ossl::CsrToDer(r.csr));
+  WipeOnExit wipe(csr_der);  // the request holds the challenge password
   return Exchange(r.type, csr_der, r.signer_cert, r.signer_key, r.transaction_id, Expect::kKey,
                   r.key, nullptr);
 }

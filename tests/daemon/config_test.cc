@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -617,6 +619,197 @@ TEST_F(ConfigTest, EffectiveConfigMasksTheSecretAndParsesBack) {
   EXPECT_EQ(*again, expected) << effective;
   EXPECT_EQ(again->certificates[1].challenge_password, "from-file");
   EXPECT_EQ(FormatEffectiveConfig(*again), effective);
+}
+
+}  // namespace
+}  // namespace scepd
+
+namespace scepd {
+namespace {
+
+// Two bad values for one key: one of the wrong kind (text where a number
+// belongs, a relative path, a control character in free text) and one of the
+// right kind but out of range. `out_of_range` is null only for free text that
+// has no range; `no_range` then says why.
+struct KeyBadValues {
+  const char* section;  // "scepd", "certificate" or "certificate vpn"
+  const char* key;
+  const char* wrong_type;
+  const char* wrong_type_error;  // what follows "t.conf:LINE: [section] key: "
+  const char* out_of_range;
+  const char* out_of_range_error;
+  const char* no_range;
+};
+
+const std::vector<KeyBadValues>& EveryKeysBadValues() {
+  static const std::vector<KeyBadValues> rows = {
+      {"scepd", "enabled", "maybe",
+       "expected yes or no (or true/false, on/off, 1/0), not 'maybe'", "2",
+       "expected yes or no (or true/false, on/off, 1/0), not '2'", nullptr},
+      {"scepd", "data_dir", "var/data", "expected an absolute path, not 'var/data'", "",
+       "expected an absolute path, not ''", nullptr},
+      {"scepd", "run_dir", "run", "expected an absolute path, not 'run'", "",
+       "expected an absolute path, not ''", nullptr},
+      {"scepd", "check_interval", "daily",
+       "'daily' is not a duration (no number; expected a whole number of seconds, "
+       "or one with the unit s, m, h or d, e.g. 90, 15m, 24h, 7d)",
+       "30s", "must be from 1m to 365d, not '30s'", nullptr},
+      {"scepd", "log_level", "3",
+       "expected trace, debug, info, warning, error, critical or off, not '3'", "verbose",
+       "expected trace, debug, info, warning, error, critical or off, not 'verbose'", nullptr},
+      {"scepd", "log_target", "1", "expected syslog, stderr or both, not '1'", "file",
+       "expected syslog, stderr or both, not 'file'", nullptr},
+      {"scepd", "serial_number", "A1\x01" "B2", "contains a control character", "A1 B2",
+       "serial_number 'A1 B2' is not usable: it contains a character other than ASCII "
+       "letters, digits, '-', '_', '.' and ':'",
+       nullptr},
+      {"scepd", "serial_number_command", "cat /x\x01", "contains a control character", nullptr,
+       nullptr, "any shell command; its output is checked when SN is used"},
+      {"certificate vpn", "data_dir", "data/vpn", "expected an absolute path, not 'data/vpn'", "",
+       "expected an absolute path, not ''", nullptr},
+      {"certificate", "url", "ca.example.com",
+       "expected an http:// or https:// URL, not 'ca.example.com'", "http:///scep",
+       "the URL 'http:///scep' has no host", nullptr},
+      {"certificate", "renew_days", "12 days",
+       "expected a whole number from 1 to 3650, not '12 days'", "3651",
+       "expected a whole number from 1 to 3650, not '3651'", nullptr},
+      {"certificate", "await_result", "5m",
+       "expected a whole number from 1 to 86400, not '5m'", "86401",
+       "expected a whole number from 1 to 86400, not '86401'", nullptr},
+      {"certificate", "max_await_result", "8h",
+       "expected a whole number from 0 to 43200, not '8h'", "43201",
+       "expected a whole number from 0 to 43200, not '43201'", nullptr},
+      {"certificate", "legacy_ciphers", "si",
+       "expected yes or no (or true/false, on/off, 1/0), not 'si'", "2",
+       "expected yes or no (or true/false, on/off, 1/0), not '2'", nullptr},
+      {"certificate", "key_size", "huge",
+       "expected a whole number from 1024 to 16384, not 'huge'", "16392",
+       "expected a whole number from 1024 to 16384, not '16392'", nullptr},
+      {"certificate", "subject", "/CN=a\x01", "contains a control character", "/XX=router",
+       "unknown attribute type 'XX' in component 1 ('XX=router')", nullptr},
+      {"certificate", "alt_name", "DNS:a\x01", "contains a control character", "IP:300.1.1.1",
+       "alternative name 1 ('IP:300.1.1.1'): not an IPv4 or IPv6 address",
+       nullptr},
+      {"certificate", "template", "Router\x01", "contains a control character",
+       "\xF0\x9F\x98\x80",
+       "'\xF0\x9F\x98\x80' is not UTF-8 that fits a BMPString (no characters beyond U+FFFF)",
+       nullptr},
+      {"certificate", "digital_signature", "y",
+       "expected yes or no (or true/false, on/off, 1/0), not 'y'", "-1",
+       "expected yes or no (or true/false, on/off, 1/0), not '-1'", nullptr},
+      {"certificate", "key_encipherment", "enabled",
+       "expected yes or no (or true/false, on/off, 1/0), not 'enabled'", "10",
+       "expected yes or no (or true/false, on/off, 1/0), not '10'", nullptr},
+      {"certificate", "server_auth", "ja",
+       "expected yes or no (or true/false, on/off, 1/0), not 'ja'", "2",
+       "expected yes or no (or true/false, on/off, 1/0), not '2'", nullptr},
+      {"certificate", "client_auth", "",
+       "expected yes or no (or true/false, on/off, 1/0), not ''", "11",
+       "expected yes or no (or true/false, on/off, 1/0), not '11'", nullptr},
+      {"certificate", "challenge_password", "pw\x01pw", "contains a control character",
+       // 256 characters: one more than PKCS#9 allows.
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+       "longer than 255 characters", nullptr},
+      {"certificate", "challenge_password_file", "secret.txt",
+       "expected an absolute path, not 'secret.txt'", "/nonexistent/challenge",
+       "cannot read '/nonexistent/challenge': No such file or directory", nullptr},
+      {"certificate", "ca_fingerprint", "md5:zz",
+       "'md5:zz' is not a fingerprint (hex: invalid character 'z' at position 1); expected "
+       "e.g. sha256:AB:CD:... or sha1:ABCD...",
+       "sha256:0102", "a sha256 fingerprint has 32 bytes, this one has 2", nullptr},
+      {"certificate", "ca_identifier", "Root\x01" "CA", "contains a control character", nullptr,
+       nullptr, "any text; only the CA gives it meaning"},
+      {"certificate", "success_script", "echo \x01", "contains a control character", nullptr,
+       nullptr, "any shell commands"},
+      {"certificate", "failure_script", "echo \x01", "contains a control character", nullptr,
+       nullptr, "any shell commands"},
+      {"certificate", "keep_old", "two", "expected a whole number from 0 to 100, not 'two'",
+       "101", "expected a whole number from 0 to 100, not '101'", nullptr},
+  };
+  return rows;
+}
+
+TEST_F(ConfigTest, EveryKeyRefusesAWrongTypeAndAnOutOfRangeValue) {
+  // One key set to `value` in its section; the error must name line and key.
+  auto expect_bad = [this](const KeyBadValues& row, const char* value, const char* error) {
+    std::string text = std::string("[") + row.section + "]\n";
+    int line = 2;
+    if (std::string(row.section) == "certificate vpn" && std::string(row.key) != "data_dir") {
+      text += "data_dir = /data/vpn\n";
+      ++line;
+    }
+    text += std::string(row.key) + " = " + value + "\n";
+    const std::string want = "t.conf:" + std::to_string(line) + ": [" + row.section + "] " +
+                             row.key + ": " + error;
+    EXPECT_EQ(Errors(text), want) << text;
+  };
+  std::vector<std::string> scepd_keys, certificate_keys;
+  for (const KeyBadValues& row : EveryKeysBadValues()) {
+    SCOPED_TRACE(row.key);
+    (std::string(row.section) == "scepd" ? scepd_keys : certificate_keys).push_back(row.key);
+    expect_bad(row, row.wrong_type, row.wrong_type_error);
+    if (row.out_of_range != nullptr) {
+      expect_bad(row, row.out_of_range, row.out_of_range_error);
+    } else {
+      EXPECT_NE(row.no_range, nullptr) << "say why the key has no range";
+    }
+  }
+  // A key added to the parser without rows here fails this test.
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  auto parser = [](std::span<const std::string_view> keys) {
+    return std::vector<std::string>(keys.begin(), keys.end());
+  };
+  EXPECT_EQ(sorted(scepd_keys), sorted(parser(ScepdSettingsKeys())));
+  EXPECT_EQ(sorted(certificate_keys), sorted(parser(CertificateSettingsKeys())));
+}
+
+// Every key the shipped file documents is one the parser knows, and the
+// other way round: the table above therefore covers the documented keys.
+TEST_F(ConfigTest, ShippedFileDocumentsEveryKey) {
+  const std::string text = testing::ReadFile(std::string(SCEPD_SOURCE_DIR) + "/etc/scepd.conf");
+  std::vector<std::string> documented;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.rfind(";[", 0) == 0) break;  // the commented-out example section repeats keys
+    if (line.empty() || line[0] != ';' || line.size() < 2 || line[1] == ' ') continue;
+    const std::size_t eq = line.find(" =");
+    if (eq == std::string::npos) continue;
+    documented.push_back(line.substr(1, eq - 1));
+  }
+  std::vector<std::string> known;
+  for (std::string_view k : ScepdSettingsKeys()) known.emplace_back(k);
+  for (std::string_view k : CertificateSettingsKeys()) {
+    if (k != "data_dir") known.emplace_back(k);  // [certificate NAME] only, shown in its example
+  }
+  std::sort(documented.begin(), documented.end());
+  std::sort(known.begin(), known.end());
+  EXPECT_EQ(documented, known);
+}
+
+TEST_F(ConfigTest, ChallengeChecksApplyToThePasswordFileAndNeverQuoteIt) {
+  const std::string long_pw(300, 'x');
+  WriteFile(dir_.File("long"), long_pw + "\n", 0600);
+  const std::string error =
+      Errors("[certificate]\nchallenge_password_file = " + dir_.File("long") + "\n");
+  EXPECT_EQ(error, "t.conf:2: [certificate] challenge_password_file: '" + dir_.File("long") +
+                       "': longer than 255 characters");
+  WriteFile(dir_.File("latin1"), "geheim\xE4\n", 0600);
+  EXPECT_EQ(Errors("[certificate]\nchallenge_password_file = " + dir_.File("latin1") + "\n"),
+            "t.conf:2: [certificate] challenge_password_file: '" + dir_.File("latin1") +
+                "': not valid UTF-8");
+  const std::string inline_error = Errors("[certificate]\nchallenge_password = geheim\xE4\n");
+  EXPECT_EQ(inline_error, "t.conf:2: [certificate] challenge_password: not valid UTF-8");
+  EXPECT_EQ(inline_error.find("geheim"), std::string::npos);
 }
 
 }  // namespace
