@@ -114,4 +114,4 @@ unknown = 1
 [certificate]
 [other]
 "
-echo "make-corpus: seeds in $fuzz_dir/corpus/: $(cd corpus && for d in */; do printf '%s%d ' "${d%/}=" "$(ls "$d" | wc -l)"; done)"
+echo "make-corpus: seeds in $fuzz_dir/corpus/: $(cd corpus && for d in */; do printf '%s%d ' "${d%/}=" "$(find "$d" -type f | wc -l)"; done)"

@@ -58,7 +58,9 @@ t0=$SECONDS
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DSCEPD_FUZZ=ON -DSCEPD_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
-cmake --build "$build" -j "$jobs" --target $(printf '%s_fuzzer ' "${targets[@]}") fuzz_make_corpus
+build_targets=(fuzz_make_corpus)
+for t in "${targets[@]}"; do build_targets+=("${t}_fuzzer"); done
+cmake --build "$build" -j "$jobs" --target "${build_targets[@]}"
 echo "fuzz: built in $((SECONDS - t0)) s"
 [[ -z "$seed" ]] || fuzz/make-corpus.sh "$build"
 [[ -z "$build_only" ]] || exit 0
@@ -88,7 +90,7 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     echo "fuzz: $t FAILED (exit $rc); log $log" >&2
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 | sed 's/^/fuzz:   /' >&2 || true
-    for f in $(grep -oE "Test unit written to [^ ]+" "$log" | awk '{print $5}'); do
+    grep -oE "Test unit written to [^ ]+" "$log" | awk '{print $5}' | while read -r f; do
       echo "fuzz:   input: $f" >&2
       echo "fuzz:   replay: $build/fuzz/${t}_fuzzer $f" >&2
     done
