@@ -164,6 +164,8 @@ TEST(ScepdEndurance, TwentyRenewalsInARowKeepFdsAndMemoryFlat) {
   std::ostringstream observed;
   for (const auto& line : lines) observed << line << "\n";  // "renewed 03", ...
   if (fds_last == fds_baseline) observed << "fds flat\n";
+  observed << "RssAnon KiB after renewal " << kBaseline << ": " << anon_baseline << ", after "
+           << kRenewals << ": " << anon_last << "\n";
   observed << "exit " << *code << "\n" << log;
   ExpectReliabilityRow("daemon.endurance-renewals", observed.str());
 }
