@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Writes the fuzz targets' seed corpora into fuzz/corpus/<target>/ (and, only
+# when they are missing, the fixed throwaway key and certificate in
+# fuzz/pki/ that the targets use to verify and decrypt).
+#
+#   fuzz/make-corpus.sh BUILD_DIR
+#
+# BUILD_DIR is a SCEPD_FUZZ build (scripts/fuzz.sh configures build/fuzz and
+# calls this with --seed); the binary seeds come from its fuzz_make_corpus,
+# built from the core's own encoders, the text seeds are written here from
+# the shipped settings files and typical router values. Existing seeds are
+# replaced; nothing else in fuzz/corpus/ is touched. Contacts nothing.
+set -Eeuo pipefail
+cd "$(dirname "$0")"
+fuzz_dir=$(pwd)
+build=${1:?usage: fuzz/make-corpus.sh BUILD_DIR}
+[[ "$build" = /* ]] || build="$OLDPWD/$build"
+
+if [[ ! -s pki/fuzz.key || ! -s pki/fuzz.crt ]]; then
+  mkdir -p pki
+  openssl genrsa -out pki/fuzz.key 2048 2>/dev/null
+  openssl req -x509 -new -key pki/fuzz.key -sha256 -days 36500 \
+    -subj "/O=scepd fuzz/CN=scepd fuzz CA (throwaway)" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature,keyEncipherment" \
+    -out pki/fuzz.crt
+  echo "make-corpus: wrote a new fuzz/pki/fuzz.key and fuzz.crt"
+fi
+
+cmake --build "$build" --target fuzz_make_corpus >/dev/null
+"$build/fuzz/fuzz_make_corpus" "$fuzz_dir/corpus"
+
+# seed DIR NAME TEXT: one text seed (printf %s, so no escapes are expanded).
+seed() {
+  mkdir -p "corpus/$1"
+  printf '%s' "$3" >"corpus/$1/$2"
+}
+
+# ca_caps: the first byte picks the algorithm policy, "A" = 0x41 (legacy on,
+# no forced names), "@" = 0x40 (legacy off).
+seed ca_caps micromdm "@POSTPKIOperation
+SHA-1
+SHA-256
+AES
+DES3
+SCEPStandard
+Renewal
+GetNextCACert
+"
+seed ca_caps crlf-mixed-case "Apostpkioperation"$'\r\n'"sha-512"$'\r\n'"Des3"$'\r\n'"UPDATE"$'\r\n'
+seed ca_caps empty "A"
+seed ca_caps unknown-words "@  Foo  SHA-224 Bar${IFS}AES${IFS}"
+
+# subject
+seed subject router "/O=Example/OU=Routers/CN=router-A1B2"
+seed subject multi-valued "/CN=a+UID=b/O=x"
+seed subject escapes '/CN=a\/b\+c\=d\\e/O=spaces kept '
+seed subject oids-and-long-names "/2.5.4.3=x/organizationName=Y/emailAddress=a@b.c/C=DE/"
+seed subject utf8 "/CN=Zürich Γ/serialNumber=123"
+
+# alt_name
+seed alt_name typical "DNS:router.example.com, IP:192.0.2.1, email:me@example.com"
+seed alt_name all-kinds 'URI:https://example.com/x, IP:2001:db8::1, RID:1.2.3.4, dirName:/O=Example/CN=x\, y, otherName:1.3.6.1.4.1.311.20.2.3;UTF8:user@example.com'
+seed alt_name case-and-blanks "  dns : a.example ,IP:10.0.0.1,  Email:x@y.z  "
+
+# config: the shipped settings plus a compact one using every key.
+mkdir -p corpus/config
+cp ../etc/scepd.conf corpus/config/scepd.conf
+cp ../etc/scepd.router.conf corpus/config/scepd.router.conf
+seed config every-key "[scepd]
+enabled = yes
+data_dir = /var/data/scepClient
+run_dir = /var/run/scepClient
+check_interval = 12h
+log_level = debug
+log_target = both
+serial_number = A1B2
+
+[certificate]
+url = http://127.0.0.1:8080/scep
+renew_days = 30
+await_result = 300
+max_await_result = 480
+legacy_ciphers = no
+key_size = 2048
+subject = /O=Example/CN=router-SN
+alt_name = DNS:router-SN.example, IP:192.0.2.1
+template = IPSECIntermediateOffline
+digital_signature = yes
+key_encipherment = yes
+server_auth = no
+client_auth = yes
+challenge_password = pass;word
+ca_fingerprint = sha256:$(printf '%064d' 0)
+ca_identifier = routers
+success_script = echo one
+  echo two
+failure_script: logger failed
+keep_old = 2
+
+[certificate vpn]
+data_dir = /var/data/scepClient-vpn
+url = https://ca.example/scep
+subject = /CN=vpn\\SN
+"
+seed config errors "[scepd]
+enabled = maybe
+check_interval = 5x
+[certificate]
+renew_days = 0
+subject = CN=no-slash
+key_size = 1000
+unknown = 1
+[certificate]
+[other]
+"
+echo "make-corpus: seeds in $fuzz_dir/corpus/: $(cd corpus && for d in */; do printf '%s%d ' "${d%/}=" "$(find "$d" -type f | wc -l)"; done)"

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/, clang, ASan + UBSan) in build/fuzz and
+# runs each for a set time on a scratch copy of its committed seed corpus.
+#
+#   scripts/fuzz.sh [OPTIONS] [SECONDS-PER-TARGET]     (default 60)
+#
+#   --merge        afterwards, merge the inputs that found new coverage into
+#                  fuzz/corpus/<target>/ (minimised; review and commit them)
+#   --seed         rewrite the seed corpora with fuzz/make-corpus.sh first
+#   --build-only   build, run nothing
+#   --only NAME    run one target (repeatable): pki_message, ca_certs,
+#                  ca_caps, subject, alt_name, config
+#
+# Exits 0 when every target ran its time without a finding; otherwise 1,
+# after printing for each failed target the input that crashed, leaked or
+# hung (kept in build/fuzz/findings/<target>/) and how to replay it.
+# The committed corpus is never changed without --merge or --seed.
+# Environment: SCEPD_JOBS (build parallelism, default 2), FUZZ_BUILD (build
+# directory, default build/fuzz).
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+targets_all=(pki_message ca_certs ca_caps subject alt_name config)
+seconds=60
+merge=
+seed=
+build_only=
+targets=()
+while (($#)); do
+  case "$1" in
+    --merge) merge=1 ;;
+    --seed) seed=1 ;;
+    --build-only) build_only=1 ;;
+    --only)
+      [[ " ${targets_all[*]} " == *" ${2:-} "* ]] || { echo "fuzz: unknown target '${2:-}'" >&2; exit 64; }
+      targets+=("$2")
+      shift
+      ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *)
+      [[ "$1" =~ ^[0-9]+$ && "$1" -gt 0 ]] || { echo "fuzz: bad argument '$1' (see --help)" >&2; exit 64; }
+      seconds=$1
+      ;;
+  esac
+  shift
+done
+((${#targets[@]})) || targets=("${targets_all[@]}")
+
+build=${FUZZ_BUILD:-$repo/build/fuzz}
+jobs=${SCEPD_JOBS:-2}
+
+scripts/lib/install-deps.sh clang libclang-rt-14-dev
+
+launcher=()
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+t0=$SECONDS
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DSCEPD_FUZZ=ON -DSCEPD_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
+build_targets=(fuzz_make_corpus)
+for t in "${targets[@]}"; do build_targets+=("${t}_fuzzer"); done
+cmake --build "$build" -j "$jobs" --target "${build_targets[@]}"
+echo "fuzz: built in $((SECONDS - t0)) s"
+[[ -z "$seed" ]] || fuzz/make-corpus.sh "$build"
+[[ -z "$build_only" ]] || exit 0
+
+failed=()
+for t in "${targets[@]}"; do
+  seeds=$repo/fuzz/corpus/$t
+  work=$build/corpus-work/$t
+  findings=$build/findings/$t
+  log=$build/logs/$t.log
+  [[ -d "$seeds" ]] || { echo "fuzz: no seed corpus $seeds (run with --seed)" >&2; exit 1; }
+  rm -rf "$work"
+  mkdir -p "$work" "$findings" "$(dirname "$log")"
+  echo "fuzz: $t for ${seconds} s"
+  # New coverage goes to the scratch dir (first directory); the seeds are
+  # only read. stdin from /dev/null: the settings target may be led to read
+  # /dev/stdin as a password file.
+  rc=0
+  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$build/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    -max_len=16384 -print_final_stats=1 -artifact_prefix="$findings/" \
+    "$work" "$seeds" </dev/null >"$log" 2>&1 || rc=$?
+  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" |
+    sed "s/^/fuzz:   /" || true
+  if ((rc != 0)); then
+    failed+=("$t")
+    echo "fuzz: $t FAILED (exit $rc); log $log" >&2
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 | sed 's/^/fuzz:   /' >&2 || true
+    grep -oE "Test unit written to [^ ]+" "$log" | awk '{print $5}' | while read -r f; do
+      echo "fuzz:   input: $f" >&2
+      echo "fuzz:   replay: $build/fuzz/${t}_fuzzer $f" >&2
+    done
+    continue
+  fi
+  if [[ -n "$merge" ]]; then
+    before=$(find "$seeds" -type f | wc -l)
+    "$build/fuzz/${t}_fuzzer" -merge=1 "$seeds" "$work" </dev/null >>"$log" 2>&1
+    echo "fuzz:   merged: $before -> $(find "$seeds" -type f | wc -l) seeds in fuzz/corpus/$t"
+  fi
+done
+
+echo "fuzz: $((${#targets[@]} - ${#failed[@]})) of ${#targets[@]} targets ran ${seconds} s each without a finding; total $((SECONDS - t0)) s"
+if ((${#failed[@]})); then
+  echo "fuzz: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
