@@ -338,5 +338,50 @@ TEST_F(ScepdTest, CaFingerprintPinRefusesAnotherCa) {
   EXPECT_TRUE(PathExists(data() + "/latest.crt"));
 }
 
+// Issue 7: a certificate valid until after 2050 through the real binary. In
+// the armhf and mipsel cross builds scepd and the responder run under qemu
+// with a 32-bit time_t, where such a date does not fit: the status, the
+// days left and the "still valid" decision must come out right all the same.
+TEST_F(ScepdTest, CertificateValidPast2050IsEnrolledReportedAndKept) {
+  ResponderProcess ca;
+  // 9000 days from 2026 or later: past 2050-08, far past 2038-01-19.
+  ASSERT_TRUE(ca.Start({"--valid-days", "9000"}));
+  WriteConfig(ca.url());
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string enrolled = LinkTarget(data() + "/latest.crt");
+  ASSERT_FALSE(enrolled.empty());
+
+  // The host's openssl (64-bit time_t) says when the certificate ends.
+  auto end = RunProcess({"openssl", "x509", "-in", data() + "/latest.crt", "-noout", "-enddate",
+                         "-dateopt", "iso_8601"});
+  ASSERT_EQ(end.exit_code, 0) << end.err;
+  // "notAfter=2051-03-02 12:00:00Z" -> "2051-03-02T12:00:00Z"
+  std::string iso = end.out.substr(end.out.find('=') + 1, 20);
+  iso[10] = 'T';
+  ASSERT_GE(iso.substr(0, 4), "2050") << end.out;
+
+  auto json = RunProcess({kScepd, "-c", conf(), "status", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"not_after\": \"" + iso + "\""), std::string::npos)
+      << iso << " in\n" << json.out;
+  auto epoch_at = json.out.find("\"not_after_epoch\": ");
+  ASSERT_NE(epoch_at, std::string::npos) << json.out;
+  EXPECT_GT(std::stoll(json.out.substr(epoch_at + 19)), 2524608000LL) << json.out;
+  auto days_at = json.out.find("\"days_left\": ");
+  ASSERT_NE(days_at, std::string::npos) << json.out;
+  const long long days_left = std::stoll(json.out.substr(days_at + 13));
+  EXPECT_GE(days_left, 8998) << json.out;
+  EXPECT_LE(days_left, 9000) << json.out;
+
+  // A second run finds it valid: no renewal, no "expired".
+  auto again = Once();
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(LinkTarget(data() + "/latest.crt"), enrolled);
+  EXPECT_NE(again.err.find("valid"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("expired"), std::string::npos) << again.err;
+  EXPECT_EQ(ca.CountRequests("\"operation\":\"PKIOperation\""), 1) << "nothing sent again";
+}
+
 }  // namespace
 }  // namespace scepd::testing
