@@ -26,11 +26,12 @@ constexpr std::int64_t kMinInt64 = std::numeric_limits<std::int64_t>::min();
 constexpr std::uint64_t kMid = 1ULL << 63;  // no spread
 
 // Seconds since the epoch of a UTC date, computed independently of
-// FormatUtc by counting days year by year (fine for the years tests use).
+// FormatUtc by counting days year by year, backwards before 1970.
 std::int64_t Utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0) {
   auto leap = [](int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; };
   std::int64_t days = 0;
   for (int y = 1970; y < year; ++y) days += leap(y) ? 366 : 365;
+  for (int y = year; y < 1970; ++y) days -= leap(y) ? 366 : 365;
   const int month_days[] = {31, leap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   for (int m = 1; m < month; ++m) days += month_days[m - 1];
   days += day - 1;
