@@ -30,9 +30,10 @@ unsigned Mode(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
 }
 
-// Waits (bounded) until `pred` holds.
+// Waits (bounded) until `pred` holds. Generous: scepd runs under qemu in the
+// cross builds, 10 to 20 times slower, and makes an RSA key before enrolling.
 template <class Pred>
-bool WaitFor(Pred pred, int timeout_ms = 30000) {
+bool WaitFor(Pred pred, int timeout_ms = 120000) {
   for (int waited = 0; waited < timeout_ms; waited += 100) {
     if (pred()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -197,7 +198,7 @@ TEST_F(ScepdTest, DaemonReloadsOnSighupChecksOnSigusr1AndStopsOnSigterm) {
       << ReadFile(dir_.File("scepd.log"));
 
   ASSERT_TRUE(d.Signal(SIGTERM));
-  auto code = d.Wait(10000);
+  auto code = d.Wait(60000);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0);
   EXPECT_FALSE(PathExists(run() + "/scepd.pid"));
@@ -264,7 +265,7 @@ TEST_F(ScepdTest, RestartDuringPendingResumesTheSameTransaction) {
     ASSERT_TRUE(WaitFor([&] { return ca.CountRequests("\"messageTypeName\":\"CertPoll\"") >= 1; }))
         << ReadFile(dir_.File("scepd1.log"));
     d.Signal(SIGKILL);
-    d.Wait(5000);
+    d.Wait(30000);
   }
   EXPECT_TRUE(PathExists(data() + "/.pending/state"));
   auto r = Once();
@@ -283,18 +284,18 @@ TEST_F(ScepdTest, DetachReturnsOnceStartedAndWritesThePidFile) {
   ScepServer ca;
   ASSERT_TRUE(ca.Start());
   WriteConfig(ca.url());
-  auto r = RunProcess({kScepd, "-c", conf(), "-d"}, {}, 30000);
+  auto r = RunProcess({kScepd, "-c", conf(), "-d"}, {}, 120000);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(PathExists(run() + "/scepd.pid"));
   pid_t pid = std::stoi(ReadFile(run() + "/scepd.pid"));
   EXPECT_EQ(::kill(pid, 0), 0) << "the detached daemon runs";
   ASSERT_TRUE(WaitFor([&] { return PathExists(data() + "/latest.crt"); }));
   // A second instance refuses to start while the first holds the pid file.
-  auto second = RunProcess({kScepd, "-c", conf()}, {}, 30000);
+  auto second = RunProcess({kScepd, "-c", conf()}, {}, 120000);
   EXPECT_EQ(second.exit_code, 75) << second.err;
   EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
   ::kill(pid, SIGTERM);
-  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0; }, 10000));
+  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0; }, 60000));
   EXPECT_FALSE(PathExists(run() + "/scepd.pid"));
 }
 
