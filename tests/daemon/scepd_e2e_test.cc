@@ -34,7 +34,7 @@ unsigned Mode(const std::string& path) {
 // cross builds, 10 to 20 times slower, and makes an RSA key before enrolling.
 template <class Pred>
 bool WaitFor(Pred pred, int timeout_ms = 120000) {
-  for (int waited = 0; waited < timeout_ms; waited += 100) {
+  for (int waited = 0; waited < ScaledTimeout(timeout_ms); waited += 100) {
     if (pred()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -28,7 +28,7 @@ bool ResponderProcess::Start(const std::vector<std::string>& flags) {
   // Bounded: a fresh state directory makes four RSA-2048 keys (CA, RA
   // signing, RA encryption, next CA): under 1 s natively, 20 s or more under
   // qemu-mipsel on a busy machine. 120 s, well inside the tests' 300 s.
-  for (int i = 0; i < 2400; ++i) {
+  for (int i = 0; i < ScaledTimeout(120000) / 50; ++i) {
     if (auto text = TryReadFile(port_file); text && !text->empty()) {
       port_ = std::stoi(*text);
       return true;
