@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
-# THE test command: the whole suite, twice.
+# THE test command: the whole suite, natively twice, then on router CPUs.
 #   1. build/ci    warnings as errors, ctest (unit, loopback io, CLI and
 #                  daemon end to end against micromdm scepserver)
 #   2. build/asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. build/cross-{armhf,arm64,mipsel}  scripts/cross-build.sh all: the
+#                  size-optimised build for each router architecture, warnings
+#                  as errors, the same suite under qemu-user
 # Installs missing Debian packages first (scripts/lib/install-deps.sh).
-# Both suites run even if the first fails; exits non-zero if a build or any
-# test failed, and ends with ctest's summary line for each suite (or the
-# reason there is none).
+# Every part runs even if an earlier one fails; exits non-zero if a build or
+# any test failed, and ends with a summary line per cross architecture, then
+# ctest's summary line for each native suite (or the reason there is none).
+# A cross architecture whose Debian sysroot cannot be fetched (package mirror
+# unreachable or not indexable) is reported as SKIPPED, loudly, and does not
+# fail the run.
 #
 # Environment: SCEPD_JOBS (default 2) build/test parallelism;
-# SCEPD_SKIP_ASAN=1 runs only the first suite; CTEST_ARGS extra ctest
-# arguments (e.g. CTEST_ARGS="-R Cli").
+# SCEPD_SKIP_ASAN=1 skips the second suite, SCEPD_SKIP_CROSS=1 the third;
+# SCEPD_CROSS_ARCHS (default "all") which architectures to cross-test;
+# SCEPD_CROSS_BUDGET (default 3600) seconds after this script's start past
+# which no further cross architecture is started (it is reported SKIPPED),
+# so that CI's 90 minutes hold on a slow machine;
+# CTEST_ARGS extra ctest arguments for every suite (e.g. CTEST_ARGS="-R Cli").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$(date +%s)
 
 scripts/lib/install-deps.sh
 
@@ -59,13 +70,39 @@ if [[ -z "${SCEPD_SKIP_ASAN:-}" ]]; then
   run_suite asan build/asan -DSCEPD_SANITIZE=ON
 fi
 
+# Router CPUs: cross-build.sh prints one summary line per architecture,
+# "[armhf] build ... s, ctest ... s, ...: 100% tests passed, ...", after its
+# "=== cross-build: summary" line; they are repeated below, before the
+# native suites' lines (which stay the closing lines).
+cross_summaries=()
+if [[ -z "${SCEPD_SKIP_CROSS:-}" ]]; then
+  echo "=== [cross] scripts/cross-build.sh ${SCEPD_CROSS_ARCHS:-all}"
+  mkdir -p build
+  rc=0
+  read -r -a cross_archs <<<"${SCEPD_CROSS_ARCHS:-all}"
+  SCEPD_CROSS_WERROR=1 SCEPD_CROSS_DEADLINE=$((started + ${SCEPD_CROSS_BUDGET:-3600})) \
+    scripts/cross-build.sh "${cross_archs[@]}" 2>&1 | tee build/cross.log ||
+    rc=$?
+  while IFS= read -r line; do
+    cross_summaries+=("[cross ${line#\[}")
+  done < <(sed -n '/^=== cross-build: summary/,$p' build/cross.log | grep -E '^\[' || true)
+  if [[ ${#cross_summaries[@]} -eq 0 ]]; then
+    cross_summaries+=("[cross] no summary from scripts/cross-build.sh (exit $rc)")
+  fi
+  if [[ $rc -ne 0 ]]; then
+    failed=1
+  fi
+else
+  cross_summaries+=("[cross] not run (SCEPD_SKIP_CROSS)")
+fi
+
 verdict=OK
 if [[ $failed -ne 0 ]]; then
   verdict=FAILED
 fi
 echo
 echo "=== summary: $verdict"
-for line in "${summaries[@]}"; do
+for line in "${cross_summaries[@]}" "${summaries[@]}"; do
   echo "$line"
 done
 exit "$failed"

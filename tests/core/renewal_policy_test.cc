@@ -1,6 +1,7 @@
 #include "core/renewal_policy.h"
 
 #include <gtest/gtest.h>
+#include <openssl/crypto.h>
 
 #include <climits>
 #include <cstdint>
@@ -25,11 +26,12 @@ constexpr std::int64_t kMinInt64 = std::numeric_limits<std::int64_t>::min();
 constexpr std::uint64_t kMid = 1ULL << 63;  // no spread
 
 // Seconds since the epoch of a UTC date, computed independently of
-// FormatUtc by counting days year by year (fine for the years tests use).
+// FormatUtc by counting days year by year, backwards before 1970.
 std::int64_t Utc(int year, int month, int day, int hour = 0, int minute = 0, int second = 0) {
   auto leap = [](int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; };
   std::int64_t days = 0;
   for (int y = 1970; y < year; ++y) days += leap(y) ? 366 : 365;
+  for (int y = year; y < 1970; ++y) days -= leap(y) ? 366 : 365;
   const int month_days[] = {31, leap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   for (int m = 1; m < month; ++m) days += month_days[m - 1];
   days += day - 1;
@@ -78,20 +80,47 @@ TEST(FormatUtcTest, Int64Extremes) {
   EXPECT_EQ(FormatUtc(kMinInt64), "-292277022657-01-27T08:29:52Z");
 }
 
-TEST(FormatUtcTest, AgreesWithGmtimeWhereTimeTIsWide) {
-  if constexpr (sizeof(std::time_t) < 8) {
-    GTEST_SKIP() << "32-bit time_t";
+// True when `v` is representable as T (a template, so that no "always true"
+// comparison is compiled where T has 64 bits).
+template <class T>
+bool Fits(std::int64_t v) {
+  if constexpr (sizeof(T) >= sizeof(std::int64_t)) {
+    return true;
   } else {
-    // Every day from 1900 to 2500 at an odd second of the day.
-    for (std::int64_t t = Utc(1900, 1, 1) + 45296; t < Utc(2500, 1, 1); t += kDay) {
+    return v >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
+           v <= static_cast<std::int64_t>(std::numeric_limits<T>::max());
+  }
+}
+
+// Every day from 1900 to 2500 at an odd second of the day, on every target:
+// against OpenSSL's calendar (day arithmetic from the epoch, no time_t), and
+// against the C library's gmtime_r wherever the value fits this target's
+// time_t (all of it where time_t has 64 bits; 1901-12-13 to 2038-01-19 on
+// armhf and mipsel, whose time_t has 32).
+TEST(FormatUtcTest, AgreesWithOpenSslAndGmtime) {
+  auto format = [](const std::tm& tm) {
+    char out[32];
+    std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(out);
+  };
+  const std::int64_t first = Utc(1900, 1, 1) + 45296;
+  int with_gmtime = 0;
+  for (std::int64_t t = first; t < Utc(2500, 1, 1); t += kDay) {
+    const std::int64_t days = (t - first) / kDay + (first - 45296) / kDay;  // whole days
+    std::tm tm{};
+    const std::time_t epoch = 0;
+    ASSERT_NE(gmtime_r(&epoch, &tm), nullptr);
+    ASSERT_EQ(OPENSSL_gmtime_adj(&tm, static_cast<int>(days), 45296), 1) << t;
+    ASSERT_EQ(FormatUtc(t), format(tm)) << t;
+    if (Fits<std::time_t>(t)) {
       const std::time_t tt = static_cast<std::time_t>(t);
-      std::tm tm{};
-      ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
-      char expected[32];
-      std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%SZ", &tm);
-      ASSERT_EQ(FormatUtc(t), expected) << t;
+      ASSERT_NE(gmtime_r(&tt, &tm), nullptr) << t;
+      ASSERT_EQ(FormatUtc(t), format(tm)) << t;
+      ++with_gmtime;
     }
   }
+  // 1901-12-14 .. 2038-01-18 at least: about 49,700 days.
+  EXPECT_GT(with_gmtime, 49000);
 }
 
 TEST(RenewalPolicyTest, MissingCertificateEnrollsNow) {

@@ -896,6 +896,65 @@ TEST_F(CertificateJobTest, NewCertificateNotYetValidWaitsForTheClock) {
   EXPECT_FALSE(Contains(Log(), "renewal window")) << Log();
 }
 
+// Issue 7: a router whose time_t has 32 bits (Debian armhf, mipsel) must
+// handle a certificate valid until 2050 and a clock past 2038 through the
+// whole job: enrollment, the status, the next wake time and the renewal.
+// The same test runs natively and under qemu-user in the cross builds.
+TEST_F(CertificateJobTest, CertificateValidUntil2050IsEnrolledAndRenewedPast2038) {
+  constexpr std::int64_t k2045 = 2366841600;  // 2045-01-01T00:00:00Z, past 2^31
+  constexpr std::int64_t k2050 = 2524608000;  // 2050-01-01T00:00:00Z
+  clock_.Set(k2045);
+  ResponderOptions o;  // a CA made in 2045, issuing for 1826 days: until 2050
+  o.clock = [this] { return clock_.Now(); };
+  o.key_source = CachedResponderKey;
+  o.challenge = kChallenge;
+  o.valid_days = 1826;
+  auto r = Responder::Create(std::move(o));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  responder_ = std::move(*r);
+  DaemonSettings d = Daemon();
+  d.check_interval = 365 * kDay;
+  auto job = MakeJob(Settings(), d);
+
+  const std::int64_t window = job->Step();
+  EXPECT_EQ(PkiTypes(), std::vector<int>{kPKCSReq});
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled);
+  ASSERT_TRUE(job->status().not_before.has_value());
+  ASSERT_TRUE(job->status().not_after.has_value());
+  EXPECT_EQ(*job->status().not_before, k2045);
+  EXPECT_EQ(*job->status().not_after, k2050);
+  EXPECT_EQ(job->status().days_left, 1826);
+  // A year's interval with +1/20 jitter lands in early 2046.
+  EXPECT_EQ(window, k2045 + 365 * kDay + 365 * kDay / 20);
+  EXPECT_EQ(job->status().next_check, window);
+  const std::string json = FormatStatusJson(job->status());
+  EXPECT_TRUE(Contains(json, "\"not_after\": \"2050-01-01T00:00:00Z\"")) << json;
+  EXPECT_TRUE(Contains(json, "\"not_after_epoch\": 2524608000")) << json;
+  EXPECT_TRUE(Contains(json, "\"not_before\": \"2045-01-01T00:00:00Z\"")) << json;
+  auto first = ActiveSerial();
+  ASSERT_TRUE(first.has_value());
+
+  // 2049: the next checks are valid until the window opens 30 days before 2050.
+  clock_.Set(k2050 - 60 * kDay);
+  EXPECT_EQ(job->Step(), k2050 - 30 * kDay);
+  EXPECT_EQ(job->outcome(), JobOutcome::kValid);
+  EXPECT_EQ(job->status().days_left, 60);
+  EXPECT_EQ(PkiTypes().size(), 1u) << "nothing sent while valid";
+
+  // Inside the window: renewed with RenewalReq, the new one runs to 2054.
+  clock_.Set(k2050 - 10 * kDay);
+  job->Step();
+  EXPECT_EQ(PkiTypes(), (std::vector<int>{kPKCSReq, kRenewalReq}));
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled);
+  auto second = ActiveSerial();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE(*second, *first);
+  EXPECT_EQ(job->status().not_after, k2050 - 10 * kDay + 1826 * kDay);
+  EXPECT_TRUE(Contains(FormatStatusJson(job->status()), "\"not_after\": \"2054-12-22T00:00:00Z\""))
+      << FormatStatusJson(job->status());
+  EXPECT_FALSE(Contains(Log(), "expired")) << Log();
+}
+
 }  // namespace
 }  // namespace scepd::testing
 

@@ -19,8 +19,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <thread>
 #include <utility>
+
+#include "tests/support/built_binary.h"
 
 extern char** environ;
 
@@ -232,6 +235,14 @@ bool WaitPidFor(pid_t pid, int timeout_ms, int* status) {
 
 }  // namespace
 
+int ScaledTimeout(int timeout_ms) {
+  constexpr int kEmulatorScale = 4;
+  if (!RunningUnderEmulator() || timeout_ms > std::numeric_limits<int>::max() / kEmulatorScale) {
+    return timeout_ms;
+  }
+  return timeout_ms * kEmulatorScale;
+}
+
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& extra_env, int timeout_ms,
                          const std::string& stdin_data, const std::string& cwd) {
@@ -275,7 +286,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   }
   if (stdin_data.empty()) in_w.Close();
 
-  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(ScaledTimeout(timeout_ms));
   std::optional<Clock::time_point> drain_deadline;  // set once the child is reaped
   std::size_t written = 0;
   int status = 0;
@@ -424,7 +436,7 @@ std::optional<int> BackgroundProcess::Wait(int timeout_ms) {
   if (exit_code_.has_value()) return exit_code_;
   if (pid_ <= 0) return std::nullopt;
   int status = 0;
-  if (!WaitPidFor(pid_, timeout_ms, &status)) return std::nullopt;
+  if (!WaitPidFor(pid_, ScaledTimeout(timeout_ms), &status)) return std::nullopt;
   exit_code_ = DecodeStatus(status);
   pid_ = -1;
   return exit_code_;

@@ -30,10 +30,17 @@ struct ProcessResult {
 // environment plus `extra_env` ("NAME=value", overriding same-named
 // variables), `stdin_data` on its standard input, and `cwd` as its working
 // directory when non-empty. Collects stdout and stderr until the child exits.
-// After `timeout_ms` the child's process group is SIGKILLed and timed_out
+// After `timeout_ms` (ScaledTimeout) the child's process group is SIGKILLed and timed_out
 // set. If the child exits but a grandchild keeps its output pipes open, the
 // pipes are abandoned shortly after, so a program that starts a daemon does
 // not hang the test.
+// A bound written for native speed, stretched (x4) where the tests run under
+// an emulator (the cross builds: qemu-user is 10 to 20 times slower, more on
+// a busy machine). RunProcess and BackgroundProcess::Wait apply it
+// themselves; tests use it for their own wait loops. Bounds only: a test that
+// works never waits for them.
+int ScaledTimeout(int timeout_ms);
+
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& extra_env = {},
                          int timeout_ms = 60000, const std::string& stdin_data = "",

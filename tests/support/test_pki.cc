@@ -1,12 +1,57 @@
 #include "tests/support/test_pki.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <openssl/rsa.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <fstream>
+#include <iterator>
 #include <mutex>
+#include <string>
+#include <utility>
 
 namespace scepd::testing {
+namespace {
+
+// ctest runs every test in a process of its own, so a per-process cache
+// alone would make each test generate its keys again: 2 to 6 s per key under
+// qemu-user. The keys therefore also live in the build tree, made by the
+// first test that needs them and read by every later one.
+std::string KeyFile(int index) {
+  return std::string(SCEPD_BINARY_DIR) + "/tests/cached-keys/rsa2048-" + std::to_string(index) +
+         ".pem";
+}
+
+ossl::Ptr<EVP_PKEY> LoadKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nullptr;
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto key = ossl::PrivateKeyFromPem(pem, path);
+  if (!key.ok() || EVP_PKEY_get_bits(key->get()) != 2048) return nullptr;
+  return std::move(*key);
+}
+
+// Written to a temporary name and renamed, so a test running in parallel
+// reads the whole key or none; a failure only costs the next test a new key.
+void SaveKeyFile(const std::string& path, EVP_PKEY* key) {
+  auto pem = ossl::PrivateKeyToPem(key);
+  if (!pem.ok()) return;
+  const std::string dir = path.substr(0, path.rfind('/'));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  bool ok = ::write(fd, pem->data(), pem->size()) == static_cast<ssize_t>(pem->size());
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) ::unlink(tmp.c_str());
+}
+
+}  // namespace
 
 ossl::Ptr<EVP_PKEY> CachedKey(int index, int bits) {
   static std::mutex mu;
@@ -16,7 +61,11 @@ ossl::Ptr<EVP_PKEY> CachedKey(int index, int bits) {
     return ossl::Ptr<EVP_PKEY>(EVP_RSA_gen(static_cast<unsigned>(bits)));
   }
   ossl::Ptr<EVP_PKEY>& slot = keys2048[static_cast<std::size_t>(index)];
-  if (!slot) slot.reset(EVP_RSA_gen(2048));
+  if (!slot) slot = LoadKeyFile(KeyFile(index));
+  if (!slot) {
+    slot.reset(EVP_RSA_gen(2048));
+    if (slot) SaveKeyFile(KeyFile(index), slot.get());
+  }
   return ossl::UpRef(slot.get());
 }
 
