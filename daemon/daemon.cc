@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <thread>
 
+#include "core/ossl.h"
 #include "core/renewal_policy.h"
 #include "daemon/cert_store.h"
 #include "daemon/status_file.h"
@@ -28,6 +30,10 @@ namespace scepd {
 namespace {
 
 Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings&) {
+  // CAs may answer in single DES (micromdm does): the legacy provider, loaded
+  // only once a CA is actually contacted, so that a check that finds the
+  // certificate valid does not pay for it.
+  (void)ossl::EnableLegacyAlgorithms();
   TransportOptions options;
   options.connect_timeout_s = 30;
   options.total_timeout_s = 120;
@@ -199,6 +205,11 @@ int Daemon::Run(int ready_fd) {
         earliest = std::min(earliest, wake_[i]);
       }
     }
+    // Hand the pages freed by the last step (parsed certificates, an
+    // exchange's buffers) back to the system before sleeping.
+#ifdef __GLIBC__
+    ::malloc_trim(0);
+#endif
     itimerspec its{};
     if (earliest != INT64_MAX) {
       its.it_value.tv_sec = static_cast<time_t>(std::min<std::int64_t>(
