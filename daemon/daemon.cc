@@ -96,6 +96,9 @@ void Daemon::MakeJobs() {
     deps.random = &random_;
     deps.hooks = &hooks_;
     deps.make_transport = MakeCurlTransport;
+    deps.prepare_key = [this](const std::string& data_dir, int bits) {
+      (void)key_preparer_.Start(data_dir, bits);
+    };
     deps.hook_path_dir = options_.hook_path_dir;
     deps.build_time = options_.build_time;
     const std::string run_dir = config_.daemon.run_dir;
@@ -142,6 +145,9 @@ int Daemon::RunOnce() {
       std::this_thread::sleep_for(std::chrono::seconds(wait));
     }
   }
+  // A next key being made ahead of time is finished, not abandoned; the
+  // verdict above was already reported.
+  key_preparer_.Wait();
   return exit_code;
 }
 
@@ -199,6 +205,7 @@ int Daemon::Run(int ready_fd) {
   while (running) {
     // Run every job that is due; then sleep until the earliest wake time.
     std::int64_t earliest = INT64_MAX;
+    key_preparer_.Reap();  // a next key made meanwhile (no wake-up of its own)
     if (config_.daemon.enabled) {
       for (std::size_t i = 0; i < jobs_.size(); ++i) {
         if (clock_.Now() >= wake_[i]) wake_[i] = jobs_[i]->Step();
@@ -271,6 +278,7 @@ int Daemon::Run(int ready_fd) {
       }
     }
   }
+  key_preparer_.Stop();
   ::close(sfd);
   ::close(tfd);
   ::unlink(pid_path.c_str());
