@@ -130,6 +130,8 @@ int Daemon::RunOnce() {
     return kDaemonExitOk;
   }
   int exit_code = kDaemonExitOk;
+  // The process waits for a next key before exiting: no SCHED_IDLE for it.
+  key_preparer_.set_low_priority(false);
   for (auto& job : jobs_) {
     // Bounded: a PENDING answer is polled until max_await_result, then the
     // job itself gives up.

@@ -19,16 +19,18 @@ namespace {
 
 // In the child: lowest priority, default signals, no inherited descriptors
 // (the pid file lock, the signalfd), then the key. Never returns.
-[[noreturn]] void MakeKeyAndExit(const std::string& data_dir, int bits) {
+[[noreturn]] void MakeKeyAndExit(const std::string& data_dir, int bits, bool low_priority) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_UNBLOCK, &all, nullptr);
   for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-  (void)::setpriority(PRIO_PROCESS, 0, 19);
+  if (low_priority) {
+    (void)::setpriority(PRIO_PROCESS, 0, 19);
 #ifdef SCHED_IDLE
-  sched_param param{};
-  (void)::sched_setscheduler(0, SCHED_IDLE, &param);
+    sched_param param{};
+    (void)::sched_setscheduler(0, SCHED_IDLE, &param);
 #endif
+  }
   auto key = GenerateRsaKey(bits);
   if (!key.ok()) ::_exit(2);
   ::_exit(SaveNextKey(data_dir, key->get()).ok() ? 0 : 3);
@@ -46,9 +48,9 @@ bool KeyPreparer::Start(const std::string& data_dir, int bits) {
     spdlog::warn("cannot start making the next key for {}: fork: {}", data_dir, std::strerror(errno));
     return false;
   }
-  if (pid == 0) MakeKeyAndExit(data_dir, bits);
-  spdlog::info("making the next {}-bit key for {} ahead of the renewal, at low priority (pid {})",
-               bits, data_dir, pid);
+  if (pid == 0) MakeKeyAndExit(data_dir, bits, low_priority_);
+  spdlog::info("making the next {}-bit key for {} ahead of the renewal{} (pid {})", bits, data_dir,
+               low_priority_ ? ", at low priority" : "", pid);
   running_[pid] = data_dir;
   return true;
 }

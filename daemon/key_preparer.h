@@ -33,12 +33,18 @@ class KeyPreparer {
   // Waits for every child to end (for `scepd --once`).
   void Wait();
 
+  // Whether children run at the lowest priority (the default, for the
+  // daemon). `scepd --once` waits for its child before exiting, so it makes
+  // the key at normal priority: SCHED_IDLE on a busy machine can starve it.
+  void set_low_priority(bool low) noexcept { low_priority_ = low; }
+
   // Ends every child (SIGTERM) and collects it.
   void Stop();
 
  private:
   void Collected(pid_t pid, int status);
   std::map<pid_t, std::string> running_;  // pid -> data_dir
+  bool low_priority_ = true;
 };
 
 }  // namespace scepd
