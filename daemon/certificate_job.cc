@@ -14,6 +14,7 @@
 #include "core/renewal_policy.h"
 #include "core/scep/client.h"
 #include "core/wipe.h"
+#include "daemon/next_key.h"
 #include "io/process_hook_runner.h"
 
 namespace scepd {
@@ -156,6 +157,7 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
       spdlog::info("{}: {} valid: {}; next check at {}", Label(settings_), status_.serial, d.reason,
                    FormatUtc(d.next_check));
       Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+      PrepareKeyIfNear(now, times);
       return d.next_check;
     case Verdict::kClockUntrusted:
       state_ = JobState::kClockWait;
@@ -241,9 +243,16 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     }
   }
 
-  spdlog::info("{}: generating a {}-bit RSA key", Label(settings_), settings_.key_size);
-  auto key = GenerateRsaKey(settings_.key_size);
-  if (!key.ok()) return Fail(now, key.error().message, "");
+  Result<ossl::Ptr<EVP_PKEY>> key = TakeNextKey();
+  const bool prepared_key = *key != nullptr;
+  if (prepared_key) {
+    spdlog::info("{}: using the {}-bit RSA key made ahead of time", Label(settings_),
+                 settings_.key_size);
+  } else {
+    spdlog::info("{}: generating a {}-bit RSA key", Label(settings_), settings_.key_size);
+    key = GenerateRsaKey(settings_.key_size);
+    if (!key.ok()) return Fail(now, key.error().message, "");
+  }
   CsrSpec spec;
   spec.subject = settings_.subject;
   spec.alt_names = settings_.alt_name;
@@ -286,6 +295,12 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   if (auto st = store_.SavePending(p); !st.ok()) return Fail(now, st.error().message, "");
   known_transaction_ = p.transaction_id;
   OPENSSL_cleanse(p.key_pem.data(), p.key_pem.size());
+  // The pending transaction holds the key now: one key, one request.
+  if (prepared_key) {
+    if (auto st = RemoveNextKey(settings_.data_dir); !st.ok()) {
+      spdlog::warn("{}: {}", Label(settings_), st.error().message);
+    }
+  }
   spdlog::info("{}: sending {} (transaction {})", Label(settings_),
                scep::MessageTypeName(static_cast<scep::MessageType>(p.message_type)),
                p.transaction_id);
@@ -522,7 +537,36 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
   outcome_ = JobOutcome::kEnrolled;
   status_.next_check = next;
   Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+  PrepareKeyIfNear(now, times);
   return next;
+}
+
+void CertificateJob::PrepareKeyIfNear(std::int64_t now, const std::optional<CertTimes>& times) {
+  if (!deps_.prepare_key || !times) return;
+  // Near: the renewal window opens within two check intervals, so the key
+  // is ready at least one check before it is needed.
+  const std::int64_t window = times->not_after - std::int64_t{settings_.renew_days} * 86400;
+  if (window - now > 2 * daemon_.check_interval) return;
+  auto ready = LoadNextKey(settings_.data_dir, settings_.key_size);
+  if (ready.ok() && *ready != nullptr) return;
+  if (!ready.ok()) {
+    spdlog::warn("{}: {}; making another", Label(settings_), ready.error().message);
+    if (auto st = RemoveNextKey(settings_.data_dir); !st.ok()) {
+      spdlog::warn("{}: {}", Label(settings_), st.error().message);
+      return;
+    }
+  }
+  deps_.prepare_key(settings_.data_dir, settings_.key_size);
+}
+
+ossl::Ptr<EVP_PKEY> CertificateJob::TakeNextKey() {
+  auto ready = LoadNextKey(settings_.data_dir, settings_.key_size);
+  if (ready.ok()) return std::move(*ready);
+  spdlog::warn("{}: {}; discarding it", Label(settings_), ready.error().message);
+  if (auto st = RemoveNextKey(settings_.data_dir); !st.ok()) {
+    spdlog::warn("{}: {}", Label(settings_), st.error().message);
+  }
+  return nullptr;
 }
 
 std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,

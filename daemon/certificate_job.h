@@ -31,6 +31,7 @@
 
 #include "core/clock.h"
 #include "core/hook_runner.h"
+#include "core/renewal_policy.h"
 #include "core/result.h"
 #include "core/transport.h"
 #include "daemon/cert_store.h"
@@ -53,6 +54,10 @@ struct JobDeps {
   std::function<Result<std::unique_ptr<Transport>>(const CertificateSettings&)> make_transport;
   // Publishes the status (run_dir files in the daemon).
   std::function<void(const StatusReport&)> publish_status;
+  // Starts making the next key ahead of a renewal: writes
+  // data_dir/.next.key (daemon/next_key.h) without blocking, at low priority
+  // (a child process in the daemon). Empty: keys are made when needed.
+  std::function<void(const std::string& data_dir, int bits)> prepare_key;
   std::string hook_path_dir;     // prepended to the scripts' PATH (scep_replace_pem)
   std::int64_t build_time = 0;   // a clock before this is wrong
   int hook_timeout_seconds = 300;
@@ -85,6 +90,8 @@ class CertificateJob {
   std::optional<std::int64_t> FinishFromDisk(const PendingTransaction& pending, std::int64_t now);
   std::int64_t Finish(const PendingTransaction& pending, X509* cert, std::size_t chain_size);
   std::int64_t AfterInstall(X509* cert);
+  void PrepareKeyIfNear(std::int64_t now, const std::optional<CertTimes>& times);
+  ossl::Ptr<EVP_PKEY> TakeNextKey();
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
   Result<std::unique_ptr<Attempt>> Connect();
   // A ca.crt-N that does not load is rewritten from GetCACert (logged,

@@ -926,8 +926,28 @@ Result<Config> LoadConfig(const std::string& path, const SerialSources& sources)
   if (!in) {
     return MakeError(ErrorCode::kIo, path + ": cannot read: " + std::strerror(errno));
   }
-  std::string text(kMaxConfigSize + 1, '\0');
+  // A buffer of the file's size (plus one byte to see it grew), not of the
+  // 1 MiB limit: a freed 1 MiB block would raise glibc's mmap threshold and
+  // leave the idle daemon's heap that much larger. Read again at the limit
+  // when the size is unknown or the file grew meanwhile.
+  std::size_t want = kMaxConfigSize + 1;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : -1;
+  in.clear();
+  in.seekg(0, std::ios::beg);
+  in.clear();  // not seekable (a pipe): read up to the limit
+  if (size >= 0 && static_cast<std::size_t>(size) < kMaxConfigSize) {
+    want = static_cast<std::size_t>(size) + 1;
+  }
+  std::string text(want, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in.bad() && static_cast<std::size_t>(in.gcount()) == want && want < kMaxConfigSize + 1) {
+    Wipe(text);
+    text.assign(kMaxConfigSize + 1, '\0');
+    in.clear();
+    in.seekg(0, std::ios::beg);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  }
   if (in.bad()) {
     Wipe(text);
     return MakeError(ErrorCode::kIo, path + ": cannot read: " + std::strerror(errno));

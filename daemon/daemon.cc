@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <thread>
 
+#include "core/ossl.h"
 #include "core/renewal_policy.h"
 #include "daemon/cert_store.h"
 #include "daemon/status_file.h"
@@ -29,6 +31,10 @@ namespace scepd {
 namespace {
 
 Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings&) {
+  // CAs may answer in single DES (micromdm does): the legacy provider, loaded
+  // only once a CA is actually contacted, so that a check that finds the
+  // certificate valid does not pay for it.
+  (void)ossl::EnableLegacyAlgorithms();
   TransportOptions options;
   options.connect_timeout_s = 30;
   options.total_timeout_s = 120;
@@ -101,6 +107,9 @@ void Daemon::MakeJobs() {
     deps.random = &random_;
     deps.hooks = &hooks_;
     deps.make_transport = MakeCurlTransport;
+    deps.prepare_key = [this](const std::string& data_dir, int bits) {
+      (void)key_preparer_.Start(data_dir, bits);
+    };
     deps.hook_path_dir = options_.hook_path_dir;
     deps.build_time = options_.build_time;
     const std::string run_dir = config_.daemon.run_dir;
@@ -139,6 +148,8 @@ int Daemon::RunOnce() {
     return kDaemonExitOk;
   }
   int exit_code = kDaemonExitOk;
+  // The process waits for a next key before exiting: no SCHED_IDLE for it.
+  key_preparer_.set_low_priority(false);
   for (auto& job : jobs_) {
     // Bounded: a PENDING answer is polled until max_await_result, then the
     // job itself gives up.
@@ -154,6 +165,9 @@ int Daemon::RunOnce() {
       std::this_thread::sleep_for(std::chrono::seconds(wait));
     }
   }
+  // A next key being made ahead of time is finished, not abandoned; the
+  // verdict above was already reported.
+  key_preparer_.Wait();
   return exit_code;
 }
 
@@ -212,12 +226,18 @@ int Daemon::Run(int ready_fd) {
   while (running) {
     // Run every job that is due; then sleep until the earliest wake time.
     std::int64_t earliest = INT64_MAX;
+    key_preparer_.Reap();  // a next key made meanwhile (no wake-up of its own)
     if (config_.daemon.enabled) {
       for (std::size_t i = 0; i < jobs_.size(); ++i) {
         if (clock_.Now() >= wake_[i]) wake_[i] = jobs_[i]->Step();
         earliest = std::min(earliest, wake_[i]);
       }
     }
+    // Hand the pages freed by the last step (parsed certificates, an
+    // exchange's buffers) back to the system before sleeping.
+#ifdef __GLIBC__
+    ::malloc_trim(0);
+#endif
     itimerspec its{};
     if (earliest != INT64_MAX) {
       its.it_value.tv_sec = static_cast<time_t>(std::min<std::int64_t>(
@@ -280,6 +300,7 @@ int Daemon::Run(int ready_fd) {
       }
     }
   }
+  key_preparer_.Stop();
   ::close(sfd);
   ::close(tfd);
   ::unlink(pid_path.c_str());

@@ -12,6 +12,7 @@
 #include "core/hook_runner.h"
 #include "daemon/certificate_job.h"
 #include "daemon/config.h"
+#include "daemon/key_preparer.h"
 
 namespace scepd {
 
@@ -65,6 +66,7 @@ class Daemon {
   Config config_;
   std::vector<std::unique_ptr<CertificateJob>> jobs_;
   std::vector<std::int64_t> wake_;
+  KeyPreparer key_preparer_;  // next keys made ahead of renewals
   int pid_fd_ = -1;
 };
 

@@ -116,8 +116,6 @@ int main(int argc, char** argv) {
     std::fputs(FormatEffectiveConfig(daemon.config()).c_str(), stdout);
     return kDaemonExitOk;
   }
-  // CAs may answer in single DES (micromdm does): load the legacy provider.
-  (void)ossl::EnableLegacyAlgorithms();
   ::umask(077);
   // --once reports on stderr; a detached daemon has no stderr: syslog.
   LogTarget target = daemon.config().daemon.log_target;

@@ -194,7 +194,11 @@ Status WriteStatus(const std::string& run_dir, const StatusReport& report) {
   const std::string path = StatusFilePath(run_dir, report.name);
   for (const auto& [file, text] : {std::pair{path, FormatStatusLines(report)},
                                    std::pair{path + ".json", FormatStatusJson(report)}}) {
-    Status written = WriteFileAtomic(file, text, 0644);
+    // Unchanged: no write at all. Changed: no fsync either, run_dir does not
+    // outlive the running system (a tmpfs on routers).
+    auto old = ReadFileText(file, text.size() + 1);
+    if (old.ok() && *old == text) continue;
+    Status written = WriteFileAtomic(file, text, 0644, /*durable=*/false);
     if (!written.ok()) {
       return MakeError(ErrorCode::kIo,
                        "cannot write status file " + file + ": " + written.error().message);

@@ -97,7 +97,8 @@ Status SyncDirectory(const std::string& dir) {
   return {};
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                       bool durable) {
   const std::string dir = DirName(path);
   const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
   const std::string tmp = (dir == "." && path.find('/') == std::string::npos ? "" : dir + "/") +
@@ -120,14 +121,14 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) return fail("cannot sync");
+  if (durable && ::fsync(fd.get()) != 0) return fail("cannot sync");
   if (::close(fd.release()) != 0) return fail("cannot close");
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     Error e = IoError("cannot rename temporary file to", path, errno);
     ::unlink(tmp.c_str());
     return e;
   }
-  return SyncDirectory(dir);
+  return durable ? SyncDirectory(dir) : Status{};
 }
 
 bool PathExists(const std::string& path) {

@@ -22,7 +22,12 @@ Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes 
 // Atomically replaces `path` with `data`, created with `mode` whatever the
 // umask (0600 for keys). The temporary file is `.<name>.tmp.<pid>` in the same
 // directory and is removed on failure. Fails with kIo naming the path.
-Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
+// `durable` false skips both fsyncs (file and directory) but keeps the
+// rename: readers still see the old or the new content, never a torn one,
+// but a power cut may lose the write. For files that live only as long as
+// the running system (the status files in run_dir).
+Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                       bool durable = true);
 
 // Flushes a directory's entries (after rename/unlink/symlink) to disk.
 Status SyncDirectory(const std::string& dir);

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -23,12 +24,14 @@
 
 #include "core/bytes.h"
 #include "core/cert_info.h"
+#include "core/key.h"
 #include "core/hook_runner.h"
 #include "core/renewal_policy.h"
 #include "core/scep/pki_message.h"
 #include "core/scep/scep.h"
 #include "daemon/cert_store.h"
 #include "daemon/config.h"
+#include "daemon/next_key.h"
 #include "daemon/status_file.h"
 #include "tests/core/fake_clock.h"
 #include "tests/daemon/in_process_transport.h"
@@ -163,6 +166,15 @@ class CertificateJobTest : public ::testing::Test {
       return std::unique_ptr<Transport>(std::make_unique<InProcessTransport>(*responder_, &sent_));
     };
     d.publish_status = [this](const StatusReport& r) { statuses_.push_back(r); };
+    if (prepare_keys_) {
+      // As the daemon's child process would, but at once: the cached key 1.
+      d.prepare_key = [this](const std::string& dir, int bits) {
+        prepared_.push_back({dir, bits});
+        if (!write_prepared_) return;
+        auto st = SaveNextKey(dir, CachedKey(1, bits).get());
+        EXPECT_TRUE(st.ok()) << st.error().message;
+      };
+    }
     d.hook_path_dir = kHookDir;
     d.build_time = kBuildTime;
     return d;
@@ -296,6 +308,17 @@ class CertificateJobTest : public ::testing::Test {
     }
   }
 
+  // The key of the active pair (null when there is none).
+  ossl::Ptr<EVP_PKEY> ActiveKey() const {
+    CertStore store(data());
+    auto a = store.LoadActive();
+    if (!a.ok() || !a->has_value()) return nullptr;
+    return std::move((*a)->key);
+  }
+
+  bool prepare_keys_ = false;   // give the job a prepare_key
+  bool write_prepared_ = true;  // ... that writes the key at once
+  std::vector<std::pair<std::string, int>> prepared_;  // its calls
   TempDir dir_{"scepd-job-"};
   FakeClock clock_{kStart};
   FixedRandom random_{kPlusHalf};
@@ -1036,6 +1059,95 @@ TEST_F(CertificateJobTest, ThePendingTransactionOutlivesTheSuccessScript) {
   EXPECT_EQ(job.outcome(), JobOutcome::kEnrolled);
   EXPECT_TRUE(pending_during_script);
   EXPECT_FALSE(Pending().has_value());
+}
+
+}  // namespace
+}  // namespace scepd::testing
+
+namespace scepd::testing {
+namespace {
+
+TEST_F(CertificateJobTest, NextKeyIsMadeAheadOnceTheWindowIsNearAndTheRenewalUsesIt) {
+  prepare_keys_ = true;
+  const std::int64_t not_after = kStart + 100 * kDay;
+  const std::int64_t window = not_after - 30 * kDay;
+  InstallPair(kStart - kDay, not_after);
+  auto job = MakeJob();
+
+  // Far from the window: nothing is made.
+  job->Step();
+  EXPECT_TRUE(prepared_.empty());
+  EXPECT_FALSE(PathExists(NextKeyPath(data())));
+
+  // Two check intervals before the window: made once, 0600.
+  clock_.Set(window - 2 * kInterval);
+  job->Step();
+  EXPECT_EQ(job->outcome(), JobOutcome::kValid);
+  ASSERT_EQ(prepared_.size(), 1u);
+  EXPECT_EQ(prepared_[0], (std::pair<std::string, int>{data(), 2048}));
+  struct stat st;
+  ASSERT_EQ(::stat(NextKeyPath(data()).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_TRUE(responder_->Requests().empty()) << "preparing sends nothing";
+
+  // Still there and right at the next check: not made again.
+  clock_.Set(window - kInterval);
+  job->Step();
+  EXPECT_EQ(prepared_.size(), 1u);
+
+  // The renewal takes it: the new certificate is for the prepared key, and
+  // the file is gone (one key, one request).
+  clock_.Set(window + 1);
+  job->Step();
+  ASSERT_EQ(job->outcome(), JobOutcome::kEnrolled);
+  EXPECT_EQ(PkiTypes(), std::vector<int>{kRenewalReq});
+  auto active = ActiveKey();
+  ASSERT_NE(active, nullptr);
+  EXPECT_TRUE(SamePublicKey(active.get(), CachedKey(1).get()));
+  EXPECT_FALSE(PathExists(NextKeyPath(data())));
+  EXPECT_TRUE(Contains(Log(), "using the 2048-bit RSA key made ahead of time")) << Log();
+  EXPECT_FALSE(Contains(Log(), "generating a 2048-bit RSA key")) << Log();
+}
+
+TEST_F(CertificateJobTest, NextKeyOfAnotherSizeIsDiscardedAndMadeAgain) {
+  prepare_keys_ = true;
+  write_prepared_ = false;
+  const std::int64_t not_after = kStart + 100 * kDay;
+  InstallPair(kStart - kDay, not_after);
+  // Made for 2048 bits; key_size is 3072 now.
+  ASSERT_TRUE(SaveNextKey(data(), CachedKey(1).get()).ok());
+  CertificateSettings s = Settings();
+  s.key_size = 3072;
+  auto job = MakeJob(s, Daemon());
+
+  clock_.Set(not_after - 30 * kDay - kInterval);
+  job->Step();
+  EXPECT_EQ(job->outcome(), JobOutcome::kValid);
+  ASSERT_EQ(prepared_.size(), 1u);
+  EXPECT_EQ(prepared_[0].second, 3072);
+  EXPECT_FALSE(PathExists(NextKeyPath(data()))) << "the stale key is removed";
+  EXPECT_TRUE(Contains(Log(), "not the 3072-bit RSA key of key_size")) << Log();
+}
+
+TEST_F(CertificateJobTest, UnreadableNextKeyIsDiscardedAndTheRenewalMakesItsOwn) {
+  prepare_keys_ = true;
+  write_prepared_ = false;
+  const std::int64_t not_after = kStart + 100 * kDay;
+  InstallPair(kStart - kDay, not_after);
+  WriteFile(NextKeyPath(data()), "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n");
+  auto job = MakeJob();
+
+  clock_.Set(not_after - 30 * kDay + 1);  // inside the window
+  job->Step();
+  ASSERT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_EQ(PkiTypes(), std::vector<int>{kRenewalReq});
+  auto active = ActiveKey();
+  ASSERT_NE(active, nullptr);
+  EXPECT_EQ(EVP_PKEY_get_bits(active.get()), 2048);
+  EXPECT_FALSE(SamePublicKey(active.get(), CachedKey(0).get())) << "a new key";
+  EXPECT_TRUE(Contains(Log(), "discarding it")) << Log();
+  EXPECT_TRUE(Contains(Log(), "generating a 2048-bit RSA key")) << Log();
+  EXPECT_FALSE(PathExists(NextKeyPath(data()))) << "the unreadable key is removed";
 }
 
 }  // namespace

@@ -138,6 +138,36 @@ TEST_F(ScepdTest, RenewDaysBeyondTheValidityRenewsWithRenewalReqAndKeepsTheOldPa
   EXPECT_EQ(ReadFile(run() + "/status"), "Module scepClient not running\nCertificate enrolled 03\n");
 }
 
+TEST_F(ScepdTest, RenewalUsesTheKeyMadeAheadOfTime) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  // renew_days beyond the CA's validity: every certificate is inside its
+  // renewal window, so each run renews and makes the key for the next one.
+  WriteConfig(ca.url());
+  std::string text = ReadFile(conf());
+  text.replace(text.find("renew_days = 30"), 15, "renew_days = 400");
+  WriteFile(conf(), text);
+
+  auto first = Once();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string next_key = data() + "/.next.key";
+  ASSERT_TRUE(PathExists(next_key)) << first.err;
+  EXPECT_EQ(Mode(next_key), 0600u);
+  const std::string prepared = ReadFile(next_key);
+  EXPECT_NE(prepared, ReadFile(data() + "/latest.key"));
+
+  auto second = Once();
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("using the 2048-bit RSA key made ahead of time"), std::string::npos)
+      << second.err;
+  EXPECT_EQ(second.err.find("generating a 2048-bit RSA key"), std::string::npos) << second.err;
+  EXPECT_EQ(LinkTarget(data() + "/latest.key"), "03.key");
+  EXPECT_EQ(ReadFile(data() + "/03.key"), prepared) << "the renewal used the prepared key";
+  // And the key for the renewal after it is another one.
+  ASSERT_TRUE(PathExists(next_key)) << second.err;
+  EXPECT_NE(ReadFile(next_key), prepared);
+}
+
 TEST_F(ScepdTest, WrongChallengeRunsTheFailureScriptAndLosesNothing) {
   ScepServer::Options options;
   options.challenge = "right";
