@@ -16,7 +16,8 @@
 # hung (kept in build/fuzz/findings/<target>/) and how to replay it.
 # The committed corpus is never changed without --merge or --seed.
 # Environment: SCEPD_JOBS (build parallelism, default 2), FUZZ_BUILD (build
-# directory, default build/fuzz).
+# directory, default build/fuzz), FUZZ_SEED (libFuzzer's -seed, for a
+# repeatable run as the test command makes; default: a random seed).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -81,7 +82,7 @@ for t in "${targets[@]}"; do
   rc=0
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$build/fuzz/${t}_fuzzer" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+    "$build/fuzz/${t}_fuzzer" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -max_len=16384 -print_final_stats=1 -artifact_prefix="$findings/" \
     "$work" "$seeds" </dev/null >"$log" 2>&1 || rc=$?
   grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" |

@@ -3,7 +3,9 @@
 #   1. build/ci    warnings as errors, ctest (unit, loopback io, CLI and
 #                  daemon end to end against micromdm scepserver)
 #   2. build/asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. build/cross-{armhf,arm64,mipsel}  scripts/cross-build.sh all: the
+#   3. build/fuzz  scripts/fuzz.sh: every libFuzzer target for a short while
+#                  (SCEPD_FUZZ_SECONDS, default 20, fixed seed)
+#   4. build/cross-{armhf,arm64,mipsel}  scripts/cross-build.sh all: the
 #                  size-optimised build for each router architecture, warnings
 #                  as errors, the same suite under qemu-user
 # Installs missing Debian packages first (scripts/lib/install-deps.sh).
@@ -15,7 +17,8 @@
 # fail the run.
 #
 # Environment: SCEPD_JOBS (default 2) build/test parallelism;
-# SCEPD_SKIP_ASAN=1 skips the second suite, SCEPD_SKIP_CROSS=1 the third;
+# SCEPD_SKIP_ASAN=1 skips the second suite, SCEPD_SKIP_FUZZ=1 the fuzzers,
+# SCEPD_SKIP_CROSS=1 the router CPUs;
 # SCEPD_CROSS_ARCHS (default "all") which architectures to cross-test;
 # SCEPD_CROSS_BUDGET (default 3600) seconds after this script's start past
 # which no further cross architecture is started (it is reported SKIPPED),
@@ -68,6 +71,17 @@ run_suite() {
 run_suite ci build/ci
 if [[ -z "${SCEPD_SKIP_ASAN:-}" ]]; then
   run_suite asan build/asan -DSCEPD_SANITIZE=ON
+fi
+
+# Fuzzers: a short run of each target with a fixed seed (repeatable).
+if [[ -z "${SCEPD_SKIP_FUZZ:-}" ]]; then
+  echo "=== [fuzz] scripts/fuzz.sh ${SCEPD_FUZZ_SECONDS:-20}"
+  if FUZZ_SEED=${FUZZ_SEED:-1} scripts/fuzz.sh "${SCEPD_FUZZ_SECONDS:-20}"; then
+    summaries=("[fuzz] every target ran ${SCEPD_FUZZ_SECONDS:-20} s without a finding" "${summaries[@]}")
+  else
+    summaries=("[fuzz] FAILED (a finding or a build error, see above)" "${summaries[@]}")
+    failed=1
+  fi
 fi
 
 # Router CPUs: cross-build.sh prints one summary line per architecture,
