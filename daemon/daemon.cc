@@ -27,10 +27,11 @@ namespace scepd {
 
 namespace {
 
-Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings&) {
+Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& settings) {
   TransportOptions options;
-  options.connect_timeout_s = 30;
-  options.total_timeout_s = 120;
+  options.total_timeout_s = settings.http_timeout;
+  options.connect_timeout_s = std::min(30, settings.http_timeout);
+  options.ca_bundle = settings.tls_ca_file;
   SCEPD_TRY(auto t, CurlTransport::Create(options));
   return std::unique_ptr<Transport>(std::move(t));
 }

@@ -621,3 +621,31 @@ TEST_F(ConfigTest, EffectiveConfigMasksTheSecretAndParsesBack) {
 
 }  // namespace
 }  // namespace scepd
+
+namespace scepd {
+namespace {
+
+TEST_F(ConfigTest, HttpTimeoutAndTlsCaFile) {
+  WriteFile(dir_.File("https-ca.pem"), "not checked here\n");
+  auto config = Parse("[certificate]\nhttp_timeout = 7\ntls_ca_file = " +
+                      dir_.File("https-ca.pem") + "\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates.at(0).http_timeout, 7);
+  EXPECT_EQ(config->certificates.at(0).tls_ca_file, dir_.File("https-ca.pem"));
+  auto again = Parse(FormatEffectiveConfig(*config));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, *config);
+  EXPECT_EQ(Parse("[certificate]\n")->certificates.at(0).http_timeout, 120);
+
+  EXPECT_NE(Errors("[certificate]\nhttp_timeout = 0\n").find("t.conf:2: [certificate] http_timeout"),
+            std::string::npos);
+  EXPECT_NE(Errors("[certificate]\ntls_ca_file = relative.pem\n")
+                .find("t.conf:2: [certificate] tls_ca_file: expected an absolute path"),
+            std::string::npos);
+  EXPECT_NE(Errors("[certificate]\ntls_ca_file = " + dir_.File("missing.pem") + "\n")
+                .find("tls_ca_file: cannot read"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace scepd
