@@ -83,6 +83,9 @@ struct Fault {
   const char* message;             // what log, status.json and SCEP_ERROR must say
   bool from_empty = false;         // also run with an empty data_dir
   Target target = Target::kResponder;
+  // http_timeout: short where the fault is the wait itself, else generous
+  // (the responder makes a key for some faults; slow under emulation).
+  int http_timeout = 60;
 };
 
 // gtest prints the row id instead of the bytes of the struct.
@@ -110,9 +113,9 @@ class ScepdHostileTest : public ::testing::TestWithParam<Fault> {
   }
   static void TearDownTestSuite() { templ_.reset(); }
 
-  // The settings: short HTTP timeout, a small key, renew_days from `extra`.
+  // The settings: the HTTP timeout, a small key, renew_days from `extra`.
   static void WriteConfig(const std::string& dir, const std::string& url,
-                          const std::string& extra) {
+                          const std::string& extra, int http_timeout = 60) {
     WriteFile(dir + "/scepd.conf",
               "[scepd]\n"
               "enabled = yes\n"
@@ -127,7 +130,7 @@ class ScepdHostileTest : public ::testing::TestWithParam<Fault> {
               "challenge_password = secret\n"
               "key_size = 1024\n"
               "await_result = 1\n"
-              "http_timeout = 3\n"
+              "http_timeout = " + std::to_string(http_timeout) + "\n"
               "failure_script = env > " + dir + "/failure.env; exit 3\n" + extra);
   }
 
@@ -151,7 +154,13 @@ TEST_P(ScepdHostileTest, ClearErrorFailureScriptBackoffAndNothingOnDiskChanged) 
     std::string url;
     switch (f.target) {
       case Target::kResponder:
-        ASSERT_TRUE(ca.Start(f.flags)) << TryReadFile(ca.log_path()).value_or("");
+        {
+          // Small keys for the faults that need another key (the CA's own
+          // comes from the template).
+          std::vector<std::string> flags = f.flags;
+          flags.insert(flags.end(), {"--key-bits", "1024"});
+          ASSERT_TRUE(ca.Start(flags)) << TryReadFile(ca.log_path()).value_or("");
+        }
         url = ca.url();
         break;
       case Target::kClosedPort:
@@ -167,7 +176,7 @@ TEST_P(ScepdHostileTest, ClearErrorFailureScriptBackoffAndNothingOnDiskChanged) 
       ASSERT_EQ(::mkdir(dir.File("data").c_str(), 0700), 0);
     }
     // renew_days beyond the 365-day validity: the renewal is due now.
-    WriteConfig(dir.path(), url, "renew_days = 400\n");
+    WriteConfig(dir.path(), url, "renew_days = 400\n", f.http_timeout);
     const auto before = Snapshot(dir.File("data"));
 
     std::vector<std::string> argv = {kScepd, "-c", dir.File("scepd.conf"), "--once"};
@@ -240,9 +249,9 @@ INSTANTIATE_TEST_SUITE_P(
               {"--huge-body", "104857600", "--only-for", "PKIOperation"},
               "response larger than 4194304 bytes", true},
         Fault{"daemon.never-answers", {"--never-answer", "--only-for", "PKIOperation"},
-              "no answer from 127.0.0.1", true},
+              "no answer from 127.0.0.1", true, Target::kResponder, 3},
         Fault{"daemon.byte-a-second", {"--drip-ms", "1000", "--only-for", "GetCACert"},
-              "incomplete answer from 127.0.0.1"},
+              "incomplete answer from 127.0.0.1", false, Target::kResponder, 3},
         Fault{"daemon.connection-refused", {}, "Failed to connect to 127.0.0.1", true,
               Target::kClosedPort},
         Fault{"daemon.name-does-not-resolve", {}, "scepd-test.invalid", true,

@@ -55,7 +55,7 @@ class ScepdTrustTest : public ::testing::Test {
               "challenge_password = secret\n"
               "key_size = 1024\n"
               "await_result = 1\n"
-              "http_timeout = 10\n"
+              "http_timeout = 60\n"
               "failure_script = env > " + dir_.File("failure.env") + "\n" + extra);
   }
 
