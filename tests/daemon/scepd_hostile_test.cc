@@ -105,7 +105,9 @@ class ScepdHostileTest : public ::testing::TestWithParam<Fault> {
   static void SetUpTestSuite() {
     templ_ = std::make_unique<TempDir>("scepd-hostile-template-");
     ResponderProcess ca(templ_->File("ca"));
-    ASSERT_TRUE(ca.Start({})) << TryReadFile(ca.log_path()).value_or("");
+    // Runs once per test process (ctest runs each case on its own): a small
+    // CA key keeps that quick under emulation.
+    ASSERT_TRUE(ca.Start({"--key-bits", "1024"})) << TryReadFile(ca.log_path()).value_or("");
     WriteConfig(templ_->path(), ca.url(), "renew_days = 30\n");
     auto r = RunProcess({kScepd, "-c", templ_->File("scepd.conf"), "--once"}, {}, 120000);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -269,7 +271,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ScepdHostileDaemonTest, BacksOffAndRecoversOnSigusr1OnceTheCaBehaves) {
   TempDir dir("scepd-hostile-daemon-");
   ResponderProcess ca(dir.File("ca"));
-  ASSERT_TRUE(ca.Start({})) << TryReadFile(ca.log_path()).value_or("");
+  ASSERT_TRUE(ca.Start({"--key-bits", "1024"})) << TryReadFile(ca.log_path()).value_or("");
   ScepdHostileTest::WriteConfig(dir.path(), ca.url(), "renew_days = 30\n");
   auto first = RunProcess({kScepd, "-c", dir.File("scepd.conf"), "--once"}, {}, 120000);
   ASSERT_EQ(first.exit_code, 0) << first.err;

@@ -68,7 +68,7 @@ class ScepdTrustTest : public ::testing::Test {
 
 TEST_F(ScepdTrustTest, FirstUsePinsTheCaAndAChangedCaIsRefusedNamingBothFingerprints) {
   ResponderProcess ca(dir_.File("ca"));
-  ASSERT_TRUE(ca.Start({})) << TryReadFile(ca.log_path()).value_or("");
+  ASSERT_TRUE(ca.Start({"--key-bits", "1024"})) << TryReadFile(ca.log_path()).value_or("");
   WriteConfig(ca.url());
   auto first = Once();
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -77,7 +77,7 @@ TEST_F(ScepdTrustTest, FirstUsePinsTheCaAndAChangedCaIsRefusedNamingBothFingerpr
   EXPECT_EQ(ReadFile(data() + "/ca.fingerprint"), "sha256:" + pinned + "\n");
 
   // The server now presents another CA certificate (same name, other key).
-  ASSERT_TRUE(ca.Start({"--other-ca"}));
+  ASSERT_TRUE(ca.Start({"--other-ca", "--key-bits", "1024"}));
   auto getca = RunProcess({kSscep, "getca", "-u", ca.url(), "-c", dir_.File("other.crt")});
   ASSERT_EQ(getca.exit_code, 0) << getca.err;
   const std::string other = Sha256Of(dir_.File("other.crt"));
@@ -104,7 +104,7 @@ TEST_F(ScepdTrustTest, FirstUsePinsTheCaAndAChangedCaIsRefusedNamingBothFingerpr
 
 TEST_F(ScepdTrustTest, PinFromTheSettingsIsUsedInsteadOfFirstUse) {
   ResponderProcess ca(dir_.File("ca"));
-  ASSERT_TRUE(ca.Start({}));
+  ASSERT_TRUE(ca.Start({"--key-bits", "1024"}));
   WriteConfig(ca.url(), "ca_fingerprint = sha256:" + std::string(64, 'A') + "\n");
   auto wrong = Once();
   EXPECT_EQ(wrong.exit_code, 1) << wrong.err;
@@ -116,7 +116,7 @@ TEST_F(ScepdTrustTest, PinFromTheSettingsIsUsedInsteadOfFirstUse) {
 
 TEST_F(ScepdTrustTest, RolloverOnlyThroughGetNextCaCert) {
   ResponderProcess ca(dir_.File("ca"));
-  ASSERT_TRUE(ca.Start({"--next-ca"})) << TryReadFile(ca.log_path()).value_or("");
+  ASSERT_TRUE(ca.Start({"--next-ca", "--key-bits", "1024"})) << TryReadFile(ca.log_path()).value_or("");
   WriteConfig(ca.url());
   auto first = Once();
   ASSERT_EQ(first.exit_code, 0) << first.err;
@@ -158,7 +158,7 @@ TEST_F(ScepdTrustTest, HttpsIsVerifiedByDefaultAndTrustsTheConfiguredCaFile) {
                           "subjectAltName=IP:127.0.0.1"});
   ASSERT_EQ(made.exit_code, 0) << made.err;
   ResponderProcess ca(dir_.File("ca"));
-  ASSERT_TRUE(ca.Start({"--tls-cert", cert, "--tls-key", key}))
+  ASSERT_TRUE(ca.Start({"--tls-cert", cert, "--tls-key", key, "--key-bits", "1024"}))
       << TryReadFile(ca.log_path()).value_or("");
   const std::string url = "https://127.0.0.1:" + std::to_string(ca.port()) + "/scep";
 
