@@ -435,7 +435,7 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   }
   // The chain's CA is now the trusted one (first use or a rollover).
   if (!chain.empty()) {
-    if (auto st = store_.SaveCaPin(chain.front()); !st.ok()) {
+    if (auto st = store_.SaveCaPin(a.ca.Ca()); !st.ok()) {
       spdlog::error("{}: {}", Label(settings_), st.error().message);
     }
     if (a.rollover && settings_.ca_fingerprint.empty()) (void)store_.RemoveNextCa();
