@@ -271,6 +271,9 @@ Result<int> Enroll(Session& s) {
     return ExitCodeFor(*rep);
   }
   spdlog::info("pkistatus: SUCCESS");
+  // Beyond sscep: a certificate for another subject or one already expired
+  // is refused, not written.
+  SCEPD_TRY_STATUS(CheckIssuedCertificate(rep->issued.get(), csr.get(), std::time(nullptr)));
   SCEPD_TRY_STATUS(WriteCert(o.local_cert_file, rep->issued.get()));
   spdlog::info("certificate written as {} (serial {})", o.local_cert_file, SerialHex(rep->issued.get()));
   // Beyond sscep: the whole chain next to it, leaf first.

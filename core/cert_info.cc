@@ -1,9 +1,13 @@
 #include "core/cert_info.h"
 
+#include <algorithm>
 #include <array>
+#include <string>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/key.h"
+#include "core/renewal_policy.h"
 #include "core/subject.h"
 
 namespace scepd {
@@ -111,6 +115,73 @@ bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept {
     return false;
   }
   return SamePublicKey(cert_key, key);
+}
+
+namespace {
+
+// The values of one attribute type in a name, as UTF-8, in order; with
+// nid == NID_undef every entry as "OID=value".
+std::vector<std::string> NameValues(const X509_NAME* name, int nid) {
+  std::vector<std::string> out;
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
+    const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(e);
+    if (nid != NID_undef && OBJ_obj2nid(obj) != nid) continue;
+    unsigned char* utf8 = nullptr;
+    int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    std::string value = n >= 0 ? std::string(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n)) : "";
+    OPENSSL_free(utf8);
+    if (nid == NID_undef) {
+      char oid[80];
+      OBJ_obj2txt(oid, sizeof(oid), obj, 1);
+      value = std::string(oid) + "=" + value;
+    }
+    out.push_back(std::move(value));
+  }
+  ClearOpenSslErrors();
+  return out;
+}
+
+// Is `issued` the subject we asked for? CAs reorder attributes (micromdm
+// puts O before CN) and profiles rewrite the rest of the name, so the
+// request's common names must all be there; a request without a CN must
+// come back with the same attributes in any order.
+bool SameIdentity(const X509_NAME* issued, const X509_NAME* wanted) {
+  std::vector<std::string> want = NameValues(wanted, NID_commonName);
+  std::vector<std::string> have = NameValues(issued, NID_commonName);
+  if (want.empty()) {
+    want = NameValues(wanted, NID_undef);
+    have = NameValues(issued, NID_undef);
+    std::sort(want.begin(), want.end());
+    std::sort(have.begin(), have.end());
+    return want == have;
+  }
+  return std::all_of(want.begin(), want.end(), [&](const std::string& cn) {
+    return std::find(have.begin(), have.end(), cn) != have.end();
+  });
+}
+
+}  // namespace
+
+Status CheckIssuedCertificate(const X509* issued, const X509_REQ* request, std::int64_t now) {
+  if (issued == nullptr || request == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument, "no certificate or request to check");
+  }
+  const X509_NAME* wanted = X509_REQ_get_subject_name(request);
+  if (!SameIdentity(X509_get_subject_name(issued), wanted)) {
+    return MakeError(ErrorCode::kVerify, "the CA issued a certificate for " +
+                                             SubjectString(issued) + ", not the requested " +
+                                             FormatSubject(wanted));
+  }
+  auto not_after = NotAfter(issued);
+  if (!not_after.ok()) {
+    return MakeError(ErrorCode::kParse, "the CA issued a certificate that has no readable notAfter");
+  }
+  if (*not_after <= now) {
+    return MakeError(ErrorCode::kVerify,
+                     "the CA issued a certificate that expired at " + FormatUtc(*not_after));
+  }
+  return {};
 }
 
 }  // namespace scepd

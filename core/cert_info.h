@@ -39,6 +39,15 @@ std::string KeyUsageString(const X509* cert);
 // any other name or a null certificate, kCrypto if hashing fails.
 Result<std::string> Fingerprint(const X509* cert, std::string_view digest);
 
+// Checks a certificate the CA returned for `request` before it is used:
+// it must carry the request's identity (every commonName of the request; a
+// request without one: the same attributes in any order; CAs reorder and
+// rewrite the rest of a name) and not be expired at `now`. Fails
+// with kVerify: "the CA issued a certificate for SUBJECT, not the requested
+// SUBJECT" or "the CA issued a certificate that expired at TIME" (kParse
+// when its notAfter is unreadable). Both arguments are borrowed.
+Status CheckIssuedCertificate(const X509* issued, const X509_REQ* request, std::int64_t now);
+
 // True when `key` (private or public) is the key pair of `cert`'s public key.
 bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept;
 

@@ -24,6 +24,8 @@ namespace {
 constexpr char kLatestCrt[] = "latest.crt";
 constexpr char kLatestKey[] = "latest.key";
 constexpr char kCaPrefix[] = "ca.crt-";
+constexpr char kCaPin[] = "ca.fingerprint";
+constexpr char kNextCa[] = "ca-next.crt";
 constexpr char kPendingDir[] = ".pending";
 constexpr char kPendingState[] = "state";
 
@@ -646,6 +648,58 @@ Status CertStore::WriteCaChain(const std::vector<X509*>& ca_chain) {
     SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPrefix + std::to_string(i)), pem, 0644));
   }
   return RemoveStaleChain(dir_, ca_chain.size());
+}
+
+Result<std::optional<std::string>> CertStore::LoadCaPin() const {
+  const std::string path = Path(kCaPin);
+  if (PathExists(path)) {
+    SCEPD_TRY(Bytes bytes, ReadFileBytes(path, 4096));
+    std::string text(bytes.begin(), bytes.end());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    constexpr std::string_view kPrefix = "sha256:";
+    bool ok = text.size() == kPrefix.size() + 32 * 3 - 1 && text.rfind(kPrefix, 0) == 0;
+    for (std::size_t i = kPrefix.size(); ok && i < text.size(); ++i) {
+      const char c = text[i];
+      ok = ((i - kPrefix.size()) % 3 == 2) ? c == ':'
+                                           : ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'));
+    }
+    if (!ok) {
+      return MakeError(ErrorCode::kParse,
+                       path + ": expected sha256:AB:CD:... (32 upper-case hex bytes)");
+    }
+    return std::optional<std::string>(text.substr(kPrefix.size()));
+  }
+  const std::string first = Path(std::string(kCaPrefix) + "0");
+  if (!PathExists(first)) return std::optional<std::string>();
+  SCEPD_TRY(ossl::Ptr<X509> ca, LoadCertFile(first));
+  SCEPD_TRY(std::string fp, Fingerprint(ca.get(), "sha256"));
+  return std::optional<std::string>(std::move(fp));
+}
+
+Status CertStore::SaveCaPin(X509* ca) {
+  SCEPD_TRY(std::string fp, Fingerprint(ca, "sha256"));
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPin), "sha256:" + fp + "\n", 0644));
+  return SyncDirectory(dir_);
+}
+
+Result<std::optional<ossl::Ptr<X509>>> CertStore::LoadNextCa() const {
+  const std::string path = Path(kNextCa);
+  if (!PathExists(path)) return std::optional<ossl::Ptr<X509>>();
+  SCEPD_TRY(ossl::Ptr<X509> cert, LoadCertFile(path));
+  return std::optional<ossl::Ptr<X509>>(std::move(cert));
+}
+
+Status CertStore::SaveNextCa(X509* next) {
+  SCEPD_TRY(std::string pem, ossl::CertToPem(next));
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(kNextCa), pem, 0644));
+  return SyncDirectory(dir_);
+}
+
+Status CertStore::RemoveNextCa() {
+  const std::string path = Path(kNextCa);
+  if (!PathExists(path)) return {};
+  SCEPD_TRY_STATUS(RemoveFile(path));
+  return SyncDirectory(dir_);
 }
 
 }  // namespace scepd

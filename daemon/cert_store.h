@@ -7,6 +7,10 @@
 //   ca.crt-0 ...   the CA chain, one PEM certificate per file, CA first
 //   latest.crt     relative symlink "<SERIAL>.crt" to the active certificate
 //   latest.key     relative symlink "<SERIAL>.key" to its key
+//   ca.fingerprint the trusted CA: "sha256:AB:CD:..." of ca.crt-0, written
+//                  with the chain (trust on first use)
+//   ca-next.crt    the CA's successor from GetNextCACert, verified by the
+//                  trusted CA, until it has become the trusted CA
 //   .pending/state an enrollment in progress (key=value text, mode 0600)
 //
 // SERIAL is the serial as `openssl x509 -serial -noout` prints it.
@@ -138,6 +142,23 @@ class CertStore {
   // Unreadable and unrelated files are skipped; nullopt when none matches.
   // Fails with kIo only when the directory cannot be listed.
   Result<std::optional<IssuedOnDisk>> FindIssued(EVP_PKEY* key) const;
+
+  // The trusted CA's SHA-256 fingerprint ("AB:CD:...", no "sha256:"):
+  // ca.fingerprint, else (a data_dir from before the pin file) that of
+  // ca.crt-0; nullopt when neither exists (first use). Fails naming the
+  // file with kParse when ca.fingerprint is not "sha256:" + 32 hex bytes,
+  // kIo when unreadable.
+  Result<std::optional<std::string>> LoadCaPin() const;
+  // Writes ca.fingerprint for `ca` (borrowed), atomically, only when it
+  // changes. Fails with kIo naming the path.
+  Status SaveCaPin(X509* ca);
+
+  // ca-next.crt: the verified successor of the trusted CA, or nullopt.
+  // Fails naming the file (kIo, kParse). Save writes it atomically (0644)
+  // only when it changes; Remove succeeds when there is none.
+  Result<std::optional<ossl::Ptr<X509>>> LoadNextCa() const;
+  Status SaveNextCa(X509* next);
+  Status RemoveNextCa();
 
   // Paths for status files and script environments.
   const std::string& dir() const noexcept { return dir_; }

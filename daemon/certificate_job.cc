@@ -35,6 +35,7 @@ struct CertificateJob::Attempt {
   std::unique_ptr<scep::Client> client;
   scep::CaCertificates ca;
   scep::Algorithms algorithms;
+  bool rollover = false;  // the CA is the successor fetched with GetNextCACert
 };
 
 namespace {
@@ -207,19 +208,85 @@ Result<std::unique_ptr<CertificateJob::Attempt>> CertificateJob::Connect() {
     attempt->client->SetCaps({});
   }
   SCEPD_TRY(attempt->ca, attempt->client->GetCaCert());
-  if (!settings_.ca_fingerprint.empty()) {
-    SCEPD_TRY(std::string fp, Fingerprint(attempt->ca.Ca(), settings_.ca_fingerprint.algorithm));
-    std::string want = HexEncode(settings_.ca_fingerprint.digest, ':');
-    if (fp != want) {
-      return MakeError(ErrorCode::kVerify, "CA certificate fingerprint " + fp +
-                                               " does not match ca_fingerprint " + want);
-    }
-  }
+  SCEPD_TRY_STATUS(CheckCaTrust(*attempt));
+  FetchNextCa(*attempt);
   SCEPD_TRY(attempt->algorithms, attempt->client->ChosenAlgorithms());
   status_.ca_caps = attempt->client->caps().ToString();
   status_.cipher = attempt->algorithms.cipher;
   status_.digest = attempt->algorithms.digest;
   return attempt;
+}
+
+Status CertificateJob::CheckCaTrust(Attempt& a) {
+  X509* ca = a.ca.Ca();
+  SCEPD_TRY(std::string sha256, Fingerprint(ca, "sha256"));
+  // The anchor: ca_fingerprint from the settings, else the pin stored with
+  // the chain; none before the first installation (trust on first use).
+  std::string algorithm = "sha256";
+  std::string server_fp = sha256;
+  std::string pinned;
+  std::string where;
+  if (!settings_.ca_fingerprint.empty()) {
+    algorithm = settings_.ca_fingerprint.algorithm;
+    SCEPD_TRY(server_fp, Fingerprint(ca, algorithm));
+    pinned = HexEncode(settings_.ca_fingerprint.digest, ':');
+    where = "ca_fingerprint";
+  } else {
+    SCEPD_TRY(std::optional<std::string> stored, store_.LoadCaPin());
+    if (!stored) {
+      spdlog::info("{}: no CA pinned yet: trusting the CA certificate {} (sha256:{}) on first use",
+                   Label(settings_), SubjectString(ca), sha256);
+      return {};
+    }
+    pinned = *stored;
+    where = store_.Path("ca.fingerprint");
+  }
+  if (server_fp == pinned) return {};
+  // The only other CA accepted: the successor the pinned CA announced
+  // through GetNextCACert (verified when it was fetched).
+  SCEPD_TRY(auto next, store_.LoadNextCa());
+  if (next && X509_cmp(next->get(), ca) == 0) {
+    spdlog::warn("{}: CA rollover: the server now presents the next CA certificate {} (sha256:{}) "
+                 "fetched earlier with GetNextCACert; adopting it{}",
+                 Label(settings_), SubjectString(ca), sha256,
+                 where == "ca_fingerprint" ? " (update ca_fingerprint to it)" : "");
+    a.rollover = true;
+    return {};
+  }
+  if (where == "ca_fingerprint") {
+    return MakeError(ErrorCode::kVerify, "CA certificate fingerprint " + server_fp +
+                                             " does not match ca_fingerprint " + pinned);
+  }
+  return MakeError(ErrorCode::kVerify,
+                   "CA certificate changed: the server presents " + SubjectString(ca) +
+                       " with fingerprint sha256:" + server_fp + ", but the CA pinned in " + where +
+                       " is sha256:" + pinned +
+                       "; refused (a new CA is accepted only through GetNextCACert)");
+}
+
+void CertificateJob::FetchNextCa(Attempt& a) {
+  if (!a.client->caps().Has(scep::Capability::kGetNextCACert)) return;
+  auto stored = store_.LoadNextCa();
+  if (stored.ok() && stored->has_value() && X509_cmp(stored->value().get(), a.ca.Ca()) != 0) {
+    return;  // already have the successor
+  }
+  auto next = a.client->GetNextCaCert();
+  if (!next.ok()) {
+    // Most CAs have no successor most of the time (HTTP 500 or 404).
+    spdlog::debug("{}: no next CA certificate: {}", Label(settings_), next.error().message);
+    return;
+  }
+  X509* cert = next->Ca();
+  if (cert == nullptr || X509_cmp(cert, a.ca.Ca()) == 0) return;
+  auto fp = Fingerprint(cert, "sha256");
+  if (auto st = store_.SaveNextCa(cert); !st.ok()) {
+    spdlog::warn("{}: cannot keep the next CA certificate: {}", Label(settings_),
+                 st.error().message);
+    return;
+  }
+  spdlog::info("{}: next CA certificate {} (sha256:{}) fetched with GetNextCACert and verified "
+               "by the current CA; it is accepted once the server presents it",
+               Label(settings_), SubjectString(cert), fp.ok() ? *fp : "?");
 }
 
 std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
@@ -409,16 +476,11 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
       break;
   }
 
-  // A certificate that is already expired is no use: never let it replace
-  // the current pair (a broken or hostile CA).
-  auto issued_until = NotAfter(rep->issued.get());
-  if (!issued_until.ok() || *issued_until <= now) {
+  // A certificate for another subject, or one already expired, is no use:
+  // never let it replace the current pair (a broken or hostile CA).
+  if (auto st = CheckIssuedCertificate(rep->issued.get(), csr->get(), now); !st.ok()) {
     (void)store_.ClearPending();
-    return Fail(now, "the CA issued a certificate that " +
-                         (issued_until.ok() ? "expired at " + FormatUtc(*issued_until)
-                                            : std::string("has no readable notAfter")) +
-                         "; not installed",
-                "");
+    return Fail(now, st.error().message + "; not installed", "");
   }
 
   // Installed before the pending transaction is cleared, and that only once
@@ -429,6 +491,13 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   if (auto st = store_.Install(rep->issued.get(), key->get(), chain, settings_.keep_old, now);
       !st.ok()) {
     return Fail(now, st.error().message, "");
+  }
+  // The chain's CA is now the trusted one (first use or a rollover).
+  if (!chain.empty()) {
+    if (auto st = store_.SaveCaPin(a.ca.Ca()); !st.ok()) {
+      spdlog::error("{}: {}", Label(settings_), st.error().message);
+    }
+    if (a.rollover && settings_.ca_fingerprint.empty()) (void)store_.RemoveNextCa();
   }
   p.key_pem.clear();
   return Finish(p, rep->issued.get(), chain.size());

@@ -97,6 +97,14 @@ class CertificateJob {
   // A ca.crt-N that does not load is rewritten from GetCACert (logged,
   // best effort: a failure is retried at the next check).
   void RepairCaChain();
+  // Trust: the CA of `a` must match the pin (ca_fingerprint, else the one
+  // stored with the chain) or be the successor fetched with GetNextCACert;
+  // with no pin yet it is trusted on first use. Fails with kVerify naming
+  // both fingerprints.
+  Status CheckCaTrust(Attempt& a);
+  // Fetches and keeps (ca-next.crt) the CA's successor when the CA offers
+  // GetNextCACert; failures are only logged.
+  void FetchNextCa(Attempt& a);
   void RunScript(const std::string& script, const std::string& event,
                  const std::vector<std::pair<std::string, std::string>>& vars);
   void Publish(ModuleState module, CertState cert);

@@ -59,7 +59,7 @@ constexpr std::array<std::string_view, 8> kScepdKeys = {
     "log_level", "log_target",    "serial_number", "serial_number_command",
 };
 
-constexpr std::array<std::string_view, 21> kCertificateKeys = {
+constexpr std::array<std::string_view, 23> kCertificateKeys = {
     "data_dir",          "url",                "renew_days",
     "await_result",      "max_await_result",   "legacy_ciphers",
     "key_size",          "subject",            "alt_name",
@@ -67,6 +67,7 @@ constexpr std::array<std::string_view, 21> kCertificateKeys = {
     "server_auth",       "client_auth",        "challenge_password",
     "challenge_password_file", "ca_fingerprint", "ca_identifier",
     "success_script",    "failure_script",     "keep_old",
+    "http_timeout",      "tls_ca_file",
 };
 
 bool IsKeyOf(SectionKind kind, std::string_view key) {
@@ -590,6 +591,16 @@ class Checker {
     Text("success_script", &out->success_script);
     Text("failure_script", &out->failure_script);
     Int("keep_old", 0, 100, &out->keep_old);
+    Int("http_timeout", 1, 3600, &out->http_timeout);
+    if (const RawValue* raw = Find("tls_ca_file")) {
+      if (raw->value.empty() || raw->value.front() != '/' || HasControl(raw->value, false)) {
+        Report(*raw, "tls_ca_file", "expected an absolute path, not '" + raw->value + "'");
+      } else if (!std::ifstream(raw->value).is_open()) {
+        Report(*raw, "tls_ca_file", "cannot read '" + raw->value + "'");
+      } else {
+        out->tls_ca_file = raw->value;
+      }
+    }
   }
 
   static Result<CaFingerprint> ParseFingerprint(std::string_view text) {
@@ -1002,6 +1013,8 @@ std::string FormatEffectiveConfig(const Config& config) {
     AppendOptional(&out, "success_script", c.success_script);
     AppendOptional(&out, "failure_script", c.failure_script);
     AppendKey(&out, "keep_old", std::to_string(c.keep_old));
+    AppendKey(&out, "http_timeout", std::to_string(c.http_timeout));
+    AppendOptional(&out, "tls_ca_file", c.tls_ca_file);
   }
   return out;
 }

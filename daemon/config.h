@@ -137,6 +137,13 @@ struct CertificateSettings {
   std::string failure_script;
   // Older key/certificate pairs kept in data_dir; 0..100.
   int keep_old = 2;
+  // Seconds one HTTP request to the CA may take in all; 1..3600. Connecting
+  // (and a transfer stalled under 1 byte/s) is limited to the smaller of 30 s
+  // and this. 120 s suits slow mobile links.
+  int http_timeout = 120;
+  // PEM file of the CA certificates that may sign an HTTPS server's
+  // certificate; empty = the system's bundle. HTTPS is always verified.
+  std::string tls_ca_file;
 
   friend bool operator==(const CertificateSettings&, const CertificateSettings&) = default;
 };

@@ -30,14 +30,15 @@ namespace scepd {
 
 namespace {
 
-Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings&) {
+Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& settings) {
   // CAs may answer in single DES (micromdm does): the legacy provider, loaded
   // only once a CA is actually contacted, so that a check that finds the
   // certificate valid does not pay for it.
   (void)ossl::EnableLegacyAlgorithms();
   TransportOptions options;
-  options.connect_timeout_s = 30;
-  options.total_timeout_s = 120;
+  options.total_timeout_s = settings.http_timeout;
+  options.connect_timeout_s = std::min(30, settings.http_timeout);
+  options.ca_bundle = settings.tls_ca_file;
   SCEPD_TRY(auto t, CurlTransport::Create(options));
   return std::unique_ptr<Transport>(std::move(t));
 }

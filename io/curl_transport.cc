@@ -280,9 +280,17 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
     case CURLE_OPERATION_TIMEDOUT: {
       curl_off_t connected_us = 0;
       curl_off_t total_us = 0;
+      curl_off_t received = 0;
+      long request_bytes = 0;  // NOLINT(runtime/int): libcurl's type
+      long header_bytes = 0;   // NOLINT(runtime/int)
       curl_easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connected_us);
       curl_easy_getinfo(handle, CURLINFO_TOTAL_TIME_T, &total_us);
-      if (connected_us == 0) {
+      curl_easy_getinfo(handle, CURLINFO_SIZE_DOWNLOAD_T, &received);
+      curl_easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_bytes);
+      curl_easy_getinfo(handle, CURLINFO_HEADER_SIZE, &header_bytes);
+      // A reused (kept-alive) connection reports no connect time: the
+      // request having gone out tells that one was there.
+      if (connected_us == 0 && request_bytes == 0) {
         const long limit = std::min(options_.connect_timeout_s,  // NOLINT(runtime/int)
                                     options_.total_timeout_s);
         return MakeError(ErrorCode::kTimeout, "no connection to " + host + " within " +
@@ -292,6 +300,14 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
         return MakeError(ErrorCode::kTimeout,
                          host + " stalled: under 1 byte/s for " +
                              std::to_string(options_.connect_timeout_s) + " s (" + detail + ")");
+      }
+      if (header_bytes > 0) {
+        // A server trickling its answer (a byte a second) ends here.
+        return MakeError(ErrorCode::kTimeout,
+                         "incomplete answer from " + host + " within " +
+                             std::to_string(options_.total_timeout_s) + " s (" +
+                             std::to_string(static_cast<long long>(received)) +  // NOLINT
+                             " body bytes received; " + detail + ")");
       }
       return MakeError(ErrorCode::kTimeout, "no answer from " + host + " within " +
                                                 std::to_string(options_.total_timeout_s) +

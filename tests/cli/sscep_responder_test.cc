@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ostream>
 
 #include "tests/support/built_binary.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/responder_process.h"
 
 namespace scepd::testing {
@@ -232,45 +235,102 @@ TEST_F(SscepResponderTest, WaitForConnectivityGivesUpWithTheNetworkExitCode) {
 }
 
 struct BrokenReply {
-  const char* flag;
+  const char* id;                  // docs/reliability.md row
+  std::vector<std::string> flags;  // scep_responder fault flags
   int exit_code;
   const char* message;
+  // --timeout: short where the fault is the wait itself, else generous.
+  int timeout = 60;
 };
+
+// gtest prints the row id instead of the bytes of the struct.
+void PrintTo(const BrokenReply& b, std::ostream* os) { *os << b.id; }
 
 class SscepBrokenReplyTest : public SscepResponderTest,
                              public ::testing::WithParamInterface<BrokenReply> {};
 
 TEST_P(SscepBrokenReplyTest, IsRefusedWithAClearErrorAndNothingWritten) {
   const BrokenReply& b = GetParam();
-  std::vector<std::string> flags = {b.flag, "--only-for", "PKIOperation"};
-  if (std::string(b.flag) == "--http-status") flags.insert(flags.begin() + 1, "500");
+  std::vector<std::string> flags = b.flags;
+  if (std::find(flags.begin(), flags.end(), "--only-for") == flags.end()) {
+    flags.insert(flags.end(), {"--only-for", "PKIOperation"});
+  }
+  flags.insert(flags.end(), {"--key-bits", "1024"});  // CA and "other" keys made quickly
   StartResponder(flags);
   GetCa();
   MakeRequest("router");
-  auto r = Enroll("router");
+  auto r = Enroll("router", {"--timeout", std::to_string(b.timeout)});
+  EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, b.exit_code) << r.out << r.err;
   EXPECT_NE(r.err.find(b.message), std::string::npos) << r.err;
   EXPECT_FALSE(PathExists(dir_.File("router.crt")));
   EXPECT_FALSE(PathExists(dir_.File("router.crt.chain")));
+  ExpectReliabilityRow(b.id, r.err + "exit " + std::to_string(r.exit_code));
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, SscepBrokenReplyTest,
-    ::testing::Values(BrokenReply{"--http-status", 95, "server answered HTTP 500"},
-                      BrokenReply{"--html-error", 95, "HTML page"},
-                      BrokenReply{"--empty-body", 97, "empty body"},
-                      BrokenReply{"--truncate", 97, "not a DER"},
-                      BrokenReply{"--garbage", 97, "not a DER"},
-                      BrokenReply{"--wrong-tid", 97, "is not ours"},
-                      BrokenReply{"--wrong-nonce", 97, "does not match our senderNonce"},
-                      BrokenReply{"--no-nonce", 97, "no recipientNonce"},
-                      BrokenReply{"--other-signer", 97, "signature does not verify"},
-                      BrokenReply{"--other-key", 97, "none for our public key"}),
+    ::testing::Values(
+        BrokenReply{"cli.http-500", {"--http-status", "500"}, 95, "server answered HTTP 500"},
+        BrokenReply{"cli.http-404", {"--http-status", "404"}, 95, "server answered HTTP 404"},
+        BrokenReply{"cli.html-page", {"--html-error"}, 95, "HTML page"},
+        BrokenReply{"cli.empty-body", {"--empty-body"}, 97, "empty body"},
+        BrokenReply{"cli.truncated-der", {"--truncate"}, 97, "not a DER"},
+        BrokenReply{"cli.random-bytes", {"--garbage"}, 97, "not a DER"},
+        BrokenReply{"cli.wrong-transaction-id", {"--wrong-tid"}, 97, "is not ours"},
+        BrokenReply{"cli.wrong-nonce", {"--wrong-nonce"}, 97, "does not match our senderNonce"},
+        BrokenReply{"cli.missing-nonce", {"--no-nonce"}, 97, "no recipientNonce"},
+        BrokenReply{"cli.other-signer", {"--other-signer"}, 97, "signature does not verify"},
+        BrokenReply{"cli.issued-other-key", {"--other-key"}, 97, "none for our public key"},
+        BrokenReply{"cli.issued-other-subject", {"--other-subject"}, 97, "not the requested"},
+        BrokenReply{"cli.issued-expired", {"--expired"}, 97,
+                    "issued a certificate that expired at"},
+        BrokenReply{"cli.huge-response", {"--huge-body", "104857600"}, 95,
+                    "response larger than 4194304 bytes"},
+        BrokenReply{"cli.never-answers", {"--never-answer"}, 89, "no answer from 127.0.0.1", 3},
+        BrokenReply{"cli.byte-a-second", {"--drip-ms", "1000"}, 89,
+                    "incomplete answer from 127.0.0.1", 3}),
     [](const auto& param_info) {
-      std::string n = param_info.param.flag + 2;
-      for (char& c : n) if (c == '-') c = '_';
+      std::string n = std::string(param_info.param.id).substr(4);
+      for (char& c : n) {
+        if (c == '-') c = '_';
+      }
       return n;
     });
+
+// The CA replaced its key (a rollover the client was not told about): a
+// request made with the old CA certificate is refused, nothing is written.
+TEST_F(SscepResponderTest, ChangedCaIsRefused) {
+  StartResponder({"--next-ca"});
+  GetCa();
+  MakeRequest("router");
+  ca_.Stop();
+  StartResponder({"--promote-next-ca"});
+  auto r = Enroll("router", {"--timeout", "10"});
+  EXPECT_EQ(r.exit_code, 97) << r.out << r.err;
+  EXPECT_NE(r.err.find("signed by a certificate we do not trust"), std::string::npos) << r.err;
+  EXPECT_FALSE(PathExists(dir_.File("router.crt")));
+  // getca shows the new fingerprint for checking out of band.
+  auto g = Sscep({"getca", "-u", ca_.url(), "-c", "new-ca.crt", "-F", "sha256"});
+  EXPECT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_NE(ReadFile(dir_.File("new-ca.crt")), ReadFile(dir_.File("ca.crt")));
+  ExpectReliabilityRow("cli.ca-changed", r.err + "exit " + std::to_string(r.exit_code));
+}
+
+// A name under .invalid (RFC 6761) is looked up in a network namespace of
+// its own, so the lookup cannot reach a real DNS server.
+TEST_F(SscepResponderTest, NameThatDoesNotResolveIsANetworkError) {
+  if (RunProcess({"unshare", "-rn", "true"}, {}, 10000).exit_code != 0) {
+    GTEST_SKIP() << "unshare -rn is not available: the lookup would reach the real DNS server";
+  }
+  auto r = RunProcess({"unshare", "-rn", kSscep, "getca", "-u", "http://scepd-test.invalid/scep",
+                       "-c", "ca.crt"},
+                      {}, 60000, "", dir_.path());
+  EXPECT_EQ(r.exit_code, 95) << r.err;
+  EXPECT_NE(r.err.find("scepd-test.invalid"), std::string::npos) << r.err;
+  EXPECT_FALSE(PathExists(dir_.File("ca.crt")));
+  ExpectReliabilityRow("cli.name-does-not-resolve", r.err + "exit " + std::to_string(r.exit_code));
+}
 
 }  // namespace
 }  // namespace scepd::testing

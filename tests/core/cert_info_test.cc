@@ -4,9 +4,11 @@
 
 #include <array>
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "core/bytes.h"
+#include "core/csr.h"
 #include "tests/support/test_pki.h"
 
 namespace scepd {
@@ -171,6 +173,45 @@ TEST(CertInfoTest, KeyMatchesCert) {
   EXPECT_FALSE(KeyMatchesCert(cert.get(), other.get()));
   EXPECT_FALSE(KeyMatchesCert(nullptr, key.get()));
   EXPECT_FALSE(KeyMatchesCert(cert.get(), nullptr));
+}
+
+TEST(CheckIssuedCertificateTest, TheRequestedCommonNameInAnyOrderAndNotExpired) {
+  auto key = testing::CachedKey(0);
+  CsrSpec spec;
+  spec.subject = "/CN=router/O=scepd test";
+  auto csr = BuildCsr(spec, key.get());
+  ASSERT_TRUE(csr.ok()) << csr.error().message;
+  const std::int64_t now = std::time(nullptr);
+  testing::CertSpec c;
+  c.subject = "/O=scepd test/CN=router";  // micromdm's order
+  EXPECT_TRUE(CheckIssuedCertificate(Cert(c).get(), csr->get(), now).ok());
+  c.subject = "/DC=org/DC=example/CN=router";  // a profile's rewrite, same CN
+  EXPECT_TRUE(CheckIssuedCertificate(Cert(c).get(), csr->get(), now).ok());
+
+  c.subject = "/O=scepd test/CN=not the requested subject";
+  Status other = CheckIssuedCertificate(Cert(c).get(), csr->get(), now);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::kVerify);
+  EXPECT_NE(other.error().message.find("not the requested /CN=router/O=scepd test"),
+            std::string::npos)
+      << other.error().message;
+
+  c.subject = "/CN=router";
+  c.not_before = now - 3 * 86400;
+  c.not_after = now - 86400;
+  Status expired = CheckIssuedCertificate(Cert(c).get(), csr->get(), now);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_NE(expired.error().message.find("expired at"), std::string::npos);
+
+  // Without a CN in the request, the same attributes in any order.
+  spec.subject = "/O=scepd test/OU=routers";
+  auto no_cn = BuildCsr(spec, key.get());
+  ASSERT_TRUE(no_cn.ok()) << no_cn.error().message;
+  c = testing::CertSpec();
+  c.subject = "/OU=routers/O=scepd test";
+  EXPECT_TRUE(CheckIssuedCertificate(Cert(c).get(), no_cn->get(), now).ok());
+  c.subject = "/OU=routers";
+  EXPECT_FALSE(CheckIssuedCertificate(Cert(c).get(), no_cn->get(), now).ok());
 }
 
 }  // namespace

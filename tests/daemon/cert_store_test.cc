@@ -649,3 +649,57 @@ TEST_F(CertStoreTest, GarbagePendingStateIsAnError) {
 
 }  // namespace
 }  // namespace scepd
+
+namespace scepd {
+namespace {
+
+TEST_F(CertStoreTest, CaPinIsStoredWithTheChainAndReadBack) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  auto none = store_.LoadCaPin();
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_FALSE(none->has_value()) << "first use: nothing pinned";
+
+  // A data_dir from before ca.fingerprint: the stored ca.crt-0 is the pin.
+  Pair p = Issue(2, 0);
+  ASSERT_TRUE(Install(p).ok());
+  auto fp = Fingerprint(ca_.cert.get(), "sha256");
+  ASSERT_TRUE(fp.ok());
+  auto legacy = store_.LoadCaPin();
+  ASSERT_TRUE(legacy.ok()) << legacy.error().message;
+  EXPECT_EQ(legacy->value_or(""), *fp);
+
+  ASSERT_TRUE(store_.SaveCaPin(ca_.cert.get()).ok());
+  EXPECT_EQ(ReadFile(File("ca.fingerprint")), "sha256:" + *fp + "\n");
+  EXPECT_EQ(Mode(File("ca.fingerprint")), 0644u);
+  auto pinned = store_.LoadCaPin();
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(pinned->value_or(""), *fp);
+
+  WriteFile(File("ca.fingerprint"), "sha256:12:34\n");
+  auto bad = store_.LoadCaPin();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kParse);
+  EXPECT_NE(bad.error().message.find(File("ca.fingerprint")), std::string::npos);
+}
+
+TEST_F(CertStoreTest, NextCaIsKeptUntilRemoved) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  auto none = store_.LoadNextCa();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  TestCa next = MakeTestCa("/O=Test CA/CN=Test CA", 6);
+  ASSERT_TRUE(store_.SaveNextCa(next.cert.get()).ok());
+  auto loaded = store_.LoadNextCa();
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(X509_cmp(loaded->value().get(), next.cert.get()), 0);
+  // Not mistaken for an old pair by the pruning of an installation.
+  ASSERT_TRUE(Install(Issue(2, 0)).ok());
+  EXPECT_TRUE(testing::PathExists(File("ca-next.crt")));
+  ASSERT_TRUE(store_.RemoveNextCa().ok());
+  EXPECT_FALSE(testing::PathExists(File("ca-next.crt")));
+  EXPECT_TRUE(store_.RemoveNextCa().ok()) << "removing none succeeds";
+}
+
+}  // namespace
+}  // namespace scepd

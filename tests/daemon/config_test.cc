@@ -726,6 +726,10 @@ const std::vector<KeyBadValues>& EveryKeysBadValues() {
        nullptr, "any shell commands"},
       {"certificate", "failure_script", "echo \x01", "contains a control character", nullptr,
        nullptr, "any shell commands"},
+      {"certificate", "http_timeout", "2m", "expected a whole number from 1 to 3600, not '2m'",
+       "3601", "expected a whole number from 1 to 3600, not '3601'", nullptr},
+      {"certificate", "tls_ca_file", "ca.pem", "expected an absolute path, not 'ca.pem'",
+       "/nonexistent/ca.pem", "cannot read '/nonexistent/ca.pem'", nullptr},
       {"certificate", "keep_old", "two", "expected a whole number from 0 to 100, not 'two'",
        "101", "expected a whole number from 0 to 100, not '101'", nullptr},
   };
@@ -810,6 +814,28 @@ TEST_F(ConfigTest, ChallengeChecksApplyToThePasswordFileAndNeverQuoteIt) {
   const std::string inline_error = Errors("[certificate]\nchallenge_password = geheim\xE4\n");
   EXPECT_EQ(inline_error, "t.conf:2: [certificate] challenge_password: not valid UTF-8");
   EXPECT_EQ(inline_error.find("geheim"), std::string::npos);
+}
+
+TEST_F(ConfigTest, HttpTimeoutAndTlsCaFile) {
+  WriteFile(dir_.File("https-ca.pem"), "not checked here\n");
+  auto config = Parse("[certificate]\nhttp_timeout = 7\ntls_ca_file = " +
+                      dir_.File("https-ca.pem") + "\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates.at(0).http_timeout, 7);
+  EXPECT_EQ(config->certificates.at(0).tls_ca_file, dir_.File("https-ca.pem"));
+  auto again = Parse(FormatEffectiveConfig(*config));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, *config);
+  EXPECT_EQ(Parse("[certificate]\n")->certificates.at(0).http_timeout, 120);
+
+  EXPECT_NE(Errors("[certificate]\nhttp_timeout = 0\n").find("t.conf:2: [certificate] http_timeout"),
+            std::string::npos);
+  EXPECT_NE(Errors("[certificate]\ntls_ca_file = relative.pem\n")
+                .find("t.conf:2: [certificate] tls_ca_file: expected an absolute path"),
+            std::string::npos);
+  EXPECT_NE(Errors("[certificate]\ntls_ca_file = " + dir_.File("missing.pem") + "\n")
+                .find("tls_ca_file: cannot read"),
+            std::string::npos);
 }
 
 }  // namespace

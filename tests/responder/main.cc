@@ -7,12 +7,14 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +48,11 @@ CA behaviour:
   --ra                 RA mode: separate RA signing and encryption certificates
   --ra-order LIST      GetCACert order in RA mode (default sign,enc,ca)
   --next-ca            offer a rollover CA through GetNextCACert
+  --promote-next-ca    the rollover happened: the next CA of the state
+                       directory becomes the CA (the old one stays trusted
+                       for RenewalReq)
+  --tls-cert F         serve HTTPS with this PEM certificate (and --tls-key)
+  --tls-key F          its PEM private key
   --reply-cipher C     CertRep envelope cipher (default AES-256-CBC; DES-CBC)
   --reply-digest D     CertRep signature digest (default SHA256; SHA1)
   --challenge S        require this challengePassword on PKCSReq
@@ -74,6 +81,11 @@ Faults (for the requests --only-for selects; all of them by default):
   --other-subject      issued certificate has another subject
   --expired            issued certificate expired yesterday
   --delay-ms N         wait N ms before answering
+  --other-ca           GetCACert answers another CA certificate (same name,
+                       another key): the CA "changed"
+  --huge-body N        answer N filler bytes instead (request not processed)
+  --never-answer       accept the request and never answer
+  --drip-ms N          send the answer one byte every N ms
   --only-for X         GetCACaps, GetCACert, GetNextCACert, PKIOperation,
                        PKCSReq, RenewalReq, CertPoll, GetCert or GetCRL
   --help               this text
@@ -85,6 +97,7 @@ enum Opt {
   kValidSeconds, kRevoke, kKeyBits, kPendingPolls, kPendingForever, kFailInfo, kFailText,
   kHttpStatus, kHtmlError, kEmptyBody, kTruncate, kGarbage, kWrongTid, kWrongNonce, kNoNonce,
   kOtherSigner, kOtherKey, kOtherSubject, kExpired, kDelayMs, kOnlyFor, kHelp,
+  kPromoteNextCa, kTlsCert, kTlsKey, kOtherCa, kHugeBody, kNeverAnswer, kDripMs,
 };
 
 const option kOptions[] = {
@@ -126,6 +139,13 @@ const option kOptions[] = {
     {"delay-ms", required_argument, nullptr, kDelayMs},
     {"only-for", required_argument, nullptr, kOnlyFor},
     {"help", no_argument, nullptr, kHelp},
+    {"promote-next-ca", no_argument, nullptr, kPromoteNextCa},
+    {"tls-cert", required_argument, nullptr, kTlsCert},
+    {"tls-key", required_argument, nullptr, kTlsKey},
+    {"other-ca", no_argument, nullptr, kOtherCa},
+    {"huge-body", required_argument, nullptr, kHugeBody},
+    {"never-answer", no_argument, nullptr, kNeverAnswer},
+    {"drip-ms", required_argument, nullptr, kDripMs},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -157,6 +177,8 @@ struct Settings {
   int port = 0;
   std::string port_file;
   std::string ca_cert_out;
+  std::string tls_cert;
+  std::string tls_key;
   bool ipv6 = false;
 };
 
@@ -247,9 +269,26 @@ int ParseArgs(int argc, char** argv, Settings* settings) {
         f.delay_ms = static_cast<int>(v);
         break;
       case kOnlyFor: f.only_for = optarg; break;
+      case kPromoteNextCa: o.promote_next_ca = true; break;
+      case kTlsCert: settings->tls_cert = optarg; break;
+      case kTlsKey: settings->tls_key = optarg; break;
+      case kOtherCa: f.other_ca = true; break;
+      case kHugeBody:
+        if (!number("huge-body", 1, 1LL << 40, &v)) return 2;
+        f.huge_body_bytes = v;
+        break;
+      case kNeverAnswer: f.never_answer = true; break;
+      case kDripMs:
+        if (!number("drip-ms", 1, 600000, &v)) return 2;
+        f.drip_ms = static_cast<int>(v);
+        break;
       case kHelp: std::fputs(kUsage, stdout); return 0;
       default: std::fputs(kUsage, stderr); return 2;
     }
+  }
+  if (settings->tls_cert.empty() != settings->tls_key.empty()) {
+    std::fprintf(stderr, "scep_responder: --tls-cert and --tls-key go together\n");
+    return 2;
   }
   if (optind != argc) {
     std::fprintf(stderr, "scep_responder: unexpected argument '%s'\n", argv[optind]);
@@ -291,16 +330,66 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  httplib::Server server;
+  // Set when stopping: handlers that hold a connection (never answer, drip)
+  // let go, so the server's worker threads can be joined.
+  static std::atomic<bool> stopping{false};
+  std::unique_ptr<httplib::Server> server_ptr;
+  if (settings.tls_cert.empty()) {
+    server_ptr = std::make_unique<httplib::Server>();
+  } else {
+    server_ptr = std::make_unique<httplib::SSLServer>(settings.tls_cert.c_str(),
+                                                      settings.tls_key.c_str());
+    if (!server_ptr->is_valid()) {
+      std::fprintf(stderr, "scep_responder: cannot load %s / %s\n", settings.tls_cert.c_str(),
+                   settings.tls_key.c_str());
+      return 1;
+    }
+  }
+  httplib::Server& server = *server_ptr;
   server.set_payload_max_length(1 << 20);
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
-  auto handler = [&responder](const httplib::Request& req, httplib::Response& res) {
+  // Sleeps up to `ms`, in short slices; false once stopping.
+  auto nap = [](int ms) {
+    for (int slept = 0; slept < ms && !stopping; slept += 20) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20, ms - slept)));
+    }
+    return !stopping;
+  };
+  auto handler = [&responder, nap](const httplib::Request& req, httplib::Response& res) {
     std::map<std::string, std::string> query;
     for (const auto& [k, val] : req.params) query.emplace(k, val);
+    scepd::testing::Delivery delivery;
     scepd::HttpResponse r =
-        responder->Handle(req.method, req.path, query, scepd::ToBytes(req.body));
+        responder->Handle(req.method, req.path, query, scepd::ToBytes(req.body), &delivery);
     res.status = static_cast<int>(r.status);
+    if (delivery.never_answer) {
+      // Bounded: an hour at most, and over as soon as the server stops.
+      nap(3600 * 1000);
+      return;
+    }
+    if (delivery.huge_body_bytes > 0) {
+      const auto total = static_cast<std::size_t>(delivery.huge_body_bytes);
+      res.set_content_provider(total, r.content_type.c_str(),
+                               [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 static const std::string chunk(64 * 1024, 'A');
+                                 (void)offset;
+                                 std::size_t n = std::min(length, chunk.size());
+                                 return !stopping && sink.write(chunk.data(), n);
+                               });
+      return;
+    }
+    if (delivery.drip_ms > 0 && !r.body.empty()) {
+      auto body = std::make_shared<std::string>(r.body.begin(), r.body.end());
+      const int ms = delivery.drip_ms;
+      res.set_content_provider(body->size(), r.content_type.c_str(),
+                               [body, ms, nap](std::size_t offset, std::size_t,
+                                               httplib::DataSink& sink) {
+                                 if (!sink.write(body->data() + offset, 1)) return false;
+                                 return nap(ms);
+                               });
+      return;
+    }
     res.set_content(std::string(r.body.begin(), r.body.end()), r.content_type.c_str());
   };
   for (const char* pattern : {"/scep", "/cgi-bin/pkiclient\\.exe"}) {
@@ -337,6 +426,7 @@ int main(int argc, char** argv) {
     if (listen_done) return;  // woken by main after the server ended
     stopped_by_signal = true;
     std::fprintf(stderr, "scep_responder: %s, stopping\n", strsignal(sig));
+    stopping = true;
     // The signal may come before listen_after_bind has started: wait for
     // it (bounded), then stop.
     for (int i = 0; i < 500 && !server.is_running() && !listen_done; ++i) {

@@ -157,7 +157,7 @@ struct Responder::State {
   mutable std::mutex mu;  // guards everything below
   FaultPlan faults;
   ossl::Ptr<X509_NAME> ca_name;
-  Identity ca, ra_sign, ra_enc, next_ca;
+  Identity ca, ra_sign, ra_enc, next_ca, prev_ca;
   Identity other_signer;              // made on first use
   ossl::Ptr<EVP_PKEY> other_issued_key;  // made on first use
   std::uint64_t next_serial = 2;
@@ -238,7 +238,28 @@ struct Responder::State {
     return rsp::MakeCertificate(p);
   }
 
+  // promote_next_ca: next-ca.* becomes ca.*, the old ca.* becomes prev-ca.*.
+  Status PromoteNextCa() {
+    if (!Persistent()) {
+      return MakeError(ErrorCode::kInvalidArgument, "promote_next_ca needs a state directory");
+    }
+    SCEPD_TRY(auto next_crt, rsp::ReadFileIfExists(StatePath("next-ca.crt")));
+    if (!next_crt) return MakeError(ErrorCode::kInvalidArgument, "promote_next_ca: no next CA to promote");
+    for (const char* ext : {".key", ".crt"}) {
+      std::string from = StatePath(std::string("ca") + ext);
+      std::string to = StatePath(std::string("prev-ca") + ext);
+      std::string next = StatePath(std::string("next-ca") + ext);
+      if (std::rename(from.c_str(), to.c_str()) != 0 || std::rename(next.c_str(), from.c_str()) != 0) {
+        return MakeError(ErrorCode::kIo, "promote_next_ca: cannot rename " + next);
+      }
+    }
+    return {};
+  }
+
   Status LoadIdentities() {
+    if (opt.promote_next_ca) {
+      SCEPD_TRY_STATUS(PromoteNextCa());
+    }
     SCEPD_TRY(ca_name, rsp::MakeName(kOrg, opt.ca_common_name));
     SCEPD_TRY(ca, LoadOrMake("ca", KeyRole::kCa, [&](EVP_PKEY* key) -> Result<ossl::Ptr<X509>> {
                 SCEPD_TRY(auto serial, rsp::SerialFromInt(1));
@@ -246,6 +267,12 @@ struct Responder::State {
               }));
     // A loaded CA keeps its own subject, whatever ca_common_name says now.
     ca_name.reset(X509_NAME_dup(X509_get_subject_name(ca.cert.get())));
+    if (Persistent()) {
+      SCEPD_TRY(auto prev_crt, rsp::ReadFileIfExists(StatePath("prev-ca.crt")));
+      if (prev_crt) {
+        SCEPD_TRY(prev_ca.cert, ossl::CertFromPem(*prev_crt, "prev-ca.crt"));
+      }
+    }
     if (opt.ra) {
       SCEPD_TRY(ra_sign, LoadOrMake("ra-sign", KeyRole::kRaSign, [&](EVP_PKEY* key) {
                   return MakeRaCert(key, "scepd test RA signing", "digitalSignature");
@@ -430,7 +457,7 @@ struct Responder::State {
   // ---- PKIOperation ---------------------------------------------------------
 
   bool IssuedByUs(X509* cert) const {
-    for (X509* ca_cert : {ca.cert.get(), next_ca.cert.get()}) {
+    for (X509* ca_cert : {ca.cert.get(), next_ca.cert.get(), prev_ca.cert.get()}) {
       if (ca_cert == nullptr) continue;
       if (X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(ca_cert)) == 0 &&
           X509_verify(cert, X509_get0_pubkey(ca_cert)) == 1) {
@@ -629,9 +656,15 @@ struct Responder::State {
 
   // ---- other operations -------------------------------------------------
 
-  scepd::HttpResponse CaCert() {
+  scepd::HttpResponse CaCert(bool other_ca) {
     if (!opt.ra) {
-      auto der = ossl::CertToDer(ca.cert.get());
+      X509* cert = ca.cert.get();
+      if (other_ca) {
+        auto other = OtherSigner();
+        if (!other.ok()) return TextResponse(500, other.error().message);
+        cert = (*other)->cert.get();
+      }
+      auto der = ossl::CertToDer(cert);
       if (!der.ok()) return TextResponse(500, der.error().message);
       return BinaryResponse(kTypeCaCert, std::move(der).value());
     }
@@ -725,7 +758,7 @@ Result<std::unique_ptr<Responder>> Responder::Create(ResponderOptions options) {
 
 scepd::HttpResponse Responder::Handle(const std::string& method, const std::string& path,
                                       const std::map<std::string, std::string>& query,
-                                      const Bytes& body) {
+                                      const Bytes& body, Delivery* delivery) {
   RequestRecord rec;
   rec.method = method;
   auto finish = [&](scepd::HttpResponse r) {
@@ -776,6 +809,20 @@ scepd::HttpResponse Responder::Handle(const std::string& method, const std::stri
   if (f != nullptr && f->delay_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(f->delay_ms));
   }
+  if (f != nullptr && (f->never_answer || f->huge_body_bytes > 0)) {
+    // Not processed: the HTTP layer sends nothing, or filler.
+    if (delivery != nullptr) {
+      delivery->never_answer = f->never_answer;
+      delivery->huge_body_bytes = f->never_answer ? 0 : f->huge_body_bytes;
+    }
+    rec.error = f->never_answer ? "injected: no answer"
+                                : "injected: " + std::to_string(f->huge_body_bytes) + "-byte body";
+    scepd::HttpResponse r;
+    r.status = 200;
+    r.content_type = op == "GetCACert" ? kTypeCaCert : kTypePkiMessage;
+    return finish(std::move(r));
+  }
+  if (f != nullptr && f->drip_ms > 0 && delivery != nullptr) delivery->drip_ms = f->drip_ms;
   if (f != nullptr && f->http_status != 0) {
     rec.error = "injected HTTP " + std::to_string(f->http_status);
     return finish(TextResponse(f->http_status, "scep_responder: " + rec.error));
@@ -798,7 +845,7 @@ scepd::HttpResponse Responder::Handle(const std::string& method, const std::stri
     if (op == "GetCACaps") {
       r = BinaryResponse("text/plain", ToBytes(s_->opt.caps));
     } else if (op == "GetCACert") {
-      r = s_->CaCert();
+      r = s_->CaCert(f != nullptr && f->other_ca);
     } else if (op == "GetNextCACert") {
       r = s_->NextCaCert();
     } else if (op == "PKIOperation") {

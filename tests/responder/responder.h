@@ -77,11 +77,29 @@ struct FaultPlan {
   bool issue_expired = false;
   // Sleep this long before answering (outside the state lock).
   int delay_ms = 0;
+  // GetCACert answers another CA certificate: the CA's subject and serial
+  // number on another key (the signer of sign_with_other_key), as if the CA
+  // had been replaced. Other operations are unaffected.
+  bool other_ca = false;
+  // Delivery faults, carried out by the HTTP layer (see Delivery): a body of
+  // this many bytes instead of the answer (request not processed); no answer
+  // at all (the connection stays open, request not processed); the real
+  // answer (request processed) one byte every drip_ms milliseconds.
+  std::int64_t huge_body_bytes = 0;
+  bool never_answer = false;
+  int drip_ms = 0;
   // Restricts the plan to one operation ("GetCACaps", "GetCACert",
   // "GetNextCACert", "PKIOperation") or one messageType, by name ("PKCSReq",
   // "RenewalReq", "CertPoll", "GetCert", "GetCRL") or number ("17"). Empty
   // means every request. Requests it does not select are answered correctly.
   std::string only_for;
+};
+
+// How the HTTP layer is to send a response (FaultPlan delivery faults).
+struct Delivery {
+  std::int64_t huge_body_bytes = 0;  // > 0: send this many filler bytes instead of the body
+  bool never_answer = false;         // send nothing; hold the connection until stopped
+  int drip_ms = 0;                   // > 0: send the body one byte per drip_ms
 };
 
 // Which key a KeySource is asked for.
@@ -110,6 +128,10 @@ struct ResponderOptions {
   // GetNextCACert offers a rollover CA (same subject, new key) generated
   // (or loaded) at start-up; without it GetNextCACert answers HTTP 500.
   bool next_ca = false;
+  // Rollover done: at start-up a next CA in state_dir becomes the CA (its
+  // files renamed to ca.*, the old CA kept as prev-ca.*). Certificates the
+  // previous CA issued still count as ours for RenewalReq.
+  bool promote_next_ca = false;
   std::string reply_cipher = "AES-256-CBC";  // "DES-CBC" mimics micromdm
   std::string reply_digest = "SHA256";       // "SHA1" mimics micromdm
   // When non-empty, PKCSReq CSRs must carry this challengePassword (FAILURE
@@ -162,8 +184,11 @@ class Responder {
   // percent-decoded query parameters, `body` the POST body. Never fails:
   // malformed requests get HTTP 4xx, SCEP-level problems a CertRep FAILURE.
   // The response's content_type carries no parameters.
+  // When `delivery` is given, it receives how the response is to be sent
+  // (delivery faults of the plan that selected this request).
   scepd::HttpResponse Handle(const std::string& method, const std::string& path,
-                      const std::map<std::string, std::string>& query, const Bytes& body);
+                      const std::map<std::string, std::string>& query, const Bytes& body,
+                      Delivery* delivery = nullptr);
 
   // Replaces the fault plan for the following requests.
   void SetFaults(const FaultPlan& faults);

@@ -832,6 +832,56 @@ TEST_F(FaultTest, Delay) {
   EXPECT_GE(elapsed, std::chrono::milliseconds(300));
 }
 
+TEST_F(FaultTest, OtherCaAnswersAnotherCaCertificateWithTheSameName) {
+  FaultPlan f;
+  f.other_ca = true;
+  r_->SetFaults(f);
+  auto resp = r_->Handle("GET", "/scep", {{"operation", "GetCACert"}}, {});
+  ASSERT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.content_type, "application/x-x509-ca-cert");
+  auto other = ossl::CertFromDer(resp.body, "reply");
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  EXPECT_NE(X509_cmp(other->get(), r_->ca_cert()), 0);
+  EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(other->get()),
+                          X509_get_subject_name(r_->ca_cert())), 0);
+  // Enrollment is still answered by the real CA.
+  EXPECT_EQ(StatusOfReply(c_.Enroll(*r_), r_->ca_cert()), PkiStatus::kSuccess);
+}
+
+TEST_F(FaultTest, DeliveryFaultsAreHandedToTheHttpLayer) {
+  FaultPlan f;
+  f.never_answer = true;
+  r_->SetFaults(f);
+  Delivery d;
+  r_->Handle("GET", "/scep", {{"operation", "GetCACert"}}, {}, &d);
+  EXPECT_TRUE(d.never_answer);
+  EXPECT_EQ(d.huge_body_bytes, 0);
+
+  f = FaultPlan();
+  f.huge_body_bytes = 100 << 20;
+  f.only_for = "PKIOperation";
+  r_->SetFaults(f);
+  d = Delivery();
+  r_->Handle("GET", "/scep", {{"operation", "GetCACert"}}, {}, &d);
+  EXPECT_EQ(d.huge_body_bytes, 0) << "not selected";
+  d = Delivery();
+  auto resp = r_->Handle("POST", "/scep", {{"operation", "PKIOperation"}},
+                    c_.Message(MessageType::kPKCSReq, MakeCsrDer(c_.key.get(), c_.cn),
+                               {r_->ca_cert()}),
+                    &d);
+  EXPECT_EQ(d.huge_body_bytes, 100 << 20);
+  EXPECT_EQ(r_->IssuedCert("02"), nullptr) << "not processed";
+
+  f = FaultPlan();
+  f.drip_ms = 1000;
+  r_->SetFaults(f);
+  d = Delivery();
+  resp = r_->Handle("GET", "/scep", {{"operation", "GetCACert"}}, {}, &d);
+  EXPECT_EQ(d.drip_ms, 1000);
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_FALSE(resp.body.empty()) << "the real answer, to be dripped";
+}
+
 TEST_F(FaultTest, OnlyForSelectsOperationsAndMessageTypes) {
   FaultPlan f;
   f.http_status = 500;

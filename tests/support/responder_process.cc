@@ -1,5 +1,7 @@
 #include "tests/support/responder_process.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <thread>
 
@@ -18,6 +20,8 @@ ResponderProcess::~ResponderProcess() { Stop(); }
 
 bool ResponderProcess::Start(const std::vector<std::string>& flags) {
   Stop();
+  // The log lives in the state directory: it must exist before the start.
+  ::mkdir(state_dir_.c_str(), 0700);
   const std::string port_file = temp_.File("port");
   ::unlink(port_file.c_str());
   std::vector<std::string> argv = {kBinary, "--port", std::to_string(port_), "--port-file",
