@@ -1,61 +1,57 @@
 #include "io/curl_transport.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
-#include <mutex>
 #include <string_view>
 #include <thread>
 #include <utility>
+
+#include "io/curl_library.h"
 
 namespace scepd {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// libcurl's entry points (io/curl_library.h). Set by the first successful
+// CurlTransport::Create; everything below runs only after one, because every
+// use of libcurl goes through a transport.
+std::atomic<const CurlApi*> g_curl{nullptr};
+
+const CurlApi& Curl() noexcept { return *g_curl.load(std::memory_order_acquire); }
+
 struct UrlDeleter {
-  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
+  void operator()(CURLU* url) const noexcept { Curl().url_cleanup(url); }
 };
 using UrlPtr = std::unique_ptr<CURLU, UrlDeleter>;
 
 struct CurlStringDeleter {
-  void operator()(char* s) const noexcept { curl_free(s); }
+  void operator()(char* s) const noexcept { Curl().free(s); }
 };
 using CurlString = std::unique_ptr<char, CurlStringDeleter>;
 
 struct SlistDeleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+  void operator()(curl_slist* list) const noexcept { Curl().slist_free_all(list); }
 };
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
-
-// libcurl's global state is set up once per process and never torn down:
-// transports may live until exit, and curl_global_cleanup is not needed there.
-Status InitCurlOnce() {
-  static std::once_flag once;
-  static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (result != CURLE_OK) {
-    return MakeError(ErrorCode::kInternal,
-                     std::string("cannot initialise libcurl: ") + curl_easy_strerror(result));
-  }
-  return {};
-}
 
 // One part of a parsed URL; empty when absent.
 std::string GetPart(CURLU* url, CURLUPart part, unsigned int flags = 0) {
   char* raw = nullptr;
-  if (curl_url_get(url, part, &raw, flags) != CURLUE_OK) return {};
+  if (Curl().url_get(url, part, &raw, flags) != CURLUE_OK) return {};
   CurlString owned(raw);
   return owned ? std::string(owned.get()) : std::string();
 }
 
 Result<UrlPtr> ParseUrl(const std::string& text) {
-  UrlPtr url(curl_url());
+  UrlPtr url(Curl().url());
   if (!url) return MakeError(ErrorCode::kInternal, "out of memory parsing a URL");
-  const CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, text.c_str(), 0);
+  const CURLUcode rc = Curl().url_set(url.get(), CURLUPART_URL, text.c_str(), 0);
   if (rc != CURLUE_OK) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     std::string("malformed URL: ") + curl_url_strerror(rc));
+                     std::string("malformed URL: ") + Curl().url_strerror(rc));
   }
   return url;
 }
@@ -111,7 +107,7 @@ class OptionSetter {
   template <class T>
   void Set(CURLoption option, T value) {
     if (rc_ != CURLE_OK) return;
-    rc_ = curl_easy_setopt(handle_, option, value);
+    rc_ = Curl().easy_setopt(handle_, option, value);
     if (rc_ != CURLE_OK) failed_option_ = option;
   }
 
@@ -121,7 +117,7 @@ class OptionSetter {
                          ? ErrorCode::kUnsupported
                          : ErrorCode::kInternal,
                      "libcurl refused option " + std::to_string(failed_option_) + ": " +
-                         curl_easy_strerror(rc_));
+                         Curl().easy_strerror(rc_));
   }
 
  private:
@@ -169,7 +165,7 @@ double Seconds(curl_off_t microseconds) { return static_cast<double>(microsecond
 std::string DefaultUserAgent() { return "scepd/" SCEPD_VERSION; }
 
 void CurlTransport::EasyDeleter::operator()(CURL* handle) const noexcept {
-  curl_easy_cleanup(handle);
+  Curl().easy_cleanup(handle);
 }
 
 Result<std::unique_ptr<CurlTransport>> CurlTransport::Create(TransportOptions options) {
@@ -182,8 +178,10 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::Create(TransportOptions op
   if (!options.ca_bundle.empty() && !std::ifstream(options.ca_bundle).is_open()) {
     return MakeError(ErrorCode::kIo, "cannot read CA bundle " + options.ca_bundle);
   }
-  SCEPD_TRY_STATUS(InitCurlOnce());
-  EasyPtr easy(curl_easy_init());
+  auto api = LoadCurl();
+  if (!api.ok()) return api.error();
+  g_curl.store(*api, std::memory_order_release);
+  EasyPtr easy(Curl().easy_init());
   if (!easy) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
   auto transport =
       std::make_unique<CurlTransport>(Key(), std::move(options), std::move(easy));
@@ -215,13 +213,13 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
 
   // Reset forgets the previous request's pointers (headers, body) but keeps
   // open connections, so keep-alive still works.
-  curl_easy_reset(handle);
+  Curl().easy_reset(handle);
   SCEPD_TRY_STATUS(ApplyCommonOptions(handle, options_, error_buffer_));
   error_buffer_[0] = '\0';
 
   SlistPtr headers;
   const auto add_header = [&headers](const std::string& line) {
-    curl_slist* grown = curl_slist_append(headers.get(), line.c_str());
+    curl_slist* grown = Curl().slist_append(headers.get(), line.c_str());
     if (grown == nullptr) return false;
     static_cast<void>(headers.release());  // now owned through `grown`
     headers.reset(grown);
@@ -257,12 +255,12 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   s.Set(CURLOPT_WRITEDATA, static_cast<void*>(&sink));
   SCEPD_TRY_STATUS(s.Done());
 
-  const CURLcode rc = curl_easy_perform(handle);
+  const CURLcode rc = Curl().easy_perform(handle);
   if (rc == CURLE_OK) {
     HttpResponse response;
-    curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
+    Curl().easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
     char* content_type = nullptr;
-    if (curl_easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
+    if (Curl().easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
         content_type != nullptr) {
       response.content_type = NormalizeContentType(content_type);
     }
@@ -270,7 +268,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
     return response;
   }
 
-  const std::string detail = error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(rc);
+  const std::string detail = error_buffer_[0] != '\0' ? error_buffer_ : Curl().easy_strerror(rc);
   if (sink.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
     return MakeError(ErrorCode::kHttp, "response larger than " +
                                            std::to_string(options_.max_response_bytes) +
@@ -283,11 +281,11 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
       curl_off_t received = 0;
       long request_bytes = 0;  // NOLINT(runtime/int): libcurl's type
       long header_bytes = 0;   // NOLINT(runtime/int)
-      curl_easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connected_us);
-      curl_easy_getinfo(handle, CURLINFO_TOTAL_TIME_T, &total_us);
-      curl_easy_getinfo(handle, CURLINFO_SIZE_DOWNLOAD_T, &received);
-      curl_easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_bytes);
-      curl_easy_getinfo(handle, CURLINFO_HEADER_SIZE, &header_bytes);
+      Curl().easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connected_us);
+      Curl().easy_getinfo(handle, CURLINFO_TOTAL_TIME_T, &total_us);
+      Curl().easy_getinfo(handle, CURLINFO_SIZE_DOWNLOAD_T, &received);
+      Curl().easy_getinfo(handle, CURLINFO_REQUEST_SIZE, &request_bytes);
+      Curl().easy_getinfo(handle, CURLINFO_HEADER_SIZE, &header_bytes);
       // A reused (kept-alive) connection reports no connect time: the
       // request having gone out tells that one was there.
       if (connected_us == 0 && request_bytes == 0) {
@@ -351,17 +349,17 @@ Status CurlTransport::WaitForConnectivity(const std::string& url,
   const std::string where = host + ":" + port;
   // A plain http URL to the same host and port: CONNECT_ONLY then stops
   // after the TCP handshake, even where the real URL is https.
-  if (curl_url_set(target, CURLUPART_SCHEME, "http", 0) != CURLUE_OK ||
-      curl_url_set(target, CURLUPART_PORT, port.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(target, CURLUPART_PATH, "/", 0) != CURLUE_OK ||
-      curl_url_set(target, CURLUPART_QUERY, nullptr, 0) != CURLUE_OK ||
-      curl_url_set(target, CURLUPART_USER, nullptr, 0) != CURLUE_OK ||
-      curl_url_set(target, CURLUPART_PASSWORD, nullptr, 0) != CURLUE_OK) {
+  if (Curl().url_set(target, CURLUPART_SCHEME, "http", 0) != CURLUE_OK ||
+      Curl().url_set(target, CURLUPART_PORT, port.c_str(), 0) != CURLUE_OK ||
+      Curl().url_set(target, CURLUPART_PATH, "/", 0) != CURLUE_OK ||
+      Curl().url_set(target, CURLUPART_QUERY, nullptr, 0) != CURLUE_OK ||
+      Curl().url_set(target, CURLUPART_USER, nullptr, 0) != CURLUE_OK ||
+      Curl().url_set(target, CURLUPART_PASSWORD, nullptr, 0) != CURLUE_OK) {
     return MakeError(ErrorCode::kInvalidArgument, "cannot probe " + where);
   }
   const std::string probe_url = GetPart(target, CURLUPART_URL);
 
-  EasyPtr probe(curl_easy_init());
+  EasyPtr probe(Curl().easy_init());
   if (!probe) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
   char error_buffer[CURL_ERROR_SIZE] = {};
   TransportOptions probe_options = options_;
@@ -391,14 +389,14 @@ Status CurlTransport::WaitForConnectivity(const std::string& url,
     s.Set(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     s.Set(CURLOPT_TIMEOUT_MS, timeout_ms);
     SCEPD_TRY_STATUS(s.Done());
-    rc = curl_easy_perform(probe.get());
+    rc = Curl().easy_perform(probe.get());
     if (rc == CURLE_OK) return {};
     if (seconds < 1) break;
     const auto next = std::min(attempt_start + std::chrono::seconds(1), deadline);
     std::this_thread::sleep_until(next);
     if (Clock::now() >= deadline) break;
   }
-  const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+  const std::string detail = error_buffer[0] != '\0' ? error_buffer : Curl().easy_strerror(rc);
   const std::string within =
       seconds < 1 ? std::string() : " within " + std::to_string(seconds) + " s";
   if (rc == CURLE_OPERATION_TIMEDOUT) {
