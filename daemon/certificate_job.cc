@@ -376,10 +376,11 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     return Fail(now, reloaded.ok() ? "pending transaction not saved" : reloaded.error().message, "");
   }
   poll_at_ = 0;
-  return ContinuePending(std::move(**reloaded), now);
+  return ContinuePending(std::move(**reloaded), now, std::move(*attempt));
 }
 
-std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t now) {
+std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t now,
+                                             std::unique_ptr<Attempt> connected) {
   Secret key_pem{std::move(p.key_pem)};
   WipeOnExit wipe_csr(p.csr_pem);  // the request holds the challenge password
   const bool renewal = !p.signer_is_new_key;
@@ -423,9 +424,12 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
     signer_key = ossl::UpRef(key->get());
   }
 
-  auto attempt = Connect();
-  if (!attempt.ok()) return Fail(now, attempt.error().message, "");
-  Attempt& a = **attempt;
+  if (!connected) {
+    auto attempt = Connect();
+    if (!attempt.ok()) return Fail(now, attempt.error().message, "");
+    connected = std::move(*attempt);
+  }
+  Attempt& a = *connected;
   scep::EnrollRequest req;
   req.type = static_cast<scep::MessageType>(p.message_type);
   req.csr = csr->get();

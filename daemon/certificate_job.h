@@ -86,7 +86,10 @@ class CertificateJob {
 
   std::int64_t CheckCertificate(std::int64_t now);
   std::int64_t StartEnrollment(std::int64_t now, bool renewal);
-  std::int64_t ContinuePending(PendingTransaction pending, std::int64_t now);
+  // `connected`: the connection StartEnrollment already made (its GetCACaps
+  // and GetCACert answers are reused); null = connect now.
+  std::int64_t ContinuePending(PendingTransaction pending, std::int64_t now,
+                               std::unique_ptr<Attempt> connected = nullptr);
   std::optional<std::int64_t> FinishFromDisk(const PendingTransaction& pending, std::int64_t now);
   std::int64_t Finish(const PendingTransaction& pending, X509* cert, std::size_t chain_size);
   std::int64_t AfterInstall(X509* cert);
