@@ -178,6 +178,24 @@ struct ActivePair {
   bool key_link_stale = false;  // the key came from <SERIAL>.key, not latest.key
 };
 
+// Target of the symbolic link `path`; empty if it is none.
+std::string LinkTarget(const std::string& path) {
+  char buf[256];
+  const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return {};
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// True when latest.crt and latest.key are links to <S>.crt and <S>.key of
+// one S: as Install leaves them, never as a crash between its two link
+// switches does.
+bool LinksNameOnePair(const std::string& dir) {
+  const std::string crt = LinkTarget(dir + "/" + kLatestCrt);
+  const std::string key = LinkTarget(dir + "/" + kLatestKey);
+  const std::string crt_serial = SerialOfName(crt, "crt");
+  return !crt_serial.empty() && crt_serial == SerialOfName(key, "key");
+}
+
 Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir) {
   const std::string crt_path = dir + "/" + kLatestCrt;
   const std::string key_path = dir + "/" + kLatestKey;
@@ -233,7 +251,8 @@ Status RemoveStaleChain(const std::string& dir, std::size_t first) {
 }
 
 // Removes old pairs beyond the active one: expired ones, halves without
-// their partner, and all but the `keep_old` newest of the rest.
+// their partner, and all but the `keep_old` newest of the rest. Leaves the
+// directory sync to the caller (Install syncs once at its end).
 Status Prune(const std::string& dir, const std::string& active, int keep_old, std::int64_t now) {
   struct Old {
     std::string serial;
@@ -292,8 +311,7 @@ Status Prune(const std::string& dir, const std::string& active, int keep_old, st
     SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".crt"));
     SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".key"));
   }
-  if (!remove.empty()) SCEPD_TRY_STATUS(SyncDirectory(dir));
-  return {};
+  return {};  // the caller syncs the directory
 }
 
 Status RemoveTempFiles(const std::string& dir) {
@@ -486,7 +504,10 @@ Status CertStore::Prepare() {
   if (::lstat(pending.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     SCEPD_TRY_STATUS(RemoveTempFiles(pending));
   }
-  // Finish a link switch that a crash interrupted.
+  // Finish a link switch that a crash interrupted. Links naming the same
+  // pair cannot be in that window; only otherwise is the pair loaded (a
+  // private key decode is most of an idle check's CPU time).
+  if (LinksNameOnePair(dir_)) return {};
   auto active = LoadActivePair(dir_);
   if (active.ok() && active->has_value() && (*active)->key_link_stale) {
     SCEPD_TRY_STATUS(ReplaceLink(dir_, kLatestKey, (*active)->pair.serial + ".key"));
@@ -647,7 +668,8 @@ Status CertStore::WriteCaChain(const std::vector<X509*>& ca_chain) {
     SCEPD_TRY(std::string pem, ossl::CertToPem(ca_chain[i]));
     SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPrefix + std::to_string(i)), pem, 0644));
   }
-  return RemoveStaleChain(dir_, ca_chain.size());
+  SCEPD_TRY_STATUS(RemoveStaleChain(dir_, ca_chain.size()));
+  return SyncDirectory(dir_);  // the removals
 }
 
 Result<std::optional<std::string>> CertStore::LoadCaPin() const {
@@ -678,8 +700,8 @@ Result<std::optional<std::string>> CertStore::LoadCaPin() const {
 
 Status CertStore::SaveCaPin(X509* ca) {
   SCEPD_TRY(std::string fp, Fingerprint(ca, "sha256"));
-  SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPin), "sha256:" + fp + "\n", 0644));
-  return SyncDirectory(dir_);
+  // A write syncs the file and the directory; an unchanged pin costs nothing.
+  return WriteIfChanged(Path(kCaPin), "sha256:" + fp + "\n", 0644);
 }
 
 Result<std::optional<ossl::Ptr<X509>>> CertStore::LoadNextCa() const {
@@ -691,8 +713,7 @@ Result<std::optional<ossl::Ptr<X509>>> CertStore::LoadNextCa() const {
 
 Status CertStore::SaveNextCa(X509* next) {
   SCEPD_TRY(std::string pem, ossl::CertToPem(next));
-  SCEPD_TRY_STATUS(WriteIfChanged(Path(kNextCa), pem, 0644));
-  return SyncDirectory(dir_);
+  return WriteIfChanged(Path(kNextCa), pem, 0644);  // syncs file and directory
 }
 
 Status CertStore::RemoveNextCa() {
