@@ -1,7 +1,12 @@
 #include "core/cert_info.h"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <array>
+#include <span>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -105,6 +110,110 @@ Result<std::string> Fingerprint(const X509* cert, std::string_view digest) {
     return OpenSslError(ErrorCode::kCrypto, "fingerprint: hashing certificate");
   }
   return HexEncode(std::span<const std::uint8_t>(buf.data(), len), ':');
+}
+
+namespace {
+
+// One DER element: its tag and contents; `rest` what follows it.
+struct Der {
+  int tag = -1;
+  std::span<const std::uint8_t> content;
+  std::span<const std::uint8_t> rest;
+};
+
+// Reads the element at the start of `in` (single-byte tags, definite
+// lengths up to 4 bytes long); nullopt when it runs past `in`.
+std::optional<Der> ReadDer(std::span<const std::uint8_t> in) {
+  if (in.size() < 2) return std::nullopt;
+  std::size_t pos = 2;
+  std::size_t len = in[1];
+  if (len & 0x80) {
+    const std::size_t n = len & 0x7f;
+    if (n == 0 || n > 4 || in.size() < 2 + n) return std::nullopt;
+    len = 0;
+    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | in[2 + i];
+    pos += n;
+  }
+  if (len > in.size() - pos) return std::nullopt;
+  return Der{in[0], in.subspan(pos, len), in.subspan(pos + len)};
+}
+
+constexpr int kDerInteger = 0x02;
+constexpr int kDerSequence = 0x30;
+
+// Modulus and public exponent from the start of an RSAPublicKey or (after
+// the version) an RSAPrivateKey sequence body.
+std::optional<std::pair<std::span<const std::uint8_t>, std::span<const std::uint8_t>>>
+ModulusAndExponent(std::span<const std::uint8_t> body) {
+  auto n = ReadDer(body);
+  if (!n || n->tag != kDerInteger) return std::nullopt;
+  auto e = ReadDer(n->rest);
+  if (!e || e->tag != kDerInteger) return std::nullopt;
+  return std::make_pair(n->content, e->content);
+}
+
+bool SameBytes(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+}  // namespace
+
+std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_pem) noexcept {
+  if (cert == nullptr) return std::nullopt;
+  // The certificate's RSAPublicKey, from the bit string as it was signed.
+  X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
+  ASN1_OBJECT* spki_alg = nullptr;
+  const unsigned char* pub = nullptr;
+  int pub_len = 0;
+  if (spki == nullptr ||
+      X509_PUBKEY_get0_param(&spki_alg, &pub, &pub_len, nullptr, spki) != 1 ||
+      OBJ_obj2nid(spki_alg) != NID_rsaEncryption || pub == nullptr || pub_len <= 0) {
+    ClearOpenSslErrors();
+    return std::nullopt;
+  }
+  auto pub_seq = ReadDer({pub, static_cast<std::size_t>(pub_len)});
+  if (!pub_seq || pub_seq->tag != kDerSequence) return std::nullopt;
+  auto cert_ne = ModulusAndExponent(pub_seq->content);
+  if (!cert_ne) return std::nullopt;
+
+  // The key file: base64 to DER (no decoders involved), then PKCS#8.
+  ossl::Ptr<BIO> bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  if (!bio) return std::nullopt;
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* der = nullptr;
+  long der_len = 0;  // NOLINT(runtime/int): OpenSSL's type
+  if (PEM_read_bio(bio.get(), &name, &header, &der, &der_len) != 1) {
+    ClearOpenSslErrors();
+    return std::nullopt;
+  }
+  const bool pkcs8 = std::string_view(name) == "PRIVATE KEY" && header[0] == '\0';
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  std::optional<bool> verdict;
+  if (pkcs8) {
+    const unsigned char* p = der;
+    PKCS8_PRIV_KEY_INFO* info = d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, der_len);
+    const ASN1_OBJECT* key_alg = nullptr;
+    const unsigned char* pk = nullptr;
+    int pk_len = 0;
+    if (info != nullptr && PKCS8_pkey_get0(&key_alg, &pk, &pk_len, nullptr, info) == 1 &&
+        OBJ_obj2nid(key_alg) == NID_rsaEncryption && pk != nullptr && pk_len > 0) {
+      // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, ... }
+      auto seq = ReadDer({pk, static_cast<std::size_t>(pk_len)});
+      auto version = seq && seq->tag == kDerSequence ? ReadDer(seq->content) : std::nullopt;
+      auto key_ne = version && version->tag == kDerInteger ? ModulusAndExponent(version->rest)
+                                                           : std::nullopt;
+      if (key_ne) {
+        verdict = SameBytes(key_ne->first, cert_ne->first) &&
+                  SameBytes(key_ne->second, cert_ne->second);
+      }
+    }
+    PKCS8_PRIV_KEY_INFO_free(info);
+  }
+  OPENSSL_clear_free(der, static_cast<std::size_t>(der_len));
+  ClearOpenSslErrors();
+  return verdict;
 }
 
 bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept {

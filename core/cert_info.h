@@ -4,6 +4,7 @@
 // borrowed and keep no reference to it.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,5 +51,14 @@ Status CheckIssuedCertificate(const X509* issued, const X509_REQ* request, std::
 
 // True when `key` (private or public) is the key pair of `cert`'s public key.
 bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept;
+
+// The same question for an RSA private key still in its PEM file ("PRIVATE
+// KEY", PKCS#8), answered from the DER alone: the modulus and public
+// exponent in the key must be those of the certificate's RSA key. OpenSSL
+// 3.0 decodes a private key through its provider decoders, which costs as
+// much as the rest of a routine certificate check together; this does not
+// decode the key at all. nullopt when it cannot tell (not PEM PKCS#8, not
+// RSA, malformed): the caller then decodes the key and uses KeyMatchesCert.
+std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_pem) noexcept;
 
 }  // namespace scepd

@@ -178,25 +178,19 @@ struct ActivePair {
   bool key_link_stale = false;  // the key came from <SERIAL>.key, not latest.key
 };
 
-// Target of the symbolic link `path`; empty if it is none.
-std::string LinkTarget(const std::string& path) {
-  char buf[256];
-  const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buf) return {};
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-
 // True when latest.crt and latest.key are links to <S>.crt and <S>.key of
 // one S: as Install leaves them, never as a crash between its two link
 // switches does.
 bool LinksNameOnePair(const std::string& dir) {
-  const std::string crt = LinkTarget(dir + "/" + kLatestCrt);
-  const std::string key = LinkTarget(dir + "/" + kLatestKey);
+  const std::string crt = ReadLink(dir + "/" + kLatestCrt).value_or("");
+  const std::string key = ReadLink(dir + "/" + kLatestKey).value_or("");
   const std::string crt_serial = SerialOfName(crt, "crt");
   return !crt_serial.empty() && crt_serial == SerialOfName(key, "key");
 }
 
-Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir) {
+// `decode_key` false: an RSA key whose file shows it matches is not decoded
+// (the pair's key stays null); anything else is decoded as usual.
+Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir, bool decode_key = true) {
   const std::string crt_path = dir + "/" + kLatestCrt;
   const std::string key_path = dir + "/" + kLatestKey;
   const bool have_crt = PathExists(crt_path);
@@ -209,6 +203,18 @@ Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir) {
   std::string serial = SerialHex(cert.get());
 
   Error key_error;
+  if (have_key && !decode_key && CheckNotDangling(key_path).ok()) {
+    auto bytes = ReadFileBytes(key_path);
+    if (bytes.ok()) {
+      WipeOnExit wipe(*bytes);
+      const std::optional<bool> match = RsaKeyPemMatchesCert(
+          cert.get(), std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+      if (match == true) {
+        return std::optional<ActivePair>(ActivePair{{std::move(cert), nullptr, serial}, false});
+      }
+    }
+    ClearOpenSslErrors();  // undecided or mismatched: the full path below reports it
+  }
   if (have_key) {
     auto key = LoadKeyFile(key_path);
     if (key.ok() && KeyMatchesCert(cert.get(), key->get())) {
@@ -517,6 +523,12 @@ Status CertStore::Prepare() {
 
 Result<std::optional<InstalledPair>> CertStore::LoadActive() const {
   SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_));
+  if (!active) return std::optional<InstalledPair>();
+  return std::optional<InstalledPair>(std::move(active->pair));
+}
+
+Result<std::optional<InstalledPair>> CertStore::LoadActiveCertificate() const {
+  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_, /*decode_key=*/false));
   if (!active) return std::optional<InstalledPair>();
   return std::optional<InstalledPair>(std::move(active->pair));
 }

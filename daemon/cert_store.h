@@ -94,6 +94,10 @@ class CertStore {
   // Tolerates the crash window described above: when latest.key does not
   // match but <SERIAL of latest.crt>.key does, that pair is returned.
   Result<std::optional<InstalledPair>> LoadActive() const;
+  // The same checks, but the key is left undecoded (`key` is null) when its
+  // file shows it is the certificate's (RsaKeyPemMatchesCert): for the
+  // routine "still valid?" check, which needs only the certificate.
+  Result<std::optional<InstalledPair>> LoadActiveCertificate() const;
 
   // Installs a verified pair (borrowed) and makes it active, in this order:
   // ca.crt-0..N-1 (0644) from `ca_chain` (CA first, as given; an empty chain

@@ -130,7 +130,8 @@ std::int64_t CertificateJob::Step() {
 }
 
 std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
-  auto active = store_.LoadActive();
+  // Only the certificate is needed here; an enrollment loads the pair anew.
+  auto active = store_.LoadActiveCertificate();
   std::optional<CertTimes> times;
   const InstalledPair* pair = nullptr;
   if (!active.ok()) {

@@ -1,10 +1,13 @@
 #include "core/cert_info.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "core/bytes.h"
@@ -173,6 +176,47 @@ TEST(CertInfoTest, KeyMatchesCert) {
   EXPECT_FALSE(KeyMatchesCert(cert.get(), other.get()));
   EXPECT_FALSE(KeyMatchesCert(nullptr, key.get()));
   EXPECT_FALSE(KeyMatchesCert(cert.get(), nullptr));
+}
+
+// PEM of `key` in the given encoding: PKCS#8 ("PRIVATE KEY", what scepd
+// writes) or the traditional PKCS#1 ("RSA PRIVATE KEY").
+std::string KeyPem(EVP_PKEY* key, bool pkcs8) {
+  ossl::Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  const int ok = pkcs8 ? PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
+                                                  nullptr)
+                       : PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr,
+                                                              0, nullptr, nullptr);
+  EXPECT_EQ(ok, 1);
+  const Bytes bytes = ossl::BioToBytes(bio.get());
+  return std::string(bytes.begin(), bytes.end());
+}
+
+TEST(CertInfoTest, RsaKeyPemMatchesCertFromTheFileAlone) {
+  testing::CertSpec spec;
+  auto key = testing::CachedKey(0);
+  auto other = testing::CachedKey(1);
+  auto other_size = testing::CachedKey(2, 1024);
+  auto cert = testing::MakeCert(spec, key.get(), nullptr, nullptr);
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), KeyPem(key.get(), true)), true);
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), KeyPem(other.get(), true)), false);
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), KeyPem(other_size.get(), true)), false);
+  // Undecided, so the caller decodes: other encodings, other algorithms,
+  // damage (a PEM cut short does not parse).
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), KeyPem(key.get(), false)), std::nullopt);
+  ossl::Ptr<EVP_PKEY> ec(EVP_EC_gen("P-256"));
+  ASSERT_NE(ec, nullptr);
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), KeyPem(ec.get(), true)), std::nullopt);
+  auto ec_cert = testing::MakeCert(spec, ec.get(), nullptr, nullptr);
+  EXPECT_EQ(RsaKeyPemMatchesCert(ec_cert.get(), KeyPem(key.get(), true)), std::nullopt);
+  const std::string pem = KeyPem(key.get(), true);
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), pem.substr(0, pem.size() / 2)), std::nullopt);
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), "garbage"), std::nullopt);
+  EXPECT_EQ(RsaKeyPemMatchesCert(cert.get(), ""), std::nullopt);
+  EXPECT_EQ(RsaKeyPemMatchesCert(nullptr, pem), std::nullopt);
+  // The whole key as a certificate would see it: same answers as the decoder.
+  auto decoded = ossl::PrivateKeyFromPem(pem, "test key");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(KeyMatchesCert(cert.get(), decoded->get()));
 }
 
 TEST(CheckIssuedCertificateTest, TheRequestedCommonNameInAnyOrderAndNotExpired) {
