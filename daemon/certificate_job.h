@@ -86,10 +86,14 @@ class CertificateJob {
 
   std::int64_t CheckCertificate(std::int64_t now);
   std::int64_t StartEnrollment(std::int64_t now, bool renewal);
+  // The request StartEnrollment just made and saved, still decoded.
+  struct Request;
   // `connected`: the connection StartEnrollment already made (its GetCACaps
-  // and GetCACert answers are reused); null = connect now.
+  // and GetCACert answers are reused); `made`: that request's key, CSR and
+  // signer (else they are decoded from `pending`). Null = from scratch.
   std::int64_t ContinuePending(PendingTransaction pending, std::int64_t now,
-                               std::unique_ptr<Attempt> connected = nullptr);
+                               std::unique_ptr<Attempt> connected = nullptr,
+                               std::unique_ptr<Request> made = nullptr);
   std::optional<std::int64_t> FinishFromDisk(const PendingTransaction& pending, std::int64_t now);
   std::int64_t Finish(const PendingTransaction& pending, X509* cert, std::size_t chain_size);
   std::int64_t AfterInstall(X509* cert);
