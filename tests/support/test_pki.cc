@@ -21,17 +21,17 @@ namespace {
 // alone would make each test generate its keys again: 2 to 6 s per key under
 // qemu-user. The keys therefore also live in the build tree, made by the
 // first test that needs them and read by every later one.
-std::string KeyFile(int index) {
-  return std::string(SCEPD_BINARY_DIR) + "/tests/cached-keys/rsa2048-" + std::to_string(index) +
-         ".pem";
+std::string KeyFile(int index, int bits) {
+  return std::string(SCEPD_BINARY_DIR) + "/tests/cached-keys/rsa" + std::to_string(bits) + "-" +
+         std::to_string(index) + ".pem";
 }
 
-ossl::Ptr<EVP_PKEY> LoadKeyFile(const std::string& path) {
+ossl::Ptr<EVP_PKEY> LoadKeyFile(const std::string& path, int bits) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return nullptr;
   std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto key = ossl::PrivateKeyFromPem(pem, path);
-  if (!key.ok() || EVP_PKEY_get_bits(key->get()) != 2048) return nullptr;
+  if (!key.ok() || EVP_PKEY_get_bits(key->get()) != bits) return nullptr;
   return std::move(*key);
 }
 
@@ -55,16 +55,17 @@ void SaveKeyFile(const std::string& path, EVP_PKEY* key) {
 
 ossl::Ptr<EVP_PKEY> CachedKey(int index, int bits) {
   static std::mutex mu;
-  static std::array<ossl::Ptr<EVP_PKEY>, 8> keys2048;  // freed at exit
+  static std::array<ossl::Ptr<EVP_PKEY>, 8> keys1024;  // freed at exit
+  static std::array<ossl::Ptr<EVP_PKEY>, 8> keys2048;
   std::lock_guard<std::mutex> lock(mu);
-  if (bits != 2048 || index < 0 || index >= 8) {
+  if ((bits != 1024 && bits != 2048) || index < 0 || index >= 8) {
     return ossl::Ptr<EVP_PKEY>(EVP_RSA_gen(static_cast<unsigned>(bits)));
   }
-  ossl::Ptr<EVP_PKEY>& slot = keys2048[static_cast<std::size_t>(index)];
-  if (!slot) slot = LoadKeyFile(KeyFile(index));
+  ossl::Ptr<EVP_PKEY>& slot = (bits == 1024 ? keys1024 : keys2048)[static_cast<std::size_t>(index)];
+  if (!slot) slot = LoadKeyFile(KeyFile(index, bits), bits);
   if (!slot) {
-    slot.reset(EVP_RSA_gen(2048));
-    if (slot) SaveKeyFile(KeyFile(index), slot.get());
+    slot.reset(EVP_RSA_gen(static_cast<unsigned>(bits)));
+    if (slot) SaveKeyFile(KeyFile(index, bits), slot.get());
   }
   return ossl::UpRef(slot.get());
 }

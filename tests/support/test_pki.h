@@ -11,10 +11,10 @@
 namespace scepd::testing {
 
 // A fresh reference to one of a few cached RSA keys; `index` picks a
-// distinct key (0..7) so tests can have "ours" and "someone else's". 2048-bit
-// keys are made once per build tree (kept in <build>/tests/cached-keys, 0600,
-// so every test process of a ctest run shares them); other sizes are new
-// each call.
+// distinct key (0..7) so tests can have "ours" and "someone else's". 1024-
+// and 2048-bit keys are made once per build tree (kept in
+// <build>/tests/cached-keys, 0600, so every test process of a ctest run
+// shares them); other sizes are new each call.
 ossl::Ptr<EVP_PKEY> CachedKey(int index, int bits = 2048);
 
 struct CertSpec {
