@@ -633,7 +633,7 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
                  "is longer than its validity); next renewal at {}",
                  Label(settings_), settings_.renew_days, FormatUtc(next));
   }
-  auto active = store_.LoadActive();
+  auto active = store_.LoadActiveCertificate();  // for the status: the certificate only
   NoteActive(active.ok() && active->has_value() ? &**active : nullptr);
   outcome_ = JobOutcome::kEnrolled;
   status_.next_check = next;
@@ -686,7 +686,7 @@ std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,
   if (!still_pending.ok() || !still_pending->has_value()) status_.transaction_id.clear();
   spdlog::error("{}: {}; retrying at {} (failure {} in a row)", Label(settings_), message,
                 FormatUtc(retry_at_), failures_);
-  auto active = store_.LoadActive();
+  auto active = store_.LoadActiveCertificate();
   bool has_cert = active.ok() && active->has_value();
   NoteActive(has_cert ? &**active : nullptr);
   Publish(ModuleState::kNotRunning, has_cert ? CertState::kEnrolled : CertState::kNotEnrolled);
