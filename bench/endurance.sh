@@ -58,36 +58,16 @@ die() {
 }
 
 work=
-ca_pid=
 daemon_pid=
 
-http_get() {
-  (
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$2" "$1" >&3
-    timeout 2 cat <&3
-  ) 2>/dev/null
-}
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# stop_pid PID [FIRST-SIGNAL]: FIRST-SIGNAL (INT), TERM, then KILL, up to 10 s each.
-stop_pid() {
-  local pid=$1 sig i
-  [[ -n "$pid" ]] || return 0
-  for sig in "${2:-INT}" TERM KILL; do
-    kill -s "$sig" "$pid" 2>/dev/null || break
-    for ((i = 0; i < 200; i++)); do
-      kill -0 "$pid" 2>/dev/null || break 2
-      sleep 0.05
-    done
-  done
-  wait "$pid" 2>/dev/null || true
-}
+# http_get, port_in_use, stop_pid, start_ca, stop_ca: the CA on 127.0.0.1.
+# shellcheck source=scripts/lib/local-ca.sh
+source "$repo/scripts/lib/local-ca.sh"
 
 cleanup() {
   local rc=$?
   stop_pid "$daemon_pid" TERM
-  stop_pid "$ca_pid"
+  stop_ca
   if [[ -n "$work" && -d "$work" ]]; then
     if [[ -n "${ENDURANCE_KEEP:-}" ]]; then echo "endurance: kept $work" >&2; else rm -rf "$work"; fi
   fi
@@ -98,31 +78,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start_ca() {
-  scepserver ca -init -depot "$work/depot" -keySize 2048 -years 10 \
-    -organization "scepd endurance CA" >/dev/null
-  local attempt i
-  for ((attempt = 0; attempt < 20; attempt++)); do
-    PORT=$((20000 + RANDOM % 20000))
-    port_in_use "$PORT" && continue
-    scepserver -depot "$work/depot" -port "$PORT" -allowrenew 0 -crtvalid 365 \
-      -challenge "$CHALLENGE" >"$work/scepserver.log" 2>&1 &
-    ca_pid=$!
-    for ((i = 0; i < 200; i++)); do # up to 10 s
-      kill -0 "$ca_pid" 2>/dev/null || break
-      if http_get "$PORT" '/scep?operation=GetCACaps' | grep -q POSTPKIOperation; then
-        URL="http://127.0.0.1:$PORT/scep"
-        return 0
-      fi
-      sleep 0.05
-    done
-    stop_pid "$ca_pid"
-    ca_pid=
-    grep -q 'address already in use' "$work/scepserver.log" ||
-      die "scepserver did not start: $(tail -n 5 "$work/scepserver.log")"
-  done
-  die "no free port found for scepserver"
-}
 
 # sample PID: "VmRSS RssAnon fds" (KiB, KiB, count). The status file says
 # "done" while the step is still unwinding (the transfer's socket, the
@@ -189,7 +144,7 @@ fi
 [[ -x "$SCEPD" ]] || die "no scepd at $SCEPD"
 
 work=$(mktemp -d /tmp/scepd-endurance.XXXXXX)
-start_ca
+start_ca "scepd endurance CA"
 cat >"$work/scepd.conf" <<CONF
 [scepd]
 enabled = yes

@@ -59,48 +59,15 @@ cli_renew() {
 
 # ---- the local CA -----------------------------------------------------------
 
-ca_pid=
 work=
-
-# GET http://127.0.0.1:PORT/TARGET with bash's /dev/tcp (no curl needed).
-http_get() {
-  (
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$2" "$1" >&3
-    timeout 2 cat <&3
-  ) 2>/dev/null
-}
-
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-stop_ca() {
-  [[ -n "$ca_pid" ]] || return 0
-  local sig i
-  for sig in INT TERM KILL; do
-    kill -s "$sig" "$ca_pid" 2>/dev/null || break
-    for ((i = 0; i < 100; i++)); do  # up to 5 s per signal
-      kill -0 "$ca_pid" 2>/dev/null || break 2
-      sleep 0.05
-    done
-  done
-  wait "$ca_pid" 2>/dev/null || true
-  ca_pid=
-}
+# http_get, port_in_use, stop_pid, start_ca, stop_ca: the CA on 127.0.0.1.
+# shellcheck source=scripts/lib/local-ca.sh
+source "$repo/scripts/lib/local-ca.sh"
 
 scepd_pid=
 
 stop_scepd() {
-  [[ -n "$scepd_pid" ]] || return 0
-  kill -TERM "$scepd_pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 100; i++)); do  # up to 5 s
-    kill -0 "$scepd_pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$scepd_pid" 2>/dev/null || true
-  wait "$scepd_pid" 2>/dev/null || true
+  stop_pid "$scepd_pid" TERM
   scepd_pid=
 }
 
@@ -128,35 +95,6 @@ on_error() {
     echo "demo: last lines of the CA log:" >&2
     tail -n 15 "$work/scepserver.log" >&2 || true
   fi
-}
-
-# Creates a CA depot and starts scepserver on a free port: sets URL, PORT.
-start_ca() {
-  scepserver ca -init -depot "$work/depot" -keySize 2048 -years 10 \
-    -organization "scepd demo CA" >/dev/null
-  local attempt i
-  for ((attempt = 0; attempt < 20; attempt++)); do
-    PORT=$((20000 + RANDOM % 20000))
-    if port_in_use "$PORT"; then
-      continue
-    fi
-    scepserver -depot "$work/depot" -port "$PORT" -allowrenew 0 -crtvalid 365 \
-      -challenge "$CHALLENGE" >"$work/scepserver.log" 2>&1 &
-    ca_pid=$!
-    for ((i = 0; i < 200; i++)); do  # up to 10 s
-      kill -0 "$ca_pid" 2>/dev/null || break
-      if http_get "$PORT" '/scep?operation=GetCACaps' | grep -q POSTPKIOperation &&
-        kill -0 "$ca_pid" 2>/dev/null; then
-        URL="http://127.0.0.1:$PORT/scep"
-        return 0
-      fi
-      sleep 0.05
-    done
-    stop_ca
-    grep -q 'address already in use' "$work/scepserver.log" ||
-      die "scepserver did not start: $(tail -n 5 "$work/scepserver.log")"
-  done
-  die "no free port found for scepserver"
 }
 
 # ---- status output ------------------------------------------------------------
@@ -200,7 +138,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/scepd-demo.XXXXXX")
 cd "$work"
 
 say "Local CA (micromdm scepserver)"
-start_ca
+start_ca "scepd demo CA"
 echo "CA running as pid $ca_pid at $URL (files in $work)"
 
 say "sscep getcaps"
