@@ -28,9 +28,12 @@
 #   CTEST_ARGS           extra ctest arguments (e.g. CTEST_ARGS="-L core")
 #   CTEST_TIMEOUT        ctest --timeout for tests without their own (default 900)
 #   SCEPD_SKIP_DEPS      1: do not check/install host packages
-#   SCEPD_CROSS_DEADLINE epoch seconds: an architecture not started by then
-#                        is SKIPPED (loudly, not a failure), so that a slow
-#                        machine cannot push CI past its time limit
+#   SCEPD_CROSS_DEADLINE epoch seconds by which the run should be over: an
+#                        architecture that would end later, at the pace of
+#                        the slowest one so far (SCEPD_CROSS_EXPECT seconds,
+#                        default 1200, before the first), is SKIPPED (loudly,
+#                        not a failure), so that a slow machine cannot push
+#                        CI past its time limit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
@@ -253,11 +256,15 @@ report_sizes() {
   done
 }
 
+# The longest an architecture has taken in this run (seconds): how long the
+# next one is expected to take.
+longest=0
 for arch in "${archs[@]}"; do
   t_arch=$(now)
-  if [[ -n "${SCEPD_CROSS_DEADLINE:-}" ]] && ((t_arch >= SCEPD_CROSS_DEADLINE)); then
-    loud "[$arch] the time budget (SCEPD_CROSS_DEADLINE) ran out before it started: SKIPPING $arch"
-    summaries+=("[$arch] SKIPPED: time budget ran out before it started (not a test failure)")
+  expected=$((longest > 0 ? longest : ${SCEPD_CROSS_EXPECT:-1200}))
+  if [[ -n "${SCEPD_CROSS_DEADLINE:-}" ]] && ((t_arch + expected > SCEPD_CROSS_DEADLINE)); then
+    loud "[$arch] would end after SCEPD_CROSS_DEADLINE (about $expected s, $((SCEPD_CROSS_DEADLINE - t_arch)) s left): SKIPPING $arch"
+    summaries+=("[$arch] SKIPPED: not enough time left in the budget (not a test failure)")
     continue
   fi
   triple=$(triple_of "$arch")
@@ -314,6 +321,7 @@ for arch in "${archs[@]}"; do
   # ctest's own summary last on the line, as CI reads it.
   summaries+=("[$arch] build ${t_build} s, $warnings warnings, ctest $(($(now) - t0)) s, total $(($(now) - t_arch)) s: ${summary:-no ctest summary (exit $rc)}")
   [[ $rc -eq 0 ]] || failed=1
+  (($(now) - t_arch > longest)) && longest=$(($(now) - t_arch))
 done
 
 echo
