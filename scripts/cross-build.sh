@@ -321,7 +321,8 @@ for arch in "${archs[@]}"; do
   # ctest's own summary last on the line, as CI reads it.
   summaries+=("[$arch] build ${t_build} s, $warnings warnings, ctest $(($(now) - t0)) s, total $(($(now) - t_arch)) s: ${summary:-no ctest summary (exit $rc)}")
   [[ $rc -eq 0 ]] || failed=1
-  (($(now) - t_arch > longest)) && longest=$(($(now) - t_arch))
+  took=$(($(now) - t_arch))
+  if ((took > longest)); then longest=$took; fi
 done
 
 echo
