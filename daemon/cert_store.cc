@@ -128,12 +128,20 @@ Result<ossl::Ptr<X509>> LoadCertFile(const std::string& path) {
   return ossl::CertFromPemOrDer(bytes, path);
 }
 
-Result<ossl::Ptr<EVP_PKEY>> LoadKeyFile(const std::string& path) {
+// A key file's bytes (the caller wipes them).
+Result<Bytes> ReadKeyFile(const std::string& path) {
   SCEPD_TRY_STATUS(CheckNotDangling(path));
-  SCEPD_TRY(Bytes bytes, ReadFileBytes(path));
+  return ReadFileBytes(path);
+}
+
+std::string_view AsText(const Bytes& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+Result<ossl::Ptr<EVP_PKEY>> LoadKeyFile(const std::string& path) {
+  SCEPD_TRY(Bytes bytes, ReadKeyFile(path));
   WipeOnExit wipe(bytes);
-  return ossl::PrivateKeyFromPem(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+  return ossl::PrivateKeyFromPem(AsText(bytes), path);
 }
 
 // Writes `data` atomically unless `path` is already a regular file with
@@ -203,17 +211,15 @@ Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir, bool de
   std::string serial = SerialHex(cert.get());
 
   Error key_error;
-  if (have_key && !decode_key && CheckNotDangling(key_path).ok()) {
-    auto bytes = ReadFileBytes(key_path);
+  if (have_key && !decode_key) {
+    auto bytes = ReadKeyFile(key_path);
     if (bytes.ok()) {
       WipeOnExit wipe(*bytes);
-      const std::optional<bool> match = RsaKeyPemMatchesCert(
-          cert.get(), std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
-      if (match == true) {
+      if (RsaKeyPemMatchesCert(cert.get(), AsText(*bytes)) == true) {
         return std::optional<ActivePair>(ActivePair{{std::move(cert), nullptr, serial}, false});
       }
     }
-    ClearOpenSslErrors();  // undecided or mismatched: the full path below reports it
+    // Unreadable, undecided or mismatched: the full path below reports it.
   }
   if (have_key) {
     auto key = LoadKeyFile(key_path);
@@ -521,16 +527,16 @@ Status CertStore::Prepare() {
   return {};
 }
 
-Result<std::optional<InstalledPair>> CertStore::LoadActive() const {
-  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_));
+Result<std::optional<InstalledPair>> CertStore::LoadActive(bool decode_key) const {
+  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_, decode_key));
   if (!active) return std::optional<InstalledPair>();
   return std::optional<InstalledPair>(std::move(active->pair));
 }
 
+Result<std::optional<InstalledPair>> CertStore::LoadActive() const { return LoadActive(true); }
+
 Result<std::optional<InstalledPair>> CertStore::LoadActiveCertificate() const {
-  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_, /*decode_key=*/false));
-  if (!active) return std::optional<InstalledPair>();
-  return std::optional<InstalledPair>(std::move(active->pair));
+  return LoadActive(false);
 }
 
 Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& ca_chain,

@@ -169,6 +169,8 @@ class CertStore {
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
  private:
+  Result<std::optional<InstalledPair>> LoadActive(bool decode_key) const;
+
   std::string dir_;
 };
 

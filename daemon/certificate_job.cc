@@ -392,6 +392,34 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   return ContinuePending(std::move(**reloaded), now, std::move(*attempt), std::move(made));
 }
 
+Result<std::unique_ptr<CertificateJob::Request>> CertificateJob::DecodePending(
+    const PendingTransaction& p, const std::string& key_pem) const {
+  auto made = std::make_unique<Request>();
+  auto key = ossl::PrivateKeyFromPem(key_pem, "pending key");
+  auto csr = ossl::CsrFromPemOrDer(
+      std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
+      "pending request");
+  auto signer = ossl::CertFromPem(p.signer_cert_pem, "pending signer certificate");
+  if (!key.ok() || !csr.ok() || !signer.ok()) {
+    return MakeError(ErrorCode::kParse, "pending transaction unreadable; starting over");
+  }
+  made->key = std::move(*key);
+  made->csr = std::move(*csr);
+  made->signer = std::move(*signer);
+  if (p.signer_is_new_key) {
+    made->signer_key = ossl::UpRef(made->key.get());
+    return made;
+  }
+  auto active = store_.LoadActive();
+  if (!active.ok() || !active->has_value() ||
+      X509_cmp((*active)->cert.get(), made->signer.get()) != 0) {
+    return MakeError(ErrorCode::kVerify,
+                     "the certificate that signed the pending renewal is gone; starting over");
+  }
+  made->signer_key = std::move((*active)->key);
+  return made;
+}
+
 std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t now,
                                              std::unique_ptr<Attempt> connected,
                                              std::unique_ptr<Request> made) {
@@ -416,41 +444,16 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   status_.last_attempt = now;
   Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
 
-  ossl::Ptr<EVP_PKEY> key;
-  ossl::Ptr<X509_REQ> csr;
-  ossl::Ptr<X509> signer;
-  ossl::Ptr<EVP_PKEY> signer_key;
-  if (made) {  // just made and saved by StartEnrollment: no need to decode it again
-    key = std::move(made->key);
-    csr = std::move(made->csr);
-    signer = std::move(made->signer);
-    signer_key = std::move(made->signer_key);
-  } else {
-    auto k = ossl::PrivateKeyFromPem(key_pem.text, "pending key");
-    auto c = ossl::CsrFromPemOrDer(
-        std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
-        "pending request");
-    auto s = ossl::CertFromPem(p.signer_cert_pem, "pending signer certificate");
-    if (!k.ok() || !c.ok() || !s.ok()) {
+  if (!made) {  // resumed: decode what was saved (StartEnrollment hands its objects over)
+    auto decoded = DecodePending(p, key_pem.text);
+    if (!decoded.ok()) {
       (void)store_.ClearPending();
-      return Fail(now, "pending transaction unreadable; starting over", "");
+      return Fail(now, decoded.error().message, "");
     }
-    key = std::move(*k);
-    csr = std::move(*c);
-    signer = std::move(*s);
-    if (renewal) {
-      auto active = store_.LoadActive();
-      if (!active.ok() || !active->has_value() ||
-          X509_cmp((*active)->cert.get(), signer.get()) != 0) {
-        (void)store_.ClearPending();
-        return Fail(now, "the certificate that signed the pending renewal is gone; starting over",
-                    "");
-      }
-      signer_key = std::move((*active)->key);
-    } else {
-      signer_key = ossl::UpRef(key.get());
-    }
+    made = std::move(*decoded);
   }
+  EVP_PKEY* key = made->key.get();
+  X509_REQ* csr = made->csr.get();
 
   if (!connected) {
     auto attempt = Connect();
@@ -460,10 +463,10 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   Attempt& a = *connected;
   scep::EnrollRequest req;
   req.type = static_cast<scep::MessageType>(p.message_type);
-  req.csr = csr.get();
-  req.key = key.get();
-  req.signer_cert = signer.get();
-  req.signer_key = signer_key.get();
+  req.csr = csr;
+  req.key = key;
+  req.signer_cert = made->signer.get();
+  req.signer_key = made->signer_key.get();
   req.transaction_id = p.transaction_id;
   Result<scep::CertRep> rep = p.polls == 0 ? a.client->Enroll(req) : a.client->Poll(req);
   if (!rep.ok()) return Fail(now, rep.error().message, "");
@@ -510,7 +513,7 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
 
   // A certificate for another subject, or one already expired, is no use:
   // never let it replace the current pair (a broken or hostile CA).
-  if (auto st = CheckIssuedCertificate(rep->issued.get(), csr.get(), now); !st.ok()) {
+  if (auto st = CheckIssuedCertificate(rep->issued.get(), csr, now); !st.ok()) {
     (void)store_.ClearPending();
     return Fail(now, st.error().message + "; not installed", "");
   }
@@ -520,7 +523,7 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   // disk at the next start (FinishFromDisk), never loses the new key and
   // never skips the script.
   std::vector<X509*> chain = CaChain(a.ca);
-  if (auto st = store_.Install(rep->issued.get(), key.get(), chain, settings_.keep_old, now);
+  if (auto st = store_.Install(rep->issued.get(), key, chain, settings_.keep_old, now);
       !st.ok()) {
     return Fail(now, st.error().message, "");
   }

@@ -88,6 +88,10 @@ class CertificateJob {
   std::int64_t StartEnrollment(std::int64_t now, bool renewal);
   // The request StartEnrollment just made and saved, still decoded.
   struct Request;
+  // The saved request's key, CSR, signer and signer key (for a renewal the
+  // current pair, which must still be the one that signed it).
+  Result<std::unique_ptr<Request>> DecodePending(const PendingTransaction& pending,
+                                                 const std::string& key_pem) const;
   // `connected`: the connection StartEnrollment already made (its GetCACaps
   // and GetCACert answers are reused); `made`: that request's key, CSR and
   // signer (else they are decoded from `pending`). Null = from scratch.

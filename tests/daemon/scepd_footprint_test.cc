@@ -49,6 +49,18 @@ bool MapsLibcurl(int pid) {
          std::string::npos;
 }
 
+// Starts the daemon on `conf`, waits for its log line `text`, tells whether
+// it has libcurl mapped at that point, and stops it (exit 0 expected).
+bool LibcurlMappedAt(const std::string& conf, const std::string& log, const std::string& text) {
+  BackgroundProcess d;
+  EXPECT_TRUE(d.Start({kScepd, "-c", conf}, log));
+  EXPECT_TRUE(WaitForLog(d, log, text)) << ReadFile(log);
+  const bool mapped = MapsLibcurl(d.pid());
+  EXPECT_TRUE(d.Signal(SIGTERM));
+  EXPECT_EQ(d.Wait(30000), 0) << ReadFile(log);
+  return mapped;
+}
+
 TEST(ScepdFootprint, IdleDaemonNeverLoadsLibcurlUntilItTalksToTheCa) {
 #ifndef SCEPD_TEST_CURL_DLOPEN
   GTEST_SKIP() << "built with SCEPD_CURL_DLOPEN=OFF: libcurl is linked in";
@@ -61,25 +73,13 @@ TEST(ScepdFootprint, IdleDaemonNeverLoadsLibcurlUntilItTalksToTheCa) {
   const ProcessResult enrolled = RunProcess({kScepd, "-c", conf, "--once"});
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
 
-  {  // valid certificate: a decision, then sleep, with no libcurl mapped
-    BackgroundProcess d;
-    const std::string log = dir.File("idle.log");
-    ASSERT_TRUE(d.Start({kScepd, "-c", conf}, log));
-    ASSERT_TRUE(WaitForLog(d, log, "next check at")) << ReadFile(log);
-    EXPECT_FALSE(MapsLibcurl(d.pid())) << "an idle daemon mapped libcurl";
-    ASSERT_TRUE(d.Signal(SIGTERM));
-    ASSERT_EQ(d.Wait(30000), 0) << ReadFile(log);
-  }
-  {  // renewal due at start: libcurl is loaded for the exchange
-    WriteFile(conf, Config(dir, ca, 3650));
-    BackgroundProcess d;
-    const std::string log = dir.File("renew.log");
-    ASSERT_TRUE(d.Start({kScepd, "-c", conf}, log));
-    ASSERT_TRUE(WaitForLog(d, log, "installed, valid until")) << ReadFile(log);
-    EXPECT_TRUE(MapsLibcurl(d.pid())) << "renewed without libcurl mapped?";
-    ASSERT_TRUE(d.Signal(SIGTERM));
-    ASSERT_EQ(d.Wait(30000), 0) << ReadFile(log);
-  }
+  // Valid certificate: a decision, then sleep, with no libcurl mapped.
+  EXPECT_FALSE(LibcurlMappedAt(conf, dir.File("idle.log"), "next check at"))
+      << "an idle daemon mapped libcurl";
+  // Renewal due at start: libcurl is loaded for the exchange.
+  WriteFile(conf, Config(dir, ca, 3650));
+  EXPECT_TRUE(LibcurlMappedAt(conf, dir.File("renew.log"), "installed, valid until"))
+      << "renewed without libcurl mapped?";
 }
 
 }  // namespace
