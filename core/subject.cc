@@ -88,6 +88,29 @@ Result<std::vector<Component>> Split(std::string_view text) {
   return components;
 }
 
+// The usual attribute types of a certificate subject, by short name,
+// without OBJ_txt2obj: in OpenSSL 3.0 its first call initialises the
+// library and loads openssl.cnf, a cost at every daemon start that the
+// settings check does not need. OpenSSL's short names are unique, so a
+// match is the object OBJ_txt2obj returns (a static one); anything else
+// goes to OBJ_txt2obj.
+const ASN1_OBJECT* KnownAttributeType(const std::string& type) {
+  static constexpr int kNids[] = {
+      NID_commonName,           NID_countryName,         NID_localityName,
+      NID_stateOrProvinceName,  NID_organizationName,    NID_organizationalUnitName,
+      NID_serialNumber,         NID_pkcs9_emailAddress,  NID_domainComponent,
+      NID_userId,               NID_title,               NID_givenName,
+      NID_surname,              NID_initials,            NID_pseudonym,
+      NID_dnQualifier,          NID_generationQualifier, NID_streetAddress,
+      NID_postalCode,           NID_name,                NID_description,
+      NID_businessCategory,     NID_pkcs9_unstructuredName};
+  for (int nid : kNids) {
+    const char* sn = OBJ_nid2sn(nid);
+    if (sn != nullptr && type == sn) return OBJ_nid2obj(nid);
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Result<ossl::Ptr<X509_NAME>> ParseSubject(std::string_view text) {
@@ -106,16 +129,17 @@ Result<ossl::Ptr<X509_NAME>> ParseSubject(std::string_view text) {
       if (!attr.has_equals) return SubjectError("missing '='" + Where(n, attr.raw));
       if (attr.type.empty()) return SubjectError("empty attribute type" + Where(n, attr.raw));
       if (attr.value.empty()) return SubjectError("empty value" + Where(n, attr.raw));
+      const ASN1_OBJECT* known = KnownAttributeType(attr.type);
       ossl::Ptr<ASN1_OBJECT> obj;
-      if (attr.type.find('\0') == std::string::npos) {
+      if (known == nullptr && attr.type.find('\0') == std::string::npos) {
         obj.reset(OBJ_txt2obj(attr.type.c_str(), 0));
       }
-      if (!obj) {
+      if (known == nullptr && !obj) {
         ClearOpenSslErrors();
         return SubjectError("unknown attribute type " + Quote(attr.type) + Where(n, attr.raw));
       }
       // set 0 opens a new RDN; -1 appends to the RDN of the previous entry.
-      if (X509_NAME_add_entry_by_OBJ(name.get(), obj.get(), MBSTRING_UTF8,
+      if (X509_NAME_add_entry_by_OBJ(name.get(), known != nullptr ? known : obj.get(), MBSTRING_UTF8,
                                      reinterpret_cast<const unsigned char*>(attr.value.data()),
                                      static_cast<int>(attr.value.size()), -1,
                                      first_in_rdn ? 0 : -1) != 1) {

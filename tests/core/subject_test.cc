@@ -88,6 +88,30 @@ TEST(SubjectTest, AcceptsShortLongAndDottedTypes) {
   EXPECT_EQ(Nid(name.get(), 3), NID_pkcs9_emailAddress);
 }
 
+// Every attribute type by short and by long name is the object
+// OBJ_txt2obj gives: the usual ones are looked up without it (it loads
+// openssl.cnf on first use), the others through it.
+TEST(SubjectTest, TypesAreWhatObjTxt2ObjGives) {
+  for (int nid : {NID_commonName, NID_countryName, NID_localityName, NID_stateOrProvinceName,
+                  NID_organizationName, NID_organizationalUnitName, NID_serialNumber,
+                  NID_pkcs9_emailAddress, NID_domainComponent, NID_userId, NID_title,
+                  NID_givenName, NID_surname, NID_initials, NID_pseudonym, NID_dnQualifier,
+                  NID_generationQualifier, NID_streetAddress, NID_postalCode, NID_name,
+                  NID_description, NID_businessCategory, NID_pkcs9_unstructuredName,
+                  NID_pkcs9_unstructuredAddress, NID_houseIdentifier, NID_role}) {
+    for (const char* type : {OBJ_nid2sn(nid), OBJ_nid2ln(nid)}) {
+      const std::string value = nid == NID_countryName ? "DE" : "x";
+      auto name = ParseSubject("/" + std::string(type) + "=" + value);
+      ASSERT_TRUE(name.ok()) << type << ": " << name.error().message;
+      ASSERT_EQ(X509_NAME_entry_count(name->get()), 1) << type;
+      EXPECT_EQ(Nid(name->get(), 0), OBJ_txt2nid(type)) << type;
+      EXPECT_EQ(Nid(name->get(), 0), nid) << type;
+    }
+  }
+  // Case matters, as it does to OBJ_txt2obj.
+  EXPECT_FALSE(ParseSubject("/cn=x").ok());
+}
+
 TEST(SubjectTest, ValuesAreUtf8AndCountryIsPrintable) {
   auto name = MustParse("/C=DE/CN=Gr\xC3\xBC\xC3\x9F" "e");
   ASSERT_EQ(X509_NAME_entry_count(name.get()), 2);
