@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/der.h"
 #include "core/key.h"
 #include "core/renewal_policy.h"
 #include "core/subject.h"
@@ -18,8 +19,10 @@
 namespace scepd {
 
 std::string SerialHex(const X509* cert) {
-  if (cert == nullptr) return "";
-  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
+  return cert == nullptr ? "" : SerialHexOf(X509_get0_serialNumber(cert));
+}
+
+std::string SerialHexOf(const ASN1_INTEGER* serial) {
   if (serial == nullptr) return "";
   // i2a_ASN1_INTEGER: sign, then the magnitude's content bytes in hex.
   std::string out = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" : "";
@@ -29,10 +32,8 @@ std::string SerialHex(const X509* cert) {
                                                        static_cast<std::size_t>(len)));
 }
 
-namespace {
-
-// Seconds from the epoch to `t`, using OpenSSL's calendar arithmetic (days
-// and seconds as separate ints), so nothing wider than 2038 meets time_t.
+// OpenSSL's calendar arithmetic (days and seconds as separate ints), so
+// nothing wider than 2038 meets time_t.
 Result<std::int64_t> EpochSeconds(const ASN1_TIME* t, const char* what) {
   if (t == nullptr) return MakeError(ErrorCode::kParse, std::string("certificate ") + what + ": missing");
   ossl::Ptr<ASN1_STRING> epoch(ASN1_TIME_set(nullptr, 0));
@@ -43,8 +44,6 @@ Result<std::int64_t> EpochSeconds(const ASN1_TIME* t, const char* what) {
   }
   return static_cast<std::int64_t>(days) * 86400 + seconds;
 }
-
-}  // namespace
 
 Result<std::int64_t> NotBefore(const X509* cert) {
   if (cert == nullptr) return MakeError(ErrorCode::kParse, "certificate notBefore: no certificate");
@@ -114,41 +113,14 @@ Result<std::string> Fingerprint(const X509* cert, std::string_view digest) {
 
 namespace {
 
-// One DER element: its tag and contents; `rest` what follows it.
-struct Der {
-  int tag = -1;
-  std::span<const std::uint8_t> content;
-  std::span<const std::uint8_t> rest;
-};
-
-// Reads the element at the start of `in` (single-byte tags, definite
-// lengths up to 4 bytes long); nullopt when it runs past `in`.
-std::optional<Der> ReadDer(std::span<const std::uint8_t> in) {
-  if (in.size() < 2) return std::nullopt;
-  std::size_t pos = 2;
-  std::size_t len = in[1];
-  if (len & 0x80) {
-    const std::size_t n = len & 0x7f;
-    if (n == 0 || n > 4 || in.size() < 2 + n) return std::nullopt;
-    len = 0;
-    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | in[2 + i];
-    pos += n;
-  }
-  if (len > in.size() - pos) return std::nullopt;
-  return Der{in[0], in.subspan(pos, len), in.subspan(pos + len)};
-}
-
-constexpr int kDerInteger = 0x02;
-constexpr int kDerSequence = 0x30;
-
 // Modulus and public exponent from the start of an RSAPublicKey or (after
 // the version) an RSAPrivateKey sequence body.
 std::optional<std::pair<std::span<const std::uint8_t>, std::span<const std::uint8_t>>>
 ModulusAndExponent(std::span<const std::uint8_t> body) {
-  auto n = ReadDer(body);
-  if (!n || n->tag != kDerInteger) return std::nullopt;
-  auto e = ReadDer(n->rest);
-  if (!e || e->tag != kDerInteger) return std::nullopt;
+  auto n = der::Read(body);
+  if (!n || n->tag != der::kInteger) return std::nullopt;
+  auto e = der::Read(n->rest);
+  if (!e || e->tag != der::kInteger) return std::nullopt;
   return std::make_pair(n->content, e->content);
 }
 
@@ -171,8 +143,13 @@ std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_
     ClearOpenSslErrors();
     return std::nullopt;
   }
-  auto pub_seq = ReadDer({pub, static_cast<std::size_t>(pub_len)});
-  if (!pub_seq || pub_seq->tag != kDerSequence) return std::nullopt;
+  return RsaKeyPemMatches({pub, static_cast<std::size_t>(pub_len)}, key_pem);
+}
+
+std::optional<bool> RsaKeyPemMatches(std::span<const std::uint8_t> rsa_public_key,
+                                     std::string_view key_pem) noexcept {
+  auto pub_seq = der::Expect(rsa_public_key, der::kSequence);
+  if (!pub_seq) return std::nullopt;
   auto cert_ne = ModulusAndExponent(pub_seq->content);
   if (!cert_ne) return std::nullopt;
 
@@ -200,9 +177,9 @@ std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_
     if (info != nullptr && PKCS8_pkey_get0(&key_alg, &pk, &pk_len, nullptr, info) == 1 &&
         OBJ_obj2nid(key_alg) == NID_rsaEncryption && pk != nullptr && pk_len > 0) {
       // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, ... }
-      auto seq = ReadDer({pk, static_cast<std::size_t>(pk_len)});
-      auto version = seq && seq->tag == kDerSequence ? ReadDer(seq->content) : std::nullopt;
-      auto key_ne = version && version->tag == kDerInteger ? ModulusAndExponent(version->rest)
+      auto seq = der::Read({pk, static_cast<std::size_t>(pk_len)});
+      auto version = seq && seq->tag == der::kSequence ? der::Read(seq->content) : std::nullopt;
+      auto key_ne = version && version->tag == der::kInteger ? ModulusAndExponent(version->rest)
                                                            : std::nullopt;
       if (key_ne) {
         verdict = SameBytes(key_ne->first, cert_ne->first) &&

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,12 +19,16 @@ namespace scepd {
 // (2 -> "02", 0xABC -> "0ABC"), a leading '-' for a negative serial, "00"
 // for an empty one. Never fails; a null certificate gives "".
 std::string SerialHex(const X509* cert);
+// The same for a serial number already decoded; "" for null.
+std::string SerialHexOf(const ASN1_INTEGER* serial);
 
 // The start and end of the validity period in seconds since the epoch
 // (UTC), computed in 64 bits so that dates past 2038 are right even where
 // time_t has 32 bits. Fail with kParse when the time is missing or malformed.
 Result<std::int64_t> NotBefore(const X509* cert);
 Result<std::int64_t> NotAfter(const X509* cert);
+// The same for one time value; `what` names it in the error.
+Result<std::int64_t> EpochSeconds(const ASN1_TIME* t, const char* what);
 
 // Subject and issuer in the "/A=b/C=d+E=f" form of FormatSubject.
 std::string SubjectString(const X509* cert);
@@ -60,5 +65,9 @@ bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept;
 // decode the key at all. nullopt when it cannot tell (not PEM PKCS#8, not
 // RSA, malformed): the caller then decodes the key and uses KeyMatchesCert.
 std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_pem) noexcept;
+// The same against an RSAPublicKey (RFC 8017 A.1.1) in DER, as a
+// certificate's subjectPublicKey bit string carries it.
+std::optional<bool> RsaKeyPemMatches(std::span<const std::uint8_t> rsa_public_key,
+                                     std::string_view key_pem) noexcept;
 
 }  // namespace scepd

@@ -527,16 +527,30 @@ Status CertStore::Prepare() {
   return {};
 }
 
-Result<std::optional<InstalledPair>> CertStore::LoadActive(bool decode_key) const {
-  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_, decode_key));
+Result<std::optional<InstalledPair>> CertStore::LoadActive() const {
+  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_));
   if (!active) return std::optional<InstalledPair>();
   return std::optional<InstalledPair>(std::move(active->pair));
 }
 
-Result<std::optional<InstalledPair>> CertStore::LoadActive() const { return LoadActive(true); }
-
-Result<std::optional<InstalledPair>> CertStore::LoadActiveCertificate() const {
-  return LoadActive(false);
+Result<std::optional<CertSummary>> CertStore::LoadActiveCertificate() const {
+  // The usual case, decoding neither file (core/cert_summary.h): both links
+  // readable and the key file holding the certificate's RSA key.
+  auto crt = ReadFileBytes(Path(kLatestCrt));
+  auto key = crt.ok() ? ReadFileBytes(Path(kLatestKey)) : Result<Bytes>(Bytes());
+  if (crt.ok() && key.ok()) {
+    WipeOnExit wipe(*key);
+    auto summary = SummarizeCertificateFile(*crt);
+    if (summary && !summary->rsa_public_key.empty() &&
+        RsaKeyPemMatches(summary->rsa_public_key, AsText(*key)) == true) {
+      return summary;
+    }
+  }
+  // Anything else (the crash window, a mismatch, other key types, unusual
+  // files) as LoadActive finds it, with its error messages.
+  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_, /*decode_key=*/false));
+  if (!active) return std::optional<CertSummary>();
+  return std::optional<CertSummary>(SummaryOf(active->pair.cert.get()));
 }
 
 Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& ca_chain,
@@ -669,6 +683,18 @@ Result<std::vector<ossl::Ptr<X509>>> CertStore::LoadCaChain() const {
     chain.push_back(std::move(cert));
   }
   return chain;
+}
+
+Status CertStore::CheckCaChain() const {
+  for (std::size_t i = 0;; ++i) {
+    const std::string path = Path(kCaPrefix + std::to_string(i));
+    auto bytes = ReadFileBytes(path);
+    if (!bytes.ok() && !PathExists(path)) return {};
+    if (!bytes.ok() || !SummarizeCertificateFile(*bytes)) break;
+  }
+  // Something did not read: the full parse says what.
+  SCEPD_TRY_STATUS(LoadCaChain());
+  return {};
 }
 
 Result<std::string> CertStore::SetAsidePending() {

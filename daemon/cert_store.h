@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cert_summary.h"
 #include "core/ossl.h"
 #include "core/result.h"
 
@@ -94,10 +95,11 @@ class CertStore {
   // Tolerates the crash window described above: when latest.key does not
   // match but <SERIAL of latest.crt>.key does, that pair is returned.
   Result<std::optional<InstalledPair>> LoadActive() const;
-  // The same checks, but the key is left undecoded (`key` is null) when its
-  // file shows it is the certificate's (RsaKeyPemMatchesCert): for the
-  // routine "still valid?" check, which needs only the certificate.
-  Result<std::optional<InstalledPair>> LoadActiveCertificate() const;
+  // The same checks, for the routine "still valid?" check, which needs
+  // only the facts of the certificate: in the usual case (an RSA key file
+  // holding the certificate's key) neither file is decoded as a whole
+  // (core/cert_summary.h), which is most of the check's cost.
+  Result<std::optional<CertSummary>> LoadActiveCertificate() const;
 
   // Installs a verified pair (borrowed) and makes it active, in this order:
   // ca.crt-0..N-1 (0644) from `ca_chain` (CA first, as given; an empty chain
@@ -132,6 +134,10 @@ class CertStore {
   // The stored CA chain, ca.crt-0, ca.crt-1, ... up to the first missing
   // number; empty if there is none. Fails naming the file (kIo, kParse).
   Result<std::vector<ossl::Ptr<X509>>> LoadCaChain() const;
+  // Whether LoadCaChain would succeed, for the routine check: each file is
+  // read as core/cert_summary.h reads one (well-formed DER, the fields
+  // found), not decoded as a whole; the same errors as LoadCaChain.
+  Status CheckCaChain() const;
   // Rewrites ca.crt-0..N-1 from `ca_chain` (borrowed, CA first; not empty)
   // and removes ca.crt-N...: repairs a damaged chain without a new
   // certificate. Fails with kIo naming the path, kInvalidArgument for an
@@ -169,8 +175,6 @@ class CertStore {
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
  private:
-  Result<std::optional<InstalledPair>> LoadActive(bool decode_key) const;
-
   std::string dir_;
 };
 

@@ -86,7 +86,7 @@ void CertificateJob::Publish(ModuleState module, CertState cert) {
   if (deps_.publish_status) deps_.publish_status(status_);
 }
 
-void CertificateJob::NoteActive(const InstalledPair* active) {
+void CertificateJob::NoteActive(const CertSummary* active) {
   if (active == nullptr) {
     status_.serial.clear();
     status_.subject.clear();
@@ -96,12 +96,11 @@ void CertificateJob::NoteActive(const InstalledPair* active) {
     return;
   }
   status_.serial = active->serial;
-  status_.subject = SubjectString(active->cert.get());
-  auto nb = NotBefore(active->cert.get());
-  auto na = NotAfter(active->cert.get());
-  status_.not_before = nb.ok() ? std::optional<std::int64_t>(*nb) : std::nullopt;
-  status_.not_after = na.ok() ? std::optional<std::int64_t>(*na) : std::nullopt;
-  if (na.ok()) status_.days_left = (*na - deps_.clock->Now()) / 86400;
+  status_.subject = active->subject;
+  status_.not_before = active->not_before;
+  status_.not_after = active->not_after;
+  status_.days_left.reset();
+  if (active->not_after) status_.days_left = (*active->not_after - deps_.clock->Now()) / 86400;
 }
 
 std::int64_t CertificateJob::Step() {
@@ -140,14 +139,12 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
   // Only the certificate is needed here; an enrollment loads the pair anew.
   auto active = store_.LoadActiveCertificate();
   std::optional<CertTimes> times;
-  const InstalledPair* pair = nullptr;
+  const CertSummary* pair = nullptr;
   if (!active.ok()) {
     spdlog::warn("{}: {}: enrolling anew", Label(settings_), active.error().message);
   } else if (active->has_value()) {
     pair = &**active;
-    auto nb = NotBefore(pair->cert.get());
-    auto na = NotAfter(pair->cert.get());
-    if (nb.ok() && na.ok()) times = CertTimes{*nb, *na};
+    if (pair->not_before && pair->not_after) times = CertTimes{*pair->not_before, *pair->not_after};
   }
   NoteActive(pair);
   status_.next_check.reset();
@@ -186,7 +183,7 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
 }
 
 void CertificateJob::RepairCaChain() {
-  auto chain = store_.LoadCaChain();
+  auto chain = store_.CheckCaChain();
   if (chain.ok()) return;
   spdlog::warn("{}: {}; fetching the CA chain again", Label(settings_), chain.error().message);
   auto attempt = Connect();

@@ -119,7 +119,7 @@ class CertificateJob {
   void RunScript(const std::string& script, const std::string& event,
                  const std::vector<std::pair<std::string, std::string>>& vars);
   void Publish(ModuleState module, CertState cert);
-  void NoteActive(const InstalledPair* active);
+  void NoteActive(const CertSummary* active);
 
   CertificateSettings settings_;
   DaemonSettings daemon_;

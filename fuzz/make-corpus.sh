@@ -64,6 +64,13 @@ seed alt_name all-kinds 'URI:https://example.com/x, IP:2001:db8::1, RID:1.2.3.4,
 seed alt_name case-and-blanks "  dns : a.example ,IP:10.0.0.1,  Email:x@y.z  "
 
 # config: the shipped settings plus a compact one using every key.
+# cert_summary: certificate files as latest.crt and ca.crt-N hold them
+mkdir -p corpus/cert_summary
+cp pki/fuzz.crt corpus/cert_summary/pem
+openssl x509 -in pki/fuzz.crt -outform DER -out corpus/cert_summary/der
+{ openssl x509 -in pki/fuzz.crt -noout -text; cat pki/fuzz.crt; } >corpus/cert_summary/text-then-pem
+sed 's/$/\r/' pki/fuzz.crt >corpus/cert_summary/pem-crlf
+
 mkdir -p corpus/config
 cp ../etc/scepd.conf corpus/config/scepd.conf
 cp ../etc/scepd.router.conf corpus/config/scepd.router.conf

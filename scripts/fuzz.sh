@@ -9,7 +9,7 @@
 #   --seed         rewrite the seed corpora with fuzz/make-corpus.sh first
 #   --build-only   build, run nothing
 #   --only NAME    run one target (repeatable): pki_message, ca_certs,
-#                  ca_caps, subject, alt_name, config
+#                  ca_caps, subject, alt_name, config, cert_summary
 #
 # Exits 0 when every target ran its time without a finding; otherwise 1,
 # after printing for each failed target the input that crashed, leaked or
@@ -22,7 +22,7 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-targets_all=(pki_message ca_certs ca_caps subject alt_name config)
+targets_all=(pki_message ca_certs ca_caps subject alt_name config cert_summary)
 seconds=60
 merge=
 seed=

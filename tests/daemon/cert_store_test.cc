@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +120,24 @@ class CertStoreTest : public ::testing::Test {
     EXPECT_EQ((*active)->serial, p.serial);
     EXPECT_EQ(X509_cmp((*active)->cert.get(), p.cert.get()), 0);
     EXPECT_EQ(EVP_PKEY_eq((*active)->key.get(), p.key.get()), 1);
+    // The routine check's reading agrees, whichever way it gets there.
+    auto light = store_.LoadActiveCertificate();
+    ASSERT_TRUE(light.ok()) << light.error().message;
+    ASSERT_TRUE(light->has_value());
+    EXPECT_EQ(**light, SummaryOf(p.cert.get()));
+  }
+
+  // LoadActive and LoadActiveCertificate fail alike; returns the message.
+  std::string ExpectBothFail(ErrorCode code) {
+    auto active = store_.LoadActive();
+    auto light = store_.LoadActiveCertificate();
+    EXPECT_FALSE(active.ok());
+    EXPECT_FALSE(light.ok());
+    if (active.ok() || light.ok()) return "";
+    EXPECT_EQ(active.error().code, code);
+    EXPECT_EQ(light.error().code, code);
+    EXPECT_EQ(light.error().message, active.error().message);
+    return active.error().message;
   }
 
   std::set<std::string> PairFiles(std::initializer_list<const Pair*> pairs) {
@@ -303,6 +322,51 @@ TEST_F(CertStoreTest, LoadCaChainEmptyAndCorrupt) {
       << chain.error().message;
 }
 
+TEST_F(CertStoreTest, CheckCaChainReadsEachFileAndNamesTheBadOne) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  EXPECT_TRUE(store_.CheckCaChain().ok());  // no chain yet
+  WriteFile(File("ca.crt-0"), Pem(ca_.cert.get()));
+  auto der = ossl::CertToDer(ca_.cert.get());
+  ASSERT_TRUE(der.ok());
+  WriteFile(File("ca.crt-1"), std::string(der->begin(), der->end()));  // DER is read too
+  Status st = store_.CheckCaChain();
+  EXPECT_TRUE(st.ok()) << st.error().message;
+  // Truncated: the message is LoadCaChain's, naming the file.
+  const std::string pem = Pem(ca_.cert.get());
+  WriteFile(File("ca.crt-1"), pem.substr(0, pem.size() / 2));
+  st = store_.CheckCaChain();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kParse);
+  EXPECT_NE(st.error().message.find(File("ca.crt-1")), std::string::npos) << st.error().message;
+  // Unreadable (a directory in its place).
+  ASSERT_EQ(::unlink(File("ca.crt-1").c_str()), 0);
+  ASSERT_EQ(::mkdir(File("ca.crt-1").c_str(), 0755), 0);
+  st = store_.CheckCaChain();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find(File("ca.crt-1")), std::string::npos) << st.error().message;
+}
+
+TEST_F(CertStoreTest, LoadActiveCertificateOfAnEcPairTakesTheFullPath) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  ossl::Ptr<EVP_PKEY> ec(EVP_EC_gen("P-256"));
+  ASSERT_TRUE(ec);
+  CertSpec spec;
+  spec.subject = "/CN=ec router";
+  spec.serial = 0x5E;
+  auto cert = MakeCert(spec, ec.get(), ca_.cert.get(), ca_.key.get());
+  ASSERT_TRUE(store_.Install(cert.get(), ec.get(), {ca_.cert.get()}, 2, now_).ok());
+  auto light = store_.LoadActiveCertificate();
+  ASSERT_TRUE(light.ok()) << light.error().message;
+  ASSERT_TRUE(light->has_value());
+  EXPECT_EQ(**light, SummaryOf(cert.get()));
+  EXPECT_EQ((*light)->serial, "5E");
+  // An RSA key under the EC certificate's name is a mismatch, as for LoadActive.
+  auto rsa = ossl::PrivateKeyToPem(CachedKey(0).get());
+  ASSERT_TRUE(rsa.ok());
+  WriteFile(File("5E.key"), *rsa, 0600);
+  ExpectBothFail(ErrorCode::kVerify);
+}
+
 TEST_F(CertStoreTest, InstallRefusesAKeyThatDoesNotMatch) {
   ASSERT_TRUE(store_.Prepare().ok());
   Pair p = Issue(0x60, 0);
@@ -320,6 +384,9 @@ TEST_F(CertStoreTest, LoadActiveOnAnEmptyDirectoryIsNothing) {
   auto active = store_.LoadActive();
   ASSERT_TRUE(active.ok()) << active.error().message;
   EXPECT_FALSE(active->has_value());
+  auto light = store_.LoadActiveCertificate();
+  ASSERT_TRUE(light.ok()) << light.error().message;
+  EXPECT_FALSE(light->has_value());
 }
 
 TEST_F(CertStoreTest, LoadActiveOnAMissingDirectoryIsNothing) {
@@ -332,12 +399,10 @@ TEST_F(CertStoreTest, LoadActiveNamesADanglingLink) {
   ASSERT_TRUE(store_.Prepare().ok());
   ASSERT_EQ(::symlink("77.crt", File("latest.crt").c_str()), 0);
   ASSERT_EQ(::symlink("77.key", File("latest.key").c_str()), 0);
-  auto active = store_.LoadActive();
-  ASSERT_FALSE(active.ok());
-  EXPECT_EQ(active.error().code, ErrorCode::kIo);
-  EXPECT_NE(active.error().message.find(File("latest.crt") + " is a dangling link to \"77.crt\""),
+  const std::string message = ExpectBothFail(ErrorCode::kIo);
+  EXPECT_NE(message.find(File("latest.crt") + " is a dangling link to \"77.crt\""),
             std::string::npos)
-      << active.error().message;
+      << message;
 }
 
 TEST_F(CertStoreTest, LoadActiveNamesAGarbageCertificate) {
@@ -345,11 +410,9 @@ TEST_F(CertStoreTest, LoadActiveNamesAGarbageCertificate) {
   Pair p = Issue(0x70, 0);
   ASSERT_TRUE(Install(p).ok());
   WriteFile(File("70.crt"), "-----BEGIN CERTIFICATE-----\nnonsense\n", 0644);
-  auto active = store_.LoadActive();
-  ASSERT_FALSE(active.ok());
-  EXPECT_EQ(active.error().code, ErrorCode::kParse);
-  EXPECT_NE(active.error().message.find(File("latest.crt")), std::string::npos)
-      << active.error().message;
+  const std::string message = ExpectBothFail(ErrorCode::kParse);
+  EXPECT_NE(message.find(File("latest.crt")), std::string::npos)
+      << message;
 }
 
 TEST_F(CertStoreTest, LoadActiveNamesAKeyThatDoesNotMatch) {
@@ -359,12 +422,10 @@ TEST_F(CertStoreTest, LoadActiveNamesAKeyThatDoesNotMatch) {
   auto other = ossl::PrivateKeyToPem(CachedKey(4).get());
   ASSERT_TRUE(other.ok());
   WriteFile(File("71.key"), *other, 0600);
-  auto active = store_.LoadActive();
-  ASSERT_FALSE(active.ok());
-  EXPECT_EQ(active.error().code, ErrorCode::kVerify);
-  EXPECT_NE(active.error().message.find("the key " + File("latest.key") + " does not match"),
+  const std::string message = ExpectBothFail(ErrorCode::kVerify);
+  EXPECT_NE(message.find("the key " + File("latest.key") + " does not match"),
             std::string::npos)
-      << active.error().message;
+      << message;
 }
 
 TEST_F(CertStoreTest, LoadActiveNamesAGarbageKey) {
@@ -372,11 +433,9 @@ TEST_F(CertStoreTest, LoadActiveNamesAGarbageKey) {
   Pair p = Issue(0x72, 0);
   ASSERT_TRUE(Install(p).ok());
   WriteFile(File("72.key"), "garbage\n", 0600);
-  auto active = store_.LoadActive();
-  ASSERT_FALSE(active.ok());
-  EXPECT_EQ(active.error().code, ErrorCode::kParse);
-  EXPECT_NE(active.error().message.find(File("latest.key")), std::string::npos)
-      << active.error().message;
+  const std::string message = ExpectBothFail(ErrorCode::kParse);
+  EXPECT_NE(message.find(File("latest.key")), std::string::npos)
+      << message;
 }
 
 TEST_F(CertStoreTest, LoadActiveNamesAMissingCertificateLink) {
@@ -384,11 +443,9 @@ TEST_F(CertStoreTest, LoadActiveNamesAMissingCertificateLink) {
   Pair p = Issue(0x73, 0);
   ASSERT_TRUE(Install(p).ok());
   ASSERT_EQ(::unlink(File("latest.crt").c_str()), 0);
-  auto active = store_.LoadActive();
-  ASSERT_FALSE(active.ok());
-  EXPECT_EQ(active.error().code, ErrorCode::kIo);
-  EXPECT_NE(active.error().message.find(File("latest.crt") + " is missing"), std::string::npos)
-      << active.error().message;
+  const std::string message = ExpectBothFail(ErrorCode::kIo);
+  EXPECT_NE(message.find(File("latest.crt") + " is missing"), std::string::npos)
+      << message;
 }
 
 // --- Crash windows, set up by hand as Install would leave them ---
