@@ -25,10 +25,16 @@
 #include "daemon/status_file.h"
 #include "io/curl_transport.h"
 #include "io/files.h"
+#include "io/resident_pages.h"
 
 namespace scepd {
 
 namespace {
+
+// Sleeps at least this long (seconds) start with ReleaseCleanFilePages: the
+// pages come back as faults at the next wake-up, a cost worth paying once
+// per check interval, not once per poll of a PENDING request.
+constexpr std::int64_t kReleasePagesAfter = 60;
 
 Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& settings) {
   // CAs may answer in single DES (micromdm does): the legacy provider, loaded
@@ -239,6 +245,14 @@ int Daemon::Run(int ready_fd) {
 #ifdef __GLIBC__
     ::malloc_trim(0);
 #endif
+    // Before a long sleep, the code pages the step touched too
+    // (io/resident_pages.h), released just before poll below.
+    CleanFilePages clean;
+    if (earliest - clock_.Now() >= kReleasePagesAfter) {
+      clean = FindCleanFilePages();
+      spdlog::debug("idle: releasing {} KiB of program and library pages ({} mappings)",
+                    clean.resident_bytes / 1024, clean.ranges.size());
+    }
     itimerspec its{};
     if (earliest != INT64_MAX) {
       its.it_value.tv_sec = static_cast<time_t>(std::min<std::int64_t>(
@@ -249,6 +263,7 @@ int Daemon::Run(int ready_fd) {
       spdlog::warn("timerfd_settime: {}", std::strerror(errno));
     }
     pollfd fds[2] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}};
+    ReleasePages(clean);
     int n = ::poll(fds, 2, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
