@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -11,8 +12,8 @@ namespace {
 
 // One mapping of smaps: its header fields and the sizes looked at (kB).
 struct Mapping {
-  unsigned long start = 0;  // NOLINT(runtime/int): smaps' format
-  unsigned long end = 0;    // NOLINT(runtime/int)
+  std::uintptr_t start = 0;
+  std::uintptr_t end = 0;
   bool candidate = false;   // from the header: r?-p and a file path
   long rss = -1;            // NOLINT(runtime/int)
   long anonymous = -1;      // NOLINT(runtime/int)
@@ -24,7 +25,7 @@ void Add(const Mapping& m, CleanFilePages* out) {
   // (Private_Dirty is not one of them: for a file page it means the page
   // cache still has to write the file back, e.g. a binary just installed.)
   if (!m.candidate || m.rss <= 0 || m.anonymous != 0 || m.locked != 0) return;
-  out->ranges.push_back({static_cast<std::uintptr_t>(m.start), m.end - m.start});
+  out->ranges.push_back({m.start, m.end - m.start});
   out->resident_bytes += static_cast<std::size_t>(m.rss) * 1024;
 }
 
@@ -35,6 +36,11 @@ CleanFilePages FindCleanFilePages() {
 #if defined(__linux__)
   std::FILE* f = std::fopen("/proc/self/smaps", "re");
   if (f == nullptr) return out;
+  // This function's own code must be in an executable mapping of the list:
+  // a file that does not describe this address space (an emulator's own
+  // smaps, say) gives nothing to release.
+  const auto here = reinterpret_cast<std::uintptr_t>(&FindCleanFilePages);
+  bool found_here = false;
   char line[512];
   Mapping m;
   bool have = false;
@@ -43,15 +49,20 @@ CleanFilePages FindCleanFilePages() {
     const bool first_piece = line_start;
     line_start = std::strchr(line, '\n') != nullptr;
     if (!first_piece) continue;
-    unsigned long start = 0, end = 0;  // NOLINT(runtime/int)
+    unsigned long long start = 0, end = 0;  // NOLINT(runtime/int)
     char perms[5] = {};
     int path_at = 0;
     // Header: "start-end perms offset dev inode [path]".
-    if (std::sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path_at) == 3 &&
+    if (std::sscanf(line, "%llx-%llx %4s %*s %*s %*s %n", &start, &end, perms, &path_at) == 3 &&
         path_at > 0) {
       if (have) Add(m, &out);
-      m = Mapping{start, end};
+      if (start > UINTPTR_MAX || end > UINTPTR_MAX || end < start) {
+        std::fclose(f);
+        return {};  // not addresses of this process
+      }
+      m = Mapping{static_cast<std::uintptr_t>(start), static_cast<std::uintptr_t>(end)};
       have = true;
+      found_here = found_here || (perms[2] == 'x' && here >= m.start && here < m.end);
       m.candidate = perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' && line[path_at] == '/';
       continue;
     }
@@ -66,6 +77,7 @@ CleanFilePages FindCleanFilePages() {
   }
   if (have) Add(m, &out);
   std::fclose(f);
+  if (!found_here) return {};
 #endif
   return out;
 }

@@ -34,7 +34,8 @@ struct CleanFilePages {
   std::size_t resident_bytes = 0;  // of those ranges, from smaps
 };
 
-// Reads /proc/self/smaps. Empty when it cannot be read (or off Linux).
+// Reads /proc/self/smaps. Empty when it cannot be read, when it does not
+// describe this process (this function's own code is not in it), or off Linux.
 CleanFilePages FindCleanFilePages();
 
 // madvise(MADV_DONTNEED) on each range; returns how many were advised.
