@@ -62,30 +62,38 @@ bool LibcurlMappedAt(const std::string& conf, const std::string& log, const std:
   return mapped;
 }
 
-TEST(ScepdFootprint, IdleDaemonNeverLoadsLibcurlUntilItTalksToTheCa) {
+// A CA on loopback and a certificate enrolled by `scepd --once` in `dir_`,
+// with the settings in `conf_` (renew_days 30: valid for the next start).
+class ScepdFootprint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ca_.Start());
+    WriteFile(conf_, Config(dir_, ca_, 30));
+    const ProcessResult enrolled = RunProcess({kScepd, "-c", conf_, "--once"});
+    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  }
+
+  ScepServer ca_;
+  TempDir dir_;
+  const std::string conf_ = dir_.File("scepd.conf");
+};
+
+TEST_F(ScepdFootprint, IdleDaemonNeverLoadsLibcurlUntilItTalksToTheCa) {
 #ifndef SCEPD_TEST_CURL_DLOPEN
   GTEST_SKIP() << "built with SCEPD_CURL_DLOPEN=OFF: libcurl is linked in";
 #endif
-  ScepServer ca;
-  ASSERT_TRUE(ca.Start());
-  TempDir dir;
-  const std::string conf = dir.File("scepd.conf");
-  WriteFile(conf, Config(dir, ca, 30));
-  const ProcessResult enrolled = RunProcess({kScepd, "-c", conf, "--once"});
-  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-
   // Valid certificate: a decision, then sleep, with no libcurl mapped.
-  EXPECT_FALSE(LibcurlMappedAt(conf, dir.File("idle.log"), "next check at"))
+  EXPECT_FALSE(LibcurlMappedAt(conf_, dir_.File("idle.log"), "next check at"))
       << "an idle daemon mapped libcurl";
   // Renewal due at start: libcurl is loaded for the exchange.
-  WriteFile(conf, Config(dir, ca, 3650));
-  EXPECT_TRUE(LibcurlMappedAt(conf, dir.File("renew.log"), "installed, valid until"))
+  WriteFile(conf_, Config(dir_, ca_, 3650));
+  EXPECT_TRUE(LibcurlMappedAt(conf_, dir_.File("renew.log"), "installed, valid until"))
       << "renewed without libcurl mapped?";
 }
 
 // KiB resident in `pid`'s private read-only file mappings (program and
-// library code and constants), from /proc/PID/smaps.
-// `detail` gets one line per mapping counted.
+// library code and constants) that hold no page of the process's own, from
+// /proc/PID/smaps; `detail` gets one line per mapping counted.
 long CleanFileResidentKb(int pid, std::string* detail) {  // NOLINT(runtime/int)
   const std::string smaps = ReadFile("/proc/" + std::to_string(pid) + "/smaps");
   long total = 0;  // NOLINT(runtime/int)
@@ -122,21 +130,14 @@ long CleanFileResidentKb(int pid, std::string* detail) {  // NOLINT(runtime/int)
 // Before sleeping the idle daemon gives back the code pages its check
 // touched (io/resident_pages.h); a check on SIGUSR1 maps back what it needs
 // and works as before.
-TEST(ScepdFootprint, IdleDaemonReleasesItsCodePagesAndStillChecks) {
-  ScepServer ca;
-  ASSERT_TRUE(ca.Start());
-  TempDir dir;
-  const std::string conf = dir.File("scepd.conf");
-  WriteFile(conf, Config(dir, ca, 30));
-  const ProcessResult enrolled = RunProcess({kScepd, "-c", conf, "--once"});
-  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-  std::string settings = Config(dir, ca, 30);
+TEST_F(ScepdFootprint, IdleDaemonReleasesItsCodePagesAndStillChecks) {
+  std::string settings = Config(dir_, ca_, 30);
   settings.insert(settings.find("log_target"), "log_level = debug\n");
-  WriteFile(conf, settings);
+  WriteFile(conf_, settings);
 
-  const std::string log = dir.File("idle.log");
+  const std::string log = dir_.File("idle.log");
   BackgroundProcess d;
-  ASSERT_TRUE(d.Start({kScepd, "-c", conf}, log));
+  ASSERT_TRUE(d.Start({kScepd, "-c", conf_}, log));
   ASSERT_TRUE(WaitForLog(d, log, "idle: releasing")) << ReadFile(log);
   if (!RunningUnderEmulator()) {
     // What the check touched is several MiB (libcrypto, libstdc++, libc,

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 
 namespace scepd {
@@ -84,6 +85,9 @@ class ResidentPagesTest : public ::testing::Test {
 // The file was just written: its pages are still dirty in the page cache
 // (smaps: Private_Dirty), as a freshly installed binary's are.
 TEST_F(ResidentPagesTest, AReadOnlyFileMappingIsReleasedAndReadsBackTheSame) {
+  if (testing::RunningUnderEmulator()) {
+    GTEST_SKIP() << "under qemu-user /proc/self/smaps is not the target's: nothing is released";
+  }
   char* p = Map(PROT_READ, MAP_PRIVATE);
   ASSERT_NE(p, nullptr);
   ASSERT_GT(RssKb(p), 0);
@@ -124,7 +128,11 @@ TEST(ResidentPages, ReleasingTheProcessesOwnCodeKeepsItRunning) {
   // The test binary's own text and libraries are released and mapped
   // back as the test goes on.
   const CleanFilePages clean = FindCleanFilePages();
-  EXPECT_FALSE(clean.ranges.empty());
+  // (Under qemu-user the list is the emulator's, and FindCleanFilePages
+  // finds its own code missing from it: nothing to release.)
+  if (!testing::RunningUnderEmulator()) {
+    EXPECT_FALSE(clean.ranges.empty());
+  }
   EXPECT_EQ(ReleasePages(clean), clean.ranges.size());
   std::string s = "still";
   s += " running";
