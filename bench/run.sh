@@ -94,6 +94,8 @@ stats() {
           printf "%.1f %.1f %.1f %d\n", m / d, a[1] / d, a[n] / d, n }'
 }
 median() { stats "$@" | cut -d' ' -f1; }
+# mean FILE: the arithmetic mean, microseconds to milliseconds.
+mean() { awk '{ s += $1 } END { printf "%.1f", s / NR / 1000 }' "$1"; }
 # calc EXPR [FORMAT]: floating point arithmetic, printed with FORMAT (default %.2f).
 calc() { awk "BEGIN { printf \"${2:-%.2f}\", $1 }"; }
 
@@ -379,6 +381,7 @@ scepclient_run "$work/rc" >>"$work/cmd.log" 2>&1
 scepd_conf "$work/sr" 2048 400
 scepd_once "$work/sr" >>"$work/cmd.log" 2>&1
 issued_before=$(wc -l <"$work/depot/index.txt")
+ca_log_before=$(wc -l <"$work/scepserver.log")
 for ((i = 0; i < N; i++)); do
   for ((j = 0; j < 3; j++)); do
     case $(((i + j) % 3)) in
@@ -396,6 +399,21 @@ for ((i = 0; i < N; i++)); do
   done
 done
 issued_renew=$(($(wc -l <"$work/depot/index.txt") - issued_before))
+# The CA's own time per PKCSReq/RenewalReq in that loop, from scepserver's
+# log ("op=PKIOperation ... took=6.1ms"), in microseconds.
+tail -n +"$((ca_log_before + 1))" "$work/scepserver.log" |
+  awk -F'took=' '/caller=endpoint.go/ && /op=PKIOperation/ {
+    v = $2; u = v; sub(/[a-zµ]+$/, "", v); sub(/^[0-9.]+/, "", u)
+    f = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : (u == "ns") ? 1e-3 : 1
+    printf "%d\n", v * f }' >"$T/renew_ca_pkiop"
+[[ -s "$T/renew_ca_pkiop" ]] || die "no PKIOperation times in $work/scepserver.log"
+# Renewals inside one running daemon (libraries loaded, libcurl too after
+# its first renewal): SIGUSR1 until "installed", each with a key made ahead.
+scepd_conf "$work/sd" 2048 400
+scepd_once "$work/sd" >>"$work/cmd.log" 2>&1
+"$PY" bench/daemon_renewal.py "$N" "$work/sd/daemon.log" "$work/sd/data/.next.key" \
+  "$SCEPD" -c "$work/sd/scepd.conf" >"$T/renew_daemon" ||
+  die "renewals in the daemon failed (see $work/sd/daemon.log)"
 
 # ---- 3. key sizes ------------------------------------------------------------------
 say "3. Key sizes"
@@ -509,15 +527,34 @@ stripped_kib() {
 say "6. Start to decision, $N rounds"
 scepd_conf "$work/sdec" 2048
 scepd_once "$work/sdec" >>"$work/cmd.log" 2>&1
-# The harness alone: a shell that prints the same line and exits.
-dec_names=(dec_release dec_size dec_harness)
+# The harness alone: a shell that prints the same line and exits. The
+# floors: a C program that only prints it (starting a process here), and a
+# C++ program doing the same, linked to the Release scepd's libraries in
+# the same order (what loading them costs before scepd does anything).
+printf '#include <stdio.h>\nint main(void) { fputs(" valid: \\n", stderr); return 0; }\n' \
+  >"$work/floor.c"
+cc -O2 -o "$work/floor-c" "$work/floor.c"
+printf '#include <cstdio>\n#include <string>\nint main(int, char** argv) {\n  std::string s(argv[0]);\n  std::fputs(" valid: \\n", stderr);\n  return s.empty();\n}\n' \
+  >"$work/floor.cc"
+floor_libs=()
+while read -r lib; do
+  case $lib in
+    libstdc++.so.* | libm.so.* | libgcc_s.so.* | libc.so.*) ;;  # what c++ links anyway
+    lib*.so*) floor_libs+=("-l:$lib") ;;
+  esac
+done < <(readelf -d "$SCEPD" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+c++ -O2 -o "$work/floor-cxx" "$work/floor.cc" -Wl,--no-as-needed "${floor_libs[@]}"
+floor_cxx_libs=$(readelf -d "$work/floor-cxx" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd' ')
+dec_names=(dec_release dec_size dec_harness dec_floor_c dec_floor_cxx)
 for ((i = 0; i < N; i++)); do
-  for ((j = 0; j < 3; j++)); do
-    k=$(((i + j) % 3))
+  for ((j = 0; j < 5; j++)); do
+    k=$(((i + j) % 5))
     case $k in
       0) r=$("$PY" bench/mono.py " valid: " "$SCEPD" -c "$work/sdec/scepd.conf" --once) ;;
       1) r=$("$PY" bench/mono.py " valid: " "$SCEPD_SIZE" -c "$work/sdec/scepd.conf" --once) ;;
       2) r=$("$PY" bench/mono.py " valid: " /bin/sh -c 'echo " valid: " >&2') ;;
+      3) r=$("$PY" bench/mono.py " valid: " "$work/floor-c") ;;
+      4) r=$("$PY" bench/mono.py " valid: " "$work/floor-cxx") ;;
     esac
     # milliseconds to microseconds, as the other figures
     read -r line_us exit_us < <(awk '{ printf "%d %d\n", $1 * 1000, $2 * 1000 }' <<<"$r")
@@ -582,6 +619,9 @@ m_ren_scepd=$(median "$T/renew_scepd")
 m_dec=$(median "$T/dec_release")
 m_dec_size=$(median "$T/dec_size")
 m_harness=$(median "$T/dec_harness")
+m_floor_cxx=$(median "$T/dec_floor_cxx")
+m_ren_daemon=$(median "$T/renew_daemon")
+m_ca_pkiop=$(median "$T/renew_ca_pkiop")
 kib() { calc "$1" %.0f; }
 rss_anon=$(val "$work/idle_end" RssAnon)
 ctxt_d=$(($(val "$work/idle_end" ctxt) - $(val "$work/idle_start" ctxt)))
@@ -589,6 +629,13 @@ cpu_d=$(($(val "$work/idle_end" cpu_ticks) - $(val "$work/idle_start" cpu_ticks)
 size_rel=$(stripped_kib "$SCEPD")
 size_opt=$(stripped_kib "$SCEPD_SIZE")
 floor_plus=$(calc "$m_genrsa + $m_ren_scepd" %.1f)
+# Expected values add up, medians of skewed figures do not (RSA key
+# generation time is a long-tailed random variable): the first-enrollment
+# goal, a sum, is judged on means; the medians are shown beside them.
+a_first_scepd=$(mean "$T/first_scepd")
+a_genrsa=$(mean "$T/first_genrsa")
+a_ren_scepd=$(mean "$T/renew_scepd")
+floor_plus_mean=$(calc "$a_genrsa + $a_ren_scepd" %.1f)
 # The "## " headings this script writes; any other section of $OUT is kept.
 GENERATED_HEADINGS='^## (Machine and versions|[0-9]+\\. |Goals \\(issue 6\\)|Profiles \\(generated\\)|Notes for a later session)'
 cm_ver=$(dpkg-query -W -f='${Version}' certmonger 2>/dev/null || echo "not installed")
@@ -734,6 +781,15 @@ $(row 'sscep enroll -K -O (pre-made key)' "$T/renew_sscep" "$m_ren_sc")
 $(row 'scepclient renewal' "$T/renew_scepclient" "$m_ren_sc")
 $(row 'scepd --once renewal, to "installed" (prepared key)' "$T/renew_scepd" "$m_ren_sc")
 $(row 'scepd --once renewal, to exit (then makes the next key)' "$T/renew_scepd.exit" "$m_ren_sc")
+$(row 'scepd daemon renewal on SIGUSR1, to "installed" (prepared key)' "$T/renew_daemon" "$m_ren_sc")
+$(row "the CA's own time per PKIOperation (scepserver's log)" "$T/renew_ca_pkiop" "$m_ren_sc")
+
+The daemon row is one running \`scepd\` renewing $N times in a row after
+the loop above (not alternated with it): SIGUSR1 until its "installed" line
+(\`bench/daemon_renewal.py\`), every renewal with a key made ahead, no
+process start and no library to load. The last row is what the CA itself
+spent on each RenewalReq of the loop (\`took=\` in its log): a floor under
+every client's figure.
 
 ## 3. Key sizes (first enrollment with sscep)
 
@@ -804,27 +860,32 @@ $(bin_row 'sscep (SCEPD_SIZE_OPT)' "$SSCEP_SIZE")
 before the process is started (CLOCK_MONOTONIC, \`bench/mono.py\`) until its
 stderr line "... valid: ...; next check at ..." is read, and until it exits.
 The harness row is \`/bin/sh\` printing the same line: the cost of starting
-any process and reading its pipe here.
+any process and reading its pipe here. The two floors print the same line
+and do nothing else: a C program, and a C++ program linked to the Release
+scepd's libraries ($floor_cxx_libs): what exec and the dynamic loader cost
+on this machine before scepd's own code runs.
 
 | command | median ms | min | max | N | to exit, median ms |
 |---|---|---|---|---|---|
 $(row6 'scepd (Release)' dec_release)
 $(row6 'scepd (SCEPD_SIZE_OPT)' dec_size)
 $(row6 'harness (/bin/sh)' dec_harness)
+$(row6 'floor: C program, libc only' dec_floor_c)
+$(row6 "floor: C++ program with scepd's libraries" dec_floor_cxx)
 
 ## Goals (issue 6)
 
 | goal | figure | verdict |
 |---|---|---|
-| exchange without key generation ≤ ½ of scepclient's renewal | scepd renewal (key made ahead) $m_ren_scepd ms, sscep $m_ren_sscep ms vs scepclient $m_ren_sc ms ($(calc "$m_ren_scepd / $m_ren_sc") ×, $(calc "$m_ren_sscep / $m_ren_sc") ×) | scepd $(verdict "$m_ren_scepd <= 0.5 * $m_ren_sc"), sscep $(verdict "$m_ren_sscep <= 0.5 * $m_ren_sc") |
-| first enrollment within 5 % of genrsa floor + exchange | scepd $m_first_scepd ms vs $m_genrsa + $m_ren_scepd = $floor_plus ms ($(calc "$m_first_scepd / $floor_plus") ×) | $(verdict "$m_first_scepd <= 1.05 * $floor_plus") |
+| exchange without key generation ≤ ½ of scepclient's renewal | scepd renewal (key made ahead) $m_ren_scepd ms (in the running daemon $m_ren_daemon ms), sscep $m_ren_sscep ms vs scepclient $m_ren_sc ms ($(calc "$m_ren_scepd / $m_ren_sc") ×, $(calc "$m_ren_sscep / $m_ren_sc") ×); the CA alone $m_ca_pkiop ms | scepd $(verdict "$m_ren_scepd <= 0.5 * $m_ren_sc"), sscep $(verdict "$m_ren_sscep <= 0.5 * $m_ren_sc") |
+| first enrollment within 5 % of genrsa floor + exchange | means: scepd $a_first_scepd ms vs $a_genrsa + $a_ren_scepd = $floor_plus_mean ms ($(calc "$a_first_scepd / $floor_plus_mean") ×); medians: $m_first_scepd vs $m_genrsa + $m_ren_scepd = $floor_plus ms ($(calc "$m_first_scepd / $floor_plus") ×) | $(verdict "$a_first_scepd <= 1.05 * $floor_plus_mean") (on means: a sum; key generation time is long-tailed) |
 | renewal does not wait for key generation | scepd renewal to "installed" $m_ren_scepd ms (key made ahead by the previous run) vs genrsa $m_genrsa ms | $(verdict "$m_ren_scepd < $m_genrsa") |
 | idle: RssAnon < 1 MiB | $rss_anon KiB | $(verdict "$rss_anon < 1024") |
 $(cm_goal_row)
 | idle: zero wake-ups between events | $ctxt_d context switches in ${IDLE_SECS} s | $(verdict "$ctxt_d == 0") |
 | idle: zero CPU | $cpu_d ticks in ${IDLE_SECS} s | $(verdict "$cpu_d == 0") |
 | stripped binary < 600 KiB | scepd $size_rel KiB (Release), $size_opt KiB (SCEPD_SIZE_OPT) | Release $(verdict "$size_rel < 600"), size-opt $(verdict "$size_opt < 600") |
-| start to decision < 10 ms | $m_dec ms (Release), $m_dec_size ms (size-opt); harness alone $m_harness ms | $(verdict "$m_dec < 10") |
+| start to decision < 10 ms | $m_dec ms (Release), $m_dec_size ms (size-opt); harness alone $m_harness ms, floor with scepd's libraries $m_floor_cxx ms | $(verdict "$m_dec < 10") |
 
 ## Profiles (generated)
 
