@@ -196,9 +196,7 @@ bool LinksNameOnePair(const std::string& dir) {
   return !crt_serial.empty() && crt_serial == SerialOfName(key, "key");
 }
 
-// `decode_key` false: an RSA key whose file shows it matches is not decoded
-// (the pair's key stays null); anything else is decoded as usual.
-Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir, bool decode_key = true) {
+Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir) {
   const std::string crt_path = dir + "/" + kLatestCrt;
   const std::string key_path = dir + "/" + kLatestKey;
   const bool have_crt = PathExists(crt_path);
@@ -211,16 +209,6 @@ Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir, bool de
   std::string serial = SerialHex(cert.get());
 
   Error key_error;
-  if (have_key && !decode_key) {
-    auto bytes = ReadKeyFile(key_path);
-    if (bytes.ok()) {
-      WipeOnExit wipe(*bytes);
-      if (RsaKeyPemMatchesCert(cert.get(), AsText(*bytes)) == true) {
-        return std::optional<ActivePair>(ActivePair{{std::move(cert), nullptr, serial}, false});
-      }
-    }
-    // Unreadable, undecided or mismatched: the full path below reports it.
-  }
   if (have_key) {
     auto key = LoadKeyFile(key_path);
     if (key.ok() && KeyMatchesCert(cert.get(), key->get())) {
@@ -548,7 +536,7 @@ Result<std::optional<CertSummary>> CertStore::LoadActiveCertificate() const {
   }
   // Anything else (the crash window, a mismatch, other key types, unusual
   // files) as LoadActive finds it, with its error messages.
-  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_, /*decode_key=*/false));
+  SCEPD_TRY(std::optional<ActivePair> active, LoadActivePair(dir_));
   if (!active) return std::optional<CertSummary>();
   return std::optional<CertSummary>(SummaryOf(active->pair.cert.get()));
 }
