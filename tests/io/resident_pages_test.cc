@@ -119,9 +119,13 @@ TEST_F(ResidentPagesTest, PagesTheProcessChangedAreNeverReleased) {
   EXPECT_FALSE(Listed(clean, shared));
   ReleasePages(clean);
   EXPECT_EQ(relro[3 * page_], '!');
-  EXPECT_GT(RssKb(relro), 0);
-  EXPECT_GT(RssKb(data), 0);
-  EXPECT_GT(RssKb(shared), 0);
+  ExpectContent(data);
+  ExpectContent(shared);
+  if (!testing::RunningUnderEmulator()) {  // (qemu-user: smaps lists the emulator's addresses)
+    EXPECT_GT(RssKb(relro), 0);
+    EXPECT_GT(RssKb(data), 0);
+    EXPECT_GT(RssKb(shared), 0);
+  }
 }
 
 TEST(ResidentPages, ReleasingTheProcessesOwnCodeKeepsItRunning) {
