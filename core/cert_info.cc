@@ -130,9 +130,8 @@ bool SameBytes(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b)
 
 }  // namespace
 
-std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_pem) noexcept {
-  if (cert == nullptr) return std::nullopt;
-  // The certificate's RSAPublicKey, from the bit string as it was signed.
+std::span<const std::uint8_t> RsaPublicKeyDer(const X509* cert) noexcept {
+  if (cert == nullptr) return {};
   X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
   ASN1_OBJECT* spki_alg = nullptr;
   const unsigned char* pub = nullptr;
@@ -141,9 +140,15 @@ std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_
       X509_PUBKEY_get0_param(&spki_alg, &pub, &pub_len, nullptr, spki) != 1 ||
       OBJ_obj2nid(spki_alg) != NID_rsaEncryption || pub == nullptr || pub_len <= 0) {
     ClearOpenSslErrors();
-    return std::nullopt;
+    return {};
   }
-  return RsaKeyPemMatches({pub, static_cast<std::size_t>(pub_len)}, key_pem);
+  return {pub, static_cast<std::size_t>(pub_len)};
+}
+
+std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_pem) noexcept {
+  const std::span<const std::uint8_t> pub = RsaPublicKeyDer(cert);
+  if (pub.empty()) return std::nullopt;
+  return RsaKeyPemMatches(pub, key_pem);
 }
 
 std::optional<bool> RsaKeyPemMatches(std::span<const std::uint8_t> rsa_public_key,

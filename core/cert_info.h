@@ -65,6 +65,9 @@ bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept;
 // decode the key at all. nullopt when it cannot tell (not PEM PKCS#8, not
 // RSA, malformed): the caller then decodes the key and uses KeyMatchesCert.
 std::optional<bool> RsaKeyPemMatchesCert(const X509* cert, std::string_view key_pem) noexcept;
+// The certificate's RSAPublicKey DER, from its subjectPublicKey bit string
+// as it was signed (borrowed from `cert`); empty for other key types.
+std::span<const std::uint8_t> RsaPublicKeyDer(const X509* cert) noexcept;
 // The same against an RSAPublicKey (RFC 8017 A.1.1) in DER, as a
 // certificate's subjectPublicKey bit string carries it.
 std::optional<bool> RsaKeyPemMatches(std::span<const std::uint8_t> rsa_public_key,

@@ -116,14 +116,8 @@ CertSummary SummaryOf(const X509* cert) {
   out.subject = SubjectString(cert);
   if (auto nb = NotBefore(cert); nb.ok()) out.not_before = *nb;
   if (auto na = NotAfter(cert); na.ok()) out.not_after = *na;
-  X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
-  ASN1_OBJECT* alg = nullptr;
-  const unsigned char* pub = nullptr;
-  int pub_len = 0;
-  if (spki != nullptr && X509_PUBKEY_get0_param(&alg, &pub, &pub_len, nullptr, spki) == 1 &&
-      OBJ_obj2nid(alg) == NID_rsaEncryption && pub != nullptr && pub_len > 0) {
-    out.rsa_public_key.assign(pub, pub + pub_len);
-  }
+  const std::span<const std::uint8_t> pub = RsaPublicKeyDer(cert);
+  out.rsa_public_key.assign(pub.begin(), pub.end());
   ClearOpenSslErrors();
   return out;
 }

@@ -183,9 +183,9 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
 }
 
 void CertificateJob::RepairCaChain() {
-  auto chain = store_.CheckCaChain();
-  if (chain.ok()) return;
-  spdlog::warn("{}: {}; fetching the CA chain again", Label(settings_), chain.error().message);
+  Status readable = store_.CheckCaChain();
+  if (readable.ok()) return;
+  spdlog::warn("{}: {}; fetching the CA chain again", Label(settings_), readable.error().message);
   auto attempt = Connect();
   if (!attempt.ok()) {
     spdlog::warn("{}: CA chain not repaired: {}", Label(settings_), attempt.error().message);

@@ -31,7 +31,7 @@ namespace scepd {
 
 namespace {
 
-// Sleeps at least this long (seconds) start with ReleaseCleanFilePages: the
+// Sleeps at least this long (seconds) start with ReleasePages: the
 // pages come back as faults at the next wake-up, a cost worth paying once
 // per check interval, not once per poll of a PENDING request.
 constexpr std::int64_t kReleasePagesAfter = 60;
