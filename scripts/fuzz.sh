@@ -15,6 +15,10 @@
 # after printing for each failed target the input that crashed, leaked or
 # hung (kept in build/fuzz/findings/<target>/) and how to replay it.
 # The committed corpus is never changed without --merge or --seed.
+# Each failure is also written, one line each, to $FUZZ_BUILD/failures.txt:
+# the target, the first sanitizer or libFuzzer error line, and the input in
+# base64 (up to 3 KiB), so a finding that only a CI machine reached can be
+# replayed from its log (scripts/test.sh repeats these lines at the end).
 # Environment: SCEPD_JOBS (build parallelism, default 2), FUZZ_BUILD (build
 # directory, default build/fuzz), FUZZ_SEED (libFuzzer's -seed, for a
 # repeatable run as the test command makes; default: a random seed).
@@ -38,7 +42,7 @@ while (($#)); do
       targets+=("$2")
       shift
       ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)
       [[ "$1" =~ ^[0-9]+$ && "$1" -gt 0 ]] || { echo "fuzz: bad argument '$1' (see --help)" >&2; exit 64; }
       seconds=$1
@@ -50,6 +54,9 @@ done
 
 build=${FUZZ_BUILD:-$repo/build/fuzz}
 jobs=${SCEPD_JOBS:-2}
+failures=$build/failures.txt
+mkdir -p "$build"
+rm -f "$failures"
 
 scripts/lib/install-deps.sh clang libclang-rt-14-dev
 
@@ -65,6 +72,7 @@ cmake --build "$build" -j "$jobs" --target "${build_targets[@]}"
 echo "fuzz: built in $((SECONDS - t0)) s"
 [[ -z "$seed" ]] || fuzz/make-corpus.sh "$build"
 [[ -z "$build_only" ]] || exit 0
+: >"$failures"
 
 failed=()
 for t in "${targets[@]}"; do
@@ -91,10 +99,22 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     echo "fuzz: $t FAILED (exit $rc); log $log" >&2
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 | sed 's/^/fuzz:   /' >&2 || true
-    grep -oE "Test unit written to [^ ]+" "$log" | awk '{print $5}' | while read -r f; do
-      echo "fuzz:   input: $f" >&2
-      echo "fuzz:   replay: $build/fuzz/${t}_fuzzer $f" >&2
-    done
+    first=$(grep -m1 -E '^(==[0-9]+==ERROR|.*runtime error|.*(ERROR|Error): libFuzzer|==[0-9]+== ERROR: libFuzzer)' "$log" || true)
+    input=$(grep -oE "Test unit written to [^ ]+" "$log" | awk '{print $5}' | head -n 1 || true)
+    if [[ -n "$input" ]]; then
+      echo "fuzz:   input: $input" >&2
+      echo "fuzz:   replay: $build/fuzz/${t}_fuzzer $input" >&2
+    fi
+    line="$t: exit $rc: ${first:-no error line in $log}"
+    if [[ -n "$input" && -f "$input" ]]; then
+      size=$(stat -c %s "$input")
+      if ((size <= 3072)); then
+        line+=" | input ($size bytes, base64): $(base64 -w0 "$input")"
+      else
+        line+=" | input: $size bytes, too long to print ($input)"
+      fi
+    fi
+    echo "$line" >>"$failures"
     continue
   fi
   if [[ -n "$merge" ]]; then

@@ -80,7 +80,11 @@ if [[ -z "${SCEPD_SKIP_FUZZ:-}" ]]; then
   if FUZZ_SEED=${FUZZ_SEED:-1} scripts/fuzz.sh "${SCEPD_FUZZ_SECONDS:-20}"; then
     summaries=("[fuzz] every target ran ${SCEPD_FUZZ_SECONDS:-20} s without a finding" "${summaries[@]}")
   else
-    summaries=("[fuzz] FAILED (a finding or a build error, see above)" "${summaries[@]}")
+    fuzz_lines=("[fuzz] FAILED (a finding or a build error, see above)")
+    while IFS= read -r line; do
+      fuzz_lines+=("[fuzz] $line")
+    done < <(cat "${FUZZ_BUILD:-build/fuzz}/failures.txt" 2>/dev/null || true)
+    summaries=("${fuzz_lines[@]}" "${summaries[@]}")
     failed=1
   fi
 fi
