@@ -15,7 +15,8 @@
 # after printing for each failed target the input that crashed, leaked or
 # hung (kept in build/fuzz/findings/<target>/) and how to replay it.
 # The committed corpus is never changed without --merge or --seed.
-# Each failure is also written, one line each, to $FUZZ_BUILD/failures.txt:
+# Each failure (a finding, or clang that would not install or build) is
+# also written, one line each, to $FUZZ_BUILD/failures.txt:
 # the target, the first sanitizer or libFuzzer error line, and the input in
 # base64 (up to 3 KiB), so a finding that only a CI machine reached can be
 # replayed from its log (scripts/test.sh repeats these lines at the end).
@@ -42,7 +43,7 @@ while (($#)); do
       targets+=("$2")
       shift
       ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)
       [[ "$1" =~ ^[0-9]+$ && "$1" -gt 0 ]] || { echo "fuzz: bad argument '$1' (see --help)" >&2; exit 64; }
       seconds=$1
@@ -58,17 +59,26 @@ failures=$build/failures.txt
 mkdir -p "$build"
 rm -f "$failures"
 
-scripts/lib/install-deps.sh clang libclang-rt-14-dev
+if ! scripts/lib/install-deps.sh clang libclang-rt-14-dev; then
+  echo "setup: installing clang and its sanitizer runtime failed (see install-deps above)" >"$failures"
+  exit 1
+fi
 
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 t0=$SECONDS
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DSCEPD_FUZZ=ON -DSCEPD_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
+  -DSCEPD_FUZZ=ON -DSCEPD_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null; then
+  echo "build: cmake could not configure $build (see above)" >"$failures"
+  exit 1
+fi
 build_targets=(fuzz_make_corpus)
 for t in "${targets[@]}"; do build_targets+=("${t}_fuzzer"); done
-cmake --build "$build" -j "$jobs" --target "${build_targets[@]}"
+if ! cmake --build "$build" -j "$jobs" --target "${build_targets[@]}"; then
+  echo "build: building ${build_targets[*]} failed (see above)" >"$failures"
+  exit 1
+fi
 echo "fuzz: built in $((SECONDS - t0)) s"
 [[ -z "$seed" ]] || fuzz/make-corpus.sh "$build"
 [[ -z "$build_only" ]] || exit 0

@@ -29,7 +29,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 
-scripts/lib/install-deps.sh
+# Every package the stages below will ask for, in one apt step at the start
+# (the stages check again, and find them present): a later apt run is one
+# more chance for a busy dpkg lock or a failed download.
+extra_packages=()
+[[ -n "${SCEPD_SKIP_FUZZ:-}" ]] || extra_packages+=(clang libclang-rt-14-dev)
+if [[ -z "${SCEPD_SKIP_CROSS:-}" && "${SCEPD_CROSS_ARCHS:-all}" == all ]]; then
+  extra_packages+=(qemu-user g++-arm-linux-gnueabihf g++-aarch64-linux-gnu g++-mipsel-linux-gnu)
+fi
+scripts/lib/install-deps.sh "${extra_packages[@]}"
 
 jobs=${SCEPD_JOBS:-2}
 read -r -a ctest_extra <<<"${CTEST_ARGS:-}"

@@ -51,7 +51,20 @@ if [[ $(id -u) -ne 0 ]]; then
   fi
 fi
 
+# A fresh machine may be running apt's daily jobs (they hold dpkg's lock)
+# and a mirror may fail a fetch now and then: wait for the lock up to 10
+# minutes, let apt retry each download, and try the whole step three times.
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update
-"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+apt=("${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+for attempt in 1 2 3; do
+  if "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; then
+    exit 0
+  fi
+  if [[ $attempt -lt 3 ]]; then
+    echo "install-deps: apt-get failed (attempt $attempt of 3); trying again in $((attempt * 20)) s" >&2
+    sleep $((attempt * 20))
+  fi
+done
+echo "install-deps: apt-get failed three times; could not install: ${missing[*]}" >&2
+exit 1
