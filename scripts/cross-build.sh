@@ -3,6 +3,9 @@
 # suite under qemu-user.
 #
 # Usage: scripts/cross-build.sh [armhf|arm64|mipsel|all]...   (default: all)
+#        scripts/cross-build.sh --host-packages [ARCH...]
+#          prints the host's Debian packages those architectures need (the
+#          cross compilers and qemu-user) on one line, and does nothing else
 #
 # Per architecture:
 #   1. a private sysroot of Debian target packages, made once and cached
@@ -78,8 +81,10 @@ now() { date +%s; }
 
 # --- arguments --------------------------------------------------------------
 archs=()
+print_host_packages=
 for a in "${@:-all}"; do
   case $a in
+    --host-packages) print_host_packages=1 ;;
     # Most exotic first: if CI's time budget (SCEPD_CROSS_DEADLINE) runs
     # out, the architecture left out is the one closest to the native build.
     all) archs+=(mipsel armhf arm64) ;;
@@ -95,9 +100,15 @@ for a in "${@:-all}"; do
   esac
 done
 
+((${#archs[@]})) || archs=(mipsel armhf arm64)
+
 # --- host tools -------------------------------------------------------------
 host_packages=(qemu-user cmake ninja-build pkg-config)
 for a in "${archs[@]}"; do host_packages+=("g++-$(triple_of "$a")"); done
+if [[ -n "$print_host_packages" ]]; then
+  echo "${host_packages[*]}"
+  exit 0
+fi
 if [[ -z "${SCEPD_SKIP_DEPS:-}" ]]; then
   # The native dependencies too: the integration tests need scepserver.
   scripts/lib/install-deps.sh "${host_packages[@]}"

@@ -82,7 +82,6 @@ fi
 echo "fuzz: built in $((SECONDS - t0)) s"
 [[ -z "$seed" ]] || fuzz/make-corpus.sh "$build"
 [[ -z "$build_only" ]] || exit 0
-: >"$failures"
 
 failed=()
 for t in "${targets[@]}"; do
@@ -109,7 +108,7 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     echo "fuzz: $t FAILED (exit $rc); log $log" >&2
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 | sed 's/^/fuzz:   /' >&2 || true
-    first=$(grep -m1 -E '^(==[0-9]+==ERROR|.*runtime error|.*(ERROR|Error): libFuzzer|==[0-9]+== ERROR: libFuzzer)' "$log" || true)
+    first=$(grep -m1 -E '^(==[0-9]+==ERROR|.*runtime error|.*ERROR: libFuzzer)' "$log" || true)
     input=$(grep -oE "Test unit written to [^ ]+" "$log" | awk '{print $5}' | head -n 1 || true)
     if [[ -n "$input" ]]; then
       echo "fuzz:   input: $input" >&2

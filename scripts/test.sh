@@ -34,8 +34,10 @@ started=$(date +%s)
 # more chance for a busy dpkg lock or a failed download.
 extra_packages=()
 [[ -n "${SCEPD_SKIP_FUZZ:-}" ]] || extra_packages+=(clang libclang-rt-14-dev)
-if [[ -z "${SCEPD_SKIP_CROSS:-}" && "${SCEPD_CROSS_ARCHS:-all}" == all ]]; then
-  extra_packages+=(qemu-user g++-arm-linux-gnueabihf g++-aarch64-linux-gnu g++-mipsel-linux-gnu)
+read -r -a cross_archs <<<"${SCEPD_CROSS_ARCHS:-all}"
+if [[ -z "${SCEPD_SKIP_CROSS:-}" ]]; then
+  read -r -a cross_packages < <(scripts/cross-build.sh --host-packages "${cross_archs[@]}")
+  extra_packages+=("${cross_packages[@]}")
 fi
 scripts/lib/install-deps.sh "${extra_packages[@]}"
 
@@ -106,7 +108,6 @@ if [[ -z "${SCEPD_SKIP_CROSS:-}" ]]; then
   echo "=== [cross] scripts/cross-build.sh ${SCEPD_CROSS_ARCHS:-all}"
   mkdir -p build
   rc=0
-  read -r -a cross_archs <<<"${SCEPD_CROSS_ARCHS:-all}"
   SCEPD_CROSS_WERROR=1 SCEPD_CROSS_DEADLINE=$((started + ${SCEPD_CROSS_BUDGET:-4920})) \
     scripts/cross-build.sh "${cross_archs[@]}" 2>&1 | tee build/cross.log ||
     rc=$?
