@@ -108,12 +108,8 @@ NameResult MakeIa5(int type, const std::string& value) {
 }
 
 Result<ossl::Ptr<ASN1_OBJECT>> ParseOid(const std::string& text) {
-  ossl::Ptr<ASN1_OBJECT> obj;
-  if (text.find('\0') == std::string::npos) obj.reset(OBJ_txt2obj(text.c_str(), 0));
-  if (!obj) {
-    ClearOpenSslErrors();
-    return Fail("'" + text + "' is not an OID");
-  }
+  ossl::Ptr<ASN1_OBJECT> obj = ossl::ObjectFromText(text);
+  if (!obj) return Fail("'" + text + "' is not an OID");
   return obj;
 }
 

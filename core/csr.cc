@@ -124,12 +124,8 @@ Status AddExtendedKeyUsage(STACK_OF(X509_EXTENSION) * exts, const CsrSpec& spec)
     SCEPD_TRY_STATUS(AddPurpose(eku.get(), ossl::Ptr<ASN1_OBJECT>(OBJ_nid2obj(NID_client_auth))));
   }
   for (const std::string& name : spec.extra_ekus) {
-    ossl::Ptr<ASN1_OBJECT> obj;
-    if (!name.empty() && name.find('\0') == std::string::npos) {
-      obj.reset(OBJ_txt2obj(name.c_str(), 0));
-    }
+    ossl::Ptr<ASN1_OBJECT> obj = ossl::ObjectFromText(name);
     if (!obj) {
-      ClearOpenSslErrors();
       return Invalid("extended key usage '" + name + "': unknown name or OID");
     }
     SCEPD_TRY_STATUS(AddPurpose(eku.get(), std::move(obj)));

@@ -1,5 +1,6 @@
 #include "core/ossl.h"
 
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
 
@@ -38,6 +39,14 @@ std::string BioToString(BIO* bio) {
   return std::string(b.begin(), b.end());
 }
 }  // namespace
+
+Ptr<ASN1_OBJECT> ObjectFromText(std::string_view text) {
+  if (text.empty() || text.find('\0') != std::string_view::npos) return {};
+  Ptr<ASN1_OBJECT> obj(OBJ_txt2obj(std::string(text).c_str(), 0));
+  if (obj && OBJ_length(obj.get()) == 0) obj.reset();
+  if (!obj) ClearOpenSslErrors();
+  return obj;
+}
 
 Bytes BioToBytes(BIO* bio) {
   const char* data = nullptr;

@@ -133,6 +133,14 @@ Result<Bytes> ToDer(T* obj, I2d i2d, std::string_view what) {
   return out;
 }
 
+// An object from an OpenSSL short or long name or a dotted OID, as
+// OBJ_txt2obj(text, 0) gives it, but only one that has an OID: OpenSSL also
+// names objects that have none ("AES-128-OCB"), and those fail later, when
+// a name or an extension holding them is encoded. Null for an empty text,
+// an embedded NUL, an unknown name or such an object; leaves OpenSSL's
+// error queue empty.
+Ptr<ASN1_OBJECT> ObjectFromText(std::string_view text);
+
 // Reads everything from a memory BIO into a byte vector.
 Bytes BioToBytes(BIO* bio);
 

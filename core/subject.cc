@@ -93,7 +93,7 @@ Result<std::vector<Component>> Split(std::string_view text) {
 // library and loads openssl.cnf, a cost at every daemon start that the
 // settings check does not need. OpenSSL's short names are unique, so a
 // match is the object OBJ_txt2obj returns (a static one); anything else
-// goes to OBJ_txt2obj.
+// goes to ossl::ObjectFromText (OBJ_txt2obj).
 const ASN1_OBJECT* KnownAttributeType(const std::string& type) {
   static constexpr int kNids[] = {
       NID_commonName,           NID_countryName,         NID_localityName,
@@ -131,11 +131,8 @@ Result<ossl::Ptr<X509_NAME>> ParseSubject(std::string_view text) {
       if (attr.value.empty()) return SubjectError("empty value" + Where(n, attr.raw));
       const ASN1_OBJECT* known = KnownAttributeType(attr.type);
       ossl::Ptr<ASN1_OBJECT> obj;
-      if (known == nullptr && attr.type.find('\0') == std::string::npos) {
-        obj.reset(OBJ_txt2obj(attr.type.c_str(), 0));
-      }
+      if (known == nullptr) obj = ossl::ObjectFromText(attr.type);
       if (known == nullptr && !obj) {
-        ClearOpenSslErrors();
         return SubjectError("unknown attribute type " + Quote(attr.type) + Where(n, attr.raw));
       }
       // set 0 opens a new RDN; -1 appends to the RDN of the previous entry.

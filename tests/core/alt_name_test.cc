@@ -125,6 +125,10 @@ TEST(AltNameTest, ErrorsNameItemNumberAndText) {
       {"otherName:1.2.3", "alternative name 1 ('otherName:1.2.3'): expected 'OID;UTF8:value'"},
       {"otherName:1.2.3;INT:5", "otherName value type 'INT' is not supported"},
       {"otherName:bogus;UTF8:5", "'bogus' is not an OID"},
+      // OpenSSL names AES-128-OCB but gives it no OID: found by fuzzing,
+      // it used to pass here and fail only when the CSR was encoded.
+      {"otherName:AES-128-OCB;UTF8:x", "'AES-128-OCB' is not an OID"},
+      {"RID:aes-128-ocb", "'aes-128-ocb' is not an OID"},
       {"otherName:1.2.3;UTF8:", "empty otherName value"},
       {"DNS:b\xC3\xBC.example", "alternative name 1 ('DNS:b\xC3\xBC.example'): must be ASCII"},
       {"DNS:a\\", "alternative name 1 ('DNS:a\\'): trailing lone backslash"},

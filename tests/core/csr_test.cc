@@ -233,6 +233,8 @@ TEST(CsrTest, ErrorsNameTheField) {
   add([](CsrSpec& s) { s.extra_ekus = {"serverAuth", "fooAuth"}; },
       "extended key usage 'fooAuth': unknown name or OID");
   add([](CsrSpec& s) { s.extra_ekus = {""}; }, "extended key usage '': unknown name or OID");
+  add([](CsrSpec& s) { s.extra_ekus = {"AES-128-OCB"}; },
+      "extended key usage 'AES-128-OCB': unknown name or OID");
   add([](CsrSpec& s) { s.template_name = "smile \xF0\x9F\x98\x80"; }, "template_name: ");
   add([](CsrSpec& s) { s.challenge_password = "bad \xFF utf8"; },
       "challenge_password: not valid UTF-8");

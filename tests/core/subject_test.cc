@@ -136,6 +136,7 @@ TEST(SubjectTest, ErrorsNameTheBadPart) {
       {"", "subject: empty"},
       {"CN=foo", "subject: no leading '/' in 'CN=foo'"},
       {"/CN=a/XX=foo", "subject: unknown attribute type 'XX' in component 2 ('XX=foo')"},
+      {"/CN=a/AES-128-OCB=x", "subject: unknown attribute type 'AES-128-OCB' in component 2"},
       {"/CN=a/Ofoo", "subject: missing '=' in component 2 ('Ofoo')"},
       {"/=foo", "subject: empty attribute type in component 1 ('=foo')"},
       {"/O=x/CN=", "subject: empty value in component 2 ('CN=')"},

@@ -264,6 +264,13 @@ TEST_F(ConfigTest, SubjectAndAltNameUseTheCoreParsers) {
   EXPECT_NE(alt_error.find("'FTP:x'"), std::string::npos) << alt_error;
   EXPECT_EQ(Errors("[certificate]\n\nalt_name = FTP:x\n"),
             "t.conf:3: [certificate] alt_name: " + alt_error);
+  // A name OpenSSL knows but that has no OID is refused when the settings
+  // are read, not at the first enrollment.
+  const std::string oid_error =
+      CoreMessage(ParseAltNames("otherName:AES-128-OCB;UTF8:x").error());
+  EXPECT_NE(oid_error.find("'AES-128-OCB' is not an OID"), std::string::npos) << oid_error;
+  EXPECT_EQ(Errors("[certificate]\nalt_name = otherName:AES-128-OCB;UTF8:x\n"),
+            "t.conf:2: [certificate] alt_name: " + oid_error);
 }
 
 TEST_F(ConfigTest, UnknownKeysAndSections) {
