@@ -325,15 +325,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     key = GenerateRsaKey(settings_.key_size);
     if (!key.ok()) return Fail(now, key.error().message, "");
   }
-  CsrSpec spec;
-  spec.subject = settings_.subject;
-  spec.alt_names = settings_.alt_name;
-  spec.template_name = settings_.template_name;
-  spec.digital_signature = settings_.digital_signature;
-  spec.key_encipherment = settings_.key_encipherment;
-  spec.server_auth = settings_.server_auth;
-  spec.client_auth = settings_.client_auth;
-  spec.challenge_password = settings_.challenge_password;
+  CsrSpec spec = RequestSpec(settings_);
   auto csr = BuildCsr(spec, key->get(), a.algorithms.digest);
   OPENSSL_cleanse(spec.challenge_password.data(), spec.challenge_password.size());
   if (!csr.ok()) return Fail(now, csr.error().message, "");

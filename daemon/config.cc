@@ -1019,4 +1019,17 @@ std::string FormatEffectiveConfig(const Config& config) {
   return out;
 }
 
+CsrSpec RequestSpec(const CertificateSettings& settings) {
+  CsrSpec spec;
+  spec.subject = settings.subject;
+  spec.alt_names = settings.alt_name;
+  spec.template_name = settings.template_name;
+  spec.digital_signature = settings.digital_signature;
+  spec.key_encipherment = settings.key_encipherment;
+  spec.server_auth = settings.server_auth;
+  spec.client_auth = settings.client_auth;
+  spec.challenge_password = settings.challenge_password;
+  return spec;
+}
+
 }  // namespace scepd

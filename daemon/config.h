@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/csr.h"
 #include "core/result.h"
 #include "daemon/serial_number.h"
 
@@ -147,6 +148,13 @@ struct CertificateSettings {
 
   friend bool operator==(const CertificateSettings&, const CertificateSettings&) = default;
 };
+
+// The request these settings ask the CA for (subject, alternative names,
+// template, usages, challenge password), as the daemon builds it at every
+// enrollment. Settings LoadConfig accepts, with a subject, always make a
+// request BuildCsr accepts: a value that passes the check must not fail
+// every enrollment later (fuzz/config_fuzzer.cc checks this).
+CsrSpec RequestSpec(const CertificateSettings& settings);
 
 // Everything the settings file says. Plain value.
 struct Config {

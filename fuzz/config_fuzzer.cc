@@ -1,7 +1,10 @@
 // libFuzzer target: scepd's settings file, through ParseConfig (the text
 // LoadConfig reads). Beyond "no crash", checks config.h's promise that
 // FormatEffectiveConfig prints settings that parse back to the same Config
-// (except the masked inline challenge password).
+// (except the masked inline challenge password), and RequestSpec's: every
+// accepted [certificate] with a subject makes a request BuildCsr accepts
+// (signed with the fixed fuzz key), so no accepted value can fail each
+// enrollment later.
 // The serial number seam points at nothing: no file is consulted and
 // serial_number_command runs as `/bin/false -c ...`, so the fuzzer never
 // executes the commands it invents. Run it with stdin from /dev/null
@@ -15,7 +18,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/csr.h"
 #include "daemon/config.h"
+#include "fuzz/fuzz_pki.h"
 #include "daemon/serial_number.h"
 
 namespace {
@@ -53,6 +58,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fprintf(stderr, "config_fuzzer: the effective settings parse to other values\n"
                  "--- printed:\n%s\n", printed.c_str());
     std::abort();
+  }
+  for (const scepd::CertificateSettings& cert : config->certificates) {
+    if (cert.subject.empty()) continue;  // enabled = no: no request is made
+    auto csr = scepd::BuildCsr(scepd::RequestSpec(cert), scepd::fuzz::GetFuzzPki().key.get());
+    if (!csr) {
+      std::fprintf(stderr, "config_fuzzer: accepted settings make no request: %s\n--- printed:\n%s\n",
+                   csr.error().message.c_str(), printed.c_str());
+      std::abort();
+    }
   }
   return 0;
 }

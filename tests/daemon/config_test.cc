@@ -11,6 +11,7 @@
 #include "core/alt_name.h"
 #include "core/subject.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 
 namespace scepd {
 namespace {
@@ -137,6 +138,34 @@ TEST_F(ConfigTest, EveryKeyIsRead) {
   EXPECT_EQ(c.success_script, "/etc/init.d/ipsec restart");
   EXPECT_EQ(c.failure_script, "logger scep failed");
   EXPECT_EQ(c.keep_old, 5);
+}
+
+TEST_F(ConfigTest, RequestSpecCarriesWhatTheRequestAsksFor) {
+  auto config = Parse(
+      "[scepd]\nserial_number = A1B2\n"
+      "[certificate]\n"
+      "subject = /O=Example/CN=router-SN\n"
+      "alt_name = DNS:router-SN.example.com, otherName:1.3.6.1.4.1.311.20.2.3;UTF8:r@example\n"
+      "template = IPSecIntermediateOffline\n"
+      "digital_signature = no\n"
+      "server_auth = yes\n"
+      "client_auth = no\n"
+      "challenge_password = s3cret\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const CsrSpec spec = RequestSpec(config->certificates.at(0));
+  EXPECT_EQ(spec.subject, "/O=Example/CN=router-A1B2");
+  EXPECT_EQ(spec.alt_names,
+            "DNS:router-A1B2.example.com, otherName:1.3.6.1.4.1.311.20.2.3;UTF8:r@example");
+  EXPECT_EQ(spec.template_name, "IPSecIntermediateOffline");
+  EXPECT_FALSE(spec.digital_signature);
+  EXPECT_TRUE(spec.key_encipherment);
+  EXPECT_TRUE(spec.server_auth);
+  EXPECT_FALSE(spec.client_auth);
+  EXPECT_TRUE(spec.extra_ekus.empty());
+  EXPECT_EQ(spec.challenge_password, "s3cret");
+  auto csr = BuildCsr(spec, testing::CachedKey(1).get());
+  ASSERT_TRUE(csr.ok()) << csr.error().message;
+  EXPECT_EQ(X509_REQ_verify(csr->get(), X509_REQ_get0_pubkey(csr->get())), 1);
 }
 
 // One bad value per row: the line to put in a section, and the error.
