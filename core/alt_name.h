@@ -18,8 +18,9 @@ namespace scepd {
 // prefix is ignored. A backslash makes the next character literal, so "\,"
 // puts a comma in a value; in a dirName the escapes are left for ParseSubject
 // (where "\/" and friends keep their meaning). IP takes IPv4 or IPv6; RID a
-// dotted OID (or an OpenSSL object name); otherName "OID;UTF8:value" (an
-// OTHERNAME holding a UTF8String). Empty or all-blank text yields an empty
+// dotted OID (or the OpenSSL name of an object that has one, see
+// ossl::ObjectFromText); otherName "OID;UTF8:value" (an OTHERNAME holding a
+// UTF8String), the OID given the same way. Empty or all-blank text yields an empty
 // GENERAL_NAMES, meaning "no extension". Fails with kInvalidArgument as
 // "alternative name N ('item'): reason" for an empty item, a missing or
 // unknown prefix, an empty value, a non-ASCII DNS/email/URI, a bad address,
