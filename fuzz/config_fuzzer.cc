@@ -20,8 +20,8 @@
 
 #include "core/csr.h"
 #include "daemon/config.h"
-#include "fuzz/fuzz_pki.h"
 #include "daemon/serial_number.h"
+#include "fuzz/fuzz_pki.h"
 
 namespace {
 
