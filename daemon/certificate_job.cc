@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <span>
+#include <utility>
 
 #include "core/backoff.h"
 #include "core/cert_info.h"
@@ -93,6 +94,7 @@ void CertificateJob::NoteActive(const CertSummary* active) {
     status_.not_before.reset();
     status_.not_after.reset();
     status_.days_left.reset();
+    status_.renewal_window.reset();
     return;
   }
   status_.serial = active->serial;
@@ -101,6 +103,10 @@ void CertificateJob::NoteActive(const CertSummary* active) {
   status_.not_after = active->not_after;
   status_.days_left.reset();
   if (active->not_after) status_.days_left = (*active->not_after - deps_.clock->Now()) / 86400;
+  status_.renewal_window.reset();
+  if (active->not_after) {
+    status_.renewal_window = *active->not_after - std::int64_t{settings_.renew_days} * 86400;
+  }
 }
 
 std::int64_t CertificateJob::Step() {
@@ -154,6 +160,12 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
   rs.check_interval = daemon_.check_interval;
   rs.build_time = deps_.build_time;
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
+  const bool renew_now = std::exchange(renew_now_, false);
+  if (renew_now && pair != nullptr && d.verdict == Verdict::kValid) {
+    spdlog::info("{}: {} valid, renewing now as asked (SIGUSR2)", Label(settings_), status_.serial);
+    fallback_tried_ = false;
+    return StartEnrollment(now, /*renewal=*/true);
+  }
   switch (d.verdict) {
     case Verdict::kValid:
       RepairCaChain();
@@ -573,6 +585,8 @@ std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
   poll_at_ = 0;
   status_.transaction_id.clear();
   status_.last_result = "success";
+  status_.last_success = deps_.clock->Now();
+  status_.failures = 0;
   status_.last_error.clear();
   status_.fail_info.clear();
   const std::string serial = SerialHex(cert);
@@ -671,6 +685,7 @@ std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,
   state_ = JobState::kBackoff;
   outcome_ = JobOutcome::kFailed;
   status_.last_result = fail_info.empty() ? "error" : "failure";
+  status_.failures = failures_;
   status_.last_error = message;
   status_.fail_info = fail_info;
   status_.next_check = retry_at_;

@@ -75,6 +75,13 @@ class CertificateJob {
 
   // Makes the next Step check at once, skipping a backoff wait (SIGUSR1).
   void CheckNow() noexcept { retry_at_ = 0; poll_at_ = 0; }
+  // CheckNow, and renew even a certificate outside its renewal window
+  // (SIGUSR2, the web page's Renew now). A pending transaction is resumed
+  // rather than replaced.
+  void RenewNow() noexcept {
+    CheckNow();
+    renew_now_ = true;
+  }
 
   JobState state() const noexcept { return state_; }
   JobOutcome outcome() const noexcept { return outcome_; }
@@ -132,6 +139,7 @@ class CertificateJob {
   std::int64_t retry_at_ = 0;  // backoff: no attempt before this
   std::int64_t poll_at_ = 0;   // polling: next CertPoll not before this
   bool fallback_tried_ = false;
+  bool renew_now_ = false;  // RenewNow() asked; consumed by the next check
   std::string known_transaction_;  // the pending transaction this process started or resumed
 };
 

@@ -3,6 +3,8 @@
 #include <ini.h>
 #include <openssl/crypto.h>
 
+#include <grp.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -54,9 +56,10 @@ std::string Lower(std::string_view s) {
 // The keys each kind of section takes; anything else is "unknown key".
 enum class SectionKind { kScepd, kCertificate };
 
-constexpr std::array<std::string_view, 8> kScepdKeys = {
+constexpr std::array<std::string_view, 10> kScepdKeys = {
     "enabled",   "data_dir",      "run_dir",       "check_interval",
     "log_level", "log_target",    "serial_number", "serial_number_command",
+    "status_group", "metrics_file",
 };
 
 constexpr std::array<std::string_view, 23> kCertificateKeys = {
@@ -509,6 +512,13 @@ class Checker {
       }
     }
     Text("serial_number_command", &out->serial_number_command);
+    if (Text("status_group", &out->status_group) && !out->status_group.empty() &&
+        ::getgrnam(out->status_group.c_str()) == nullptr) {
+      Report(*Find("status_group"), "status_group",
+             "no such group '" + out->status_group + "'");
+      out->status_group.clear();
+    }
+    if (Find("metrics_file") != nullptr) Dir("metrics_file", &out->metrics_file);
   }
 
   void CheckCertificate(const RawSection& section, const DaemonSettings& daemon,
@@ -984,6 +994,8 @@ std::string FormatEffectiveConfig(const Config& config) {
   AppendKey(&out, "log_target", LogTargetName(d.log_target));
   AppendOptional(&out, "serial_number", d.serial_number);
   AppendOptional(&out, "serial_number_command", d.serial_number_command);
+  AppendOptional(&out, "status_group", d.status_group);
+  AppendOptional(&out, "metrics_file", d.metrics_file);
   for (const CertificateSettings& c : config.certificates) {
     out += c.name.empty() ? "\n[certificate]\n" : "\n[certificate " + c.name + "]\n";
     if (!c.name.empty()) AppendKey(&out, "data_dir", c.data_dir);

@@ -67,6 +67,13 @@ struct DaemonSettings {
   // means "look at the device tree / DMI" (see serial_number.h).
   std::string serial_number;
   std::string serial_number_command;
+  // The group that may read run_dir (status files, the public certificate
+  // and CA copies; never keys): run_dir becomes 0750 owned by it. Empty:
+  // run_dir is 0755. Must name an existing group.
+  std::string status_group;
+  // Prometheus text-format file (node_exporter's textfile collector),
+  // rewritten atomically when a value in it changes; empty = none.
+  std::string metrics_file;
 
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };

@@ -22,6 +22,7 @@
 #include "core/ossl.h"
 #include "core/renewal_policy.h"
 #include "daemon/cert_store.h"
+#include "daemon/status_command.h"
 #include "daemon/status_file.h"
 #include "io/curl_transport.h"
 #include "io/files.h"
@@ -49,46 +50,7 @@ Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& 
   return std::unique_ptr<Transport>(std::move(t));
 }
 
-Status MakeRunDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return MakeError(ErrorCode::kIo, "cannot create run_dir " + dir + ": " + std::strerror(errno));
-  }
-  return {};
-}
-
 int WorstExit(int a, int b) { return std::max(a, b); }
-
-// The certificates to report on: those configured, else the unnamed one in
-// the global data_dir (automation off, no [certificate] section yet).
-std::vector<CertificateSettings> ReportedCertificates(const Config& c) {
-  std::vector<CertificateSettings> out;
-  for (const CertificateSettings& cert : c.certificates) {
-    out.push_back(cert);
-    std::string& pw = out.back().challenge_password;  // a report does not need it
-    OPENSSL_cleanse(pw.data(), pw.size());
-    pw.clear();
-  }
-  if (!out.empty()) return out;
-  CertificateSettings unnamed;
-  unnamed.data_dir = c.daemon.data_dir;
-  return {unnamed};
-}
-
-// The status as far as the settings and the files tell, without a running
-// job: disabled or not running, enrolled with the active serial or not.
-StatusReport DerivedStatus(const Config& c, const CertificateSettings& cert) {
-  StatusReport r;
-  r.name = cert.name;
-  r.module = c.daemon.enabled ? ModuleState::kNotRunning : ModuleState::kDisabled;
-  r.state = c.daemon.enabled ? "stopped" : "disabled";
-  CertStore store(cert.data_dir);
-  auto active = store.LoadActive();
-  if (active.ok() && active->has_value()) {
-    r.cert = CertState::kEnrolled;
-    r.serial = (*active)->serial;
-  }
-  return r;
-}
 
 }  // namespace
 
@@ -108,6 +70,7 @@ Status Daemon::Load() {
 void Daemon::MakeJobs() {
   jobs_.clear();
   wake_.clear();
+  publisher_ = std::make_shared<StatusPublisher>(config_.daemon);
   for (const auto& cert : config_.certificates) {
     JobDeps deps;
     deps.clock = &clock_;
@@ -119,25 +82,16 @@ void Daemon::MakeJobs() {
     };
     deps.hook_path_dir = options_.hook_path_dir;
     deps.build_time = options_.build_time;
-    const std::string run_dir = config_.daemon.run_dir;
-    deps.publish_status = [run_dir](const StatusReport& report) {
-      if (auto st = MakeRunDir(run_dir); !st.ok()) {
-        spdlog::warn("{}", st.error().message);
-        return;
-      }
-      if (auto st = WriteStatus(run_dir, report); !st.ok()) {
-        spdlog::warn("status not written: {}", st.error().message);
-      }
-    };
+    deps.publish_status = [publisher = publisher_, data_dir = cert.data_dir](
+                              const StatusReport& report) { publisher->Publish(report, data_dir); };
     jobs_.push_back(std::make_unique<CertificateJob>(cert, config_.daemon, std::move(deps)));
     wake_.push_back(0);
   }
 }
 
 void Daemon::PublishDisabled() {
-  if (auto st = MakeRunDir(config_.daemon.run_dir); !st.ok()) return;
   for (const auto& c : ReportedCertificates(config_)) {
-    (void)WriteStatus(config_.daemon.run_dir, DerivedStatus(config_, c));
+    publisher_->Publish(StatusFromFiles(config_, c), c.data_dir);
   }
 }
 
@@ -179,7 +133,7 @@ int Daemon::RunOnce() {
 }
 
 Status Daemon::LockPidFile() {
-  SCEPD_TRY_STATUS(MakeRunDir(config_.daemon.run_dir));
+  SCEPD_TRY_STATUS(PrepareRunDir(config_.daemon));
   const std::string path = config_.daemon.run_dir + "/scepd.pid";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -210,7 +164,7 @@ int Daemon::Run(int ready_fd) {
   RemoveStaleTemps();
   sigset_t mask;
   sigemptyset(&mask);
-  for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&mask, s);
+  for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaddset(&mask, s);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
   int tfd = ::timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
@@ -226,6 +180,10 @@ int Daemon::Run(int ready_fd) {
   spdlog::info("scepd {} started ({} certificate(s), automation {})", SCEPD_VERSION, jobs_.size(),
                config_.daemon.enabled ? "on" : "off");
   if (!config_.daemon.enabled) PublishDisabled();
+  record_.pid = ::getpid();
+  record_.started = clock_.Now();
+  record_.config_path = options_.config_path;
+  publisher_->PublishDaemon(record_);
 
   const std::string pid_path = config_.daemon.run_dir + "/scepd.pid";
   int exit_code = kDaemonExitOk;
@@ -290,20 +248,31 @@ int Daemon::Run(int ready_fd) {
           case SIGHUP: {
             spdlog::info("SIGHUP: reloading {}", options_.config_path);
             auto reloaded = LoadConfig(options_.config_path, SerialSources{});
+            ReloadRecord reload;
+            reload.time = clock_.Now();
+            reload.accepted = reloaded.ok();
             if (!reloaded.ok()) {
               spdlog::error("settings not reloaded, keeping the old ones:\n{}",
                             reloaded.error().message);
+              reload.error = reloaded.error().message;
             } else {
               WipeSecrets(&config_);
               config_ = std::move(*reloaded);
               MakeJobs();
               if (!config_.daemon.enabled) PublishDisabled();
             }
+            record_.last_reload = std::move(reload);
+            publisher_->PublishDaemon(record_);
             break;
           }
           case SIGUSR1:
             spdlog::info("SIGUSR1: checking now");
             for (auto& job : jobs_) job->CheckNow();
+            std::fill(wake_.begin(), wake_.end(), 0);
+            break;
+          case SIGUSR2:
+            spdlog::info("SIGUSR2: renewing now");
+            for (auto& job : jobs_) job->RenewNow();
             std::fill(wake_.begin(), wake_.end(), 0);
             break;
           default:
@@ -323,31 +292,6 @@ int Daemon::Run(int ready_fd) {
   ::close(pid_fd_);
   spdlog::info("scepd stopped");
   return exit_code;
-}
-
-int PrintStatus(const std::string& config_path, bool json) {
-  auto config = LoadConfig(config_path, SerialSources{});
-  Config c;
-  if (config.ok()) {
-    c = std::move(*config);
-  } else {
-    std::fprintf(stderr, "scepd: settings invalid, using defaults for status:\n%s\n",
-                 config.error().message.c_str());
-  }
-  for (const auto& cert : ReportedCertificates(c)) {
-    std::string base = c.daemon.run_dir + "/status" + (cert.name.empty() ? "" : "-" + cert.name);
-    auto text = ReadFileText(json ? base + ".json" : base, 1 << 20);
-    if (text.ok()) {
-      std::fputs(text->c_str(), stdout);
-      if (!text->empty() && text->back() != '\n') std::fputs("\n", stdout);
-      continue;
-    }
-    // No status written yet: derive it from the settings and the files.
-    StatusReport r = DerivedStatus(c, cert);
-    std::fputs((json ? FormatStatusJson(r) + "\n" : FormatStatusLines(r)).c_str(), stdout);
-  }
-  WipeSecrets(&c);
-  return kDaemonExitOk;
 }
 
 }  // namespace scepd

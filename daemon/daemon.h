@@ -13,6 +13,7 @@
 #include "daemon/certificate_job.h"
 #include "daemon/config.h"
 #include "daemon/key_preparer.h"
+#include "daemon/status_publisher.h"
 
 namespace scepd {
 
@@ -66,13 +67,10 @@ class Daemon {
   Config config_;
   std::vector<std::unique_ptr<CertificateJob>> jobs_;
   std::vector<std::int64_t> wake_;
-  KeyPreparer key_preparer_;  // next keys made ahead of renewals
+  KeyPreparer key_preparer_;
+  std::shared_ptr<StatusPublisher> publisher_;  // of the current settings
+  DaemonRecord record_;  // next keys made ahead of renewals
   int pid_fd_ = -1;
 };
-
-// Prints the status lines (or JSON) of every certificate for `scepd status`,
-// from the status files, or derived from the settings and data directory
-// when the daemon has not written any.
-int PrintStatus(const std::string& config_path, bool json);
 
 }  // namespace scepd

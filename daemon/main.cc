@@ -18,6 +18,7 @@
 #include "core/scep/client.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
+#include "daemon/status_command.h"
 #include "io/process_hook_runner.h"
 #include "io/system_clock.h"
 
@@ -32,8 +33,15 @@ constexpr char kUsage[] =
     "  -d, --daemon       detach after start-up and write the pid file\n"
     "  status [--json]    print the status lines (or JSON) and exit\n"
     "  -V, --version      print the version\n\n"
-    "Signals: SIGHUP re-reads the settings, SIGUSR1 checks now, SIGTERM stops.\n"
-    "Exit codes: 0 ok, 1 failed, 64 usage, 75 already running, 78 bad settings.\n";
+    "Signals: SIGHUP re-reads the settings, SIGUSR1 checks now, SIGUSR2 renews now,\n"
+    "SIGTERM stops.\n"
+    "Exit codes: 0 ok, 1 failed, 64 usage, 75 already running, 78 bad settings.\n"
+    "Exit codes of status (the worst certificate decides):\n"
+    "  0 every certificate valid and outside its renewal window\n"
+    "  1 renewing (inside the renewal window or re-enrolling)\n"
+    "  2 pending (the CA has not approved yet)   3 last attempt failed\n"
+    "  4 not enrolled   5 daemon not running   6 automation disabled\n"
+    "  7 status unreadable   78 settings invalid (the message names FILE:LINE)\n";
 
 // Seconds since the epoch of the build date (__DATE__ "Nov 22 2026").
 std::int64_t BuildTime() {

@@ -41,6 +41,12 @@ struct StatusReport {
   std::string ca_caps;  // the CA's GetCACaps, e.g. "AES,POSTPKIOperation,Renewal,SHA-256"
   std::string cipher, digest;     // the algorithms chosen for the messages
   std::string transaction_id;     // of a pending transaction
+  std::string protocol = "scep";  // the enrollment protocol of this certificate
+  std::string issuer;             // of the current certificate
+  std::optional<std::int64_t> renewal_window;  // when renewal starts (not_after - renew_days)
+  std::optional<std::int64_t> ca_not_after;    // expiry of the issuing CA certificate (ca.crt-0)
+  std::optional<std::int64_t> last_success;    // when a certificate was last installed
+  int failures = 0;  // failed attempts since the last success
 };
 
 // "disabled", "running" or "not running", as in the first status line.
