@@ -518,7 +518,9 @@ class Checker {
              "no such group '" + out->status_group + "'");
       out->status_group.clear();
     }
-    if (Find("metrics_file") != nullptr) Dir("metrics_file", &out->metrics_file);
+    if (const RawValue* raw = Find("metrics_file"); raw != nullptr && !raw->value.empty()) {
+      Dir("metrics_file", &out->metrics_file);
+    }
   }
 
   void CheckCertificate(const RawSection& section, const DaemonSettings& daemon,

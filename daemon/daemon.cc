@@ -139,6 +139,8 @@ Status Daemon::LockPidFile() {
   if (fd < 0) {
     return MakeError(ErrorCode::kIo, "cannot open pid file " + path + ": " + std::strerror(errno));
   }
+  // Readable by the status readers whatever the umask (scepd runs with 077).
+  (void)::fchmod(fd, 0644);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char buf[32] = {0};
     ssize_t n = ::read(fd, buf, sizeof(buf) - 1);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <set>
 
@@ -104,6 +105,14 @@ StatusReport StatusFromFiles(const Config& c, const CertificateSettings& cert) {
   r.name = cert.name;
   r.module = c.daemon.enabled ? ModuleState::kNotRunning : ModuleState::kDisabled;
   r.state = c.daemon.enabled ? "stopped" : "disabled";
+  // A reader without the right to look (data_dir is 0700) must not be told
+  // "not enrolled".
+  if (::access(cert.data_dir.c_str(), F_OK) == 0 && ::access(cert.data_dir.c_str(), R_OK | X_OK) != 0) {
+    r.state = "unknown";
+    r.last_error = "cannot read " + cert.data_dir + ": " + std::strerror(errno) +
+                   " (and no status file from the daemon)";
+    return r;
+  }
   CertStore store(cert.data_dir);
   auto active = store.LoadActiveCertificate();
   if (!active.ok()) {
