@@ -23,7 +23,9 @@ std::string Escape(std::string_view s) {
 std::string Page(std::string_view title, const std::string& body, int refresh_seconds) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      // No favicon request (busybox httpd would answer 404).
+      "<link rel=\"icon\" href=\"data:,\">\n";
   if (refresh_seconds > 0) {
     out += "<meta http-equiv=\"refresh\" content=\"" + std::to_string(refresh_seconds) + "\">\n";
   }
@@ -32,7 +34,7 @@ std::string Page(std::string_view title, const std::string& body, int refresh_se
          "nav{background:#234;color:#fff;min-width:11em;padding:1em;min-height:100vh}\n"
          "nav a{color:#fff;display:block;margin:.3em 0}nav h2{font-size:1em;margin:1em 0 .2em}\n"
          "main{padding:1em 2em;max-width:60em}\n"
-         "table{border-collapse:collapse}td,th{padding:.3em .6em;vertical-align:top;text-align:left}\n"
+         "table{border-collapse:collapse}th{white-space:nowrap}td,th{padding:.3em .6em;vertical-align:top;text-align:left}\n"
          ".help{color:#555;font-size:.9em;max-width:28em}.error{color:#b00;font-weight:bold}\n"
          ".ok{color:#070;font-weight:bold}.banner{border:1px solid #b00;padding:.5em;margin:.5em 0}\n"
          "input[type=text],textarea{width:24em}code{word-break:break-all}\n"

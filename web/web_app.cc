@@ -54,7 +54,7 @@ CgiResponse Html(int status, const std::string& html) {
                {"X-Content-Type-Options", "nosniff"},
                {"Referrer-Policy", "no-referrer"},
                {"Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
                 "frame-ancestors 'none'"}};
   r.body = html;
   return r;
