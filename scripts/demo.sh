@@ -4,7 +4,8 @@
 # renew it with the project's sscep-compatible CLI, then let the scepd
 # daemon enroll and renew on its own (its success script rewrites an IPsec
 # settings file with scep_replace_pem; check-cert.sh forces a check), and
-# print the status.
+# print the status. While the daemon runs, the router app's web pages
+# (scepd.cgi under busybox httpd) are served on 127.0.0.1; the URL is printed.
 #
 #   scripts/demo.sh          (Debian 12, as root: installs what is missing)
 #
@@ -71,8 +72,54 @@ stop_scepd() {
   scepd_pid=
 }
 
+web_pid=
+
+stop_web() {
+  stop_pid "$web_pid" TERM
+  web_pid=
+}
+
+# start_web: busybox httpd on a free 127.0.0.1 port serving cgi-bin/scepd.cgi
+# for $work/scepd.conf; sets WEB_URL.
+start_web() {
+  local attempt i port
+  mkdir -p "$work/www/cgi-bin"
+  ln -sf "$repo/build/release/web/scepd.cgi" "$work/www/cgi-bin/scepd.cgi"
+  for ((attempt = 0; attempt < 20; attempt++)); do
+    port=$((20000 + RANDOM % 20000))
+    port_in_use "$port" && continue
+    SCEPD_CONFIG=$work/scepd.conf busybox httpd -f -p "127.0.0.1:$port" -h "$work/www" \
+      >"$work/httpd.log" 2>&1 &
+    web_pid=$!
+    for ((i = 0; i < 100; i++)); do # up to 5 s
+      kill -0 "$web_pid" 2>/dev/null || break
+      if http_get "$port" '/cgi-bin/scepd.cgi?page=status' | grep -q 'Module scepClient' &&
+        kill -0 "$web_pid" 2>/dev/null; then
+        WEB_URL="http://127.0.0.1:$port/cgi-bin/scepd.cgi"
+        return 0
+      fi
+      sleep 0.05
+    done
+    stop_web
+  done
+  die "busybox httpd did not start: $(tail -n 3 "$work/httpd.log" 2>/dev/null)"
+}
+
+# show_status [--json]: scepd status and what its exit code means.
+show_status() {
+  local rc=0
+  "$SCEPD" -c "$work/scepd.conf" status "$@" || rc=$?
+  case $rc in
+    0) echo "(status exit 0: valid, outside the renewal window)" ;;
+    1) echo "(status exit 1: renewing - inside the renewal window)" ;;
+    5) echo "(status exit 5: the daemon is not running)" ;;
+    *) echo "(status exit $rc: see scepd(8))" ;;
+  esac
+}
+
 cleanup() {
   local rc=$?
+  stop_web
   stop_scepd
   stop_ca
   if [[ -n "$work" && -d "$work" ]]; then
@@ -211,17 +258,23 @@ wait_status() {
   die "status never became '$1': $(tail -n 5 "$work/scepd.log")"
 }
 wait_status "Certificate enrolled $(printf '%02X' $((16#$(serial_of "$work/new.crt") + 1)))"
-"$SCEPD" -c "$work/scepd.conf" status
+show_status
 ls -l "$work/scepClient"
 check_cert "$work/scepClient/latest.crt" "$work/scepClient/latest.key"
+
+say "The router app's web pages (busybox httpd + scepd.cgi, no authentication on 127.0.0.1)"
+start_web
+echo "Status:        $WEB_URL?page=status"
+echo "Configuration: $WEB_URL?page=config"
+echo "(up while the demo runs; SCEPD_DEMO_HOLD=SECONDS keeps daemon and pages up that long at the end)"
 
 say "scepd: a forced renewal (renew_days beyond the validity, then SIGHUP as the web UI's Apply)"
 enrolled=$(readlink "$work/scepClient/latest.crt")
 sed -i 's/^renew_days = 30$/renew_days = 400/' "$work/scepd.conf"
 kill -HUP "$scepd_pid"
 wait_status "Certificate enrolled $(printf '%02X' $((16#${enrolled%.crt} + 1)))"
-"$SCEPD" -c "$work/scepd.conf" status
-"$SCEPD" -c "$work/scepd.conf" status --json
+show_status
+show_status --json
 ls -l "$work/scepClient"
 check_cert "$work/scepClient/latest.crt" "$work/scepClient/latest.key"
 
@@ -230,7 +283,7 @@ renewed=$(readlink "$work/scepClient/latest.crt")
 SCEPD_CONF=$work/scepd.conf SCEPD=$SCEPD CHECK_CERT_TIMEOUT=60 "$repo/scripts/check-cert.sh"
 # renew_days (400) is still beyond the validity: the check renews once more.
 wait_status "Certificate enrolled $(printf '%02X' $((16#${renewed%.crt} + 1)))"
-"$SCEPD" -c "$work/scepd.conf" status
+show_status
 
 say "The IPsec settings hold the new pair (written by scep_replace_pem)"
 sed -e '/BEGIN/,/END/{/BEGIN\|END/!d}' "$work/settings.ipsec"
@@ -244,6 +297,11 @@ cmp -s "$work/ipsec.crt" "$work/scepClient/latest.crt" ||
 cmp -s "$work/ipsec.key" "$work/scepClient/latest.key" ||
   die "settings.ipsec does not hold latest.key"
 echo "settings.ipsec: IPSEC_LOCAL_CERT = latest.crt ($(readlink "$work/scepClient/latest.crt")), IPSEC_LOCAL_KEY = latest.key"
+if [[ -n "${SCEPD_DEMO_HOLD:-}" ]]; then
+  echo "Holding for ${SCEPD_DEMO_HOLD} s: $WEB_URL"
+  sleep "$SCEPD_DEMO_HOLD"
+fi
+stop_web
 stop_scepd
 echo "scepd log:"
 cat "$work/scepd.log"
