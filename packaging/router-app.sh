@@ -10,6 +10,9 @@
 #   opt/scepClient/etc/scepd.router.conf  the IPsec example
 #   opt/scepClient/etc/init               the init script (start, stop,
 #                                         restart, reload, status)
+#   opt/scepClient/www/cgi-bin/scepd.cgi  the web pages (Configuration, Status)
+#   opt/scepClient/www/httpd.conf         busybox httpd example (password, LAN only)
+#   opt/scepClient/www/lighttpd.conf      lighttpd example (auth, CGI)
 #
 # Keys and certificates live in /var/data/scepClient and the status in
 # /var/run/scepClient, as scepd's defaults say; nothing in the archive is
@@ -74,6 +77,10 @@ install -m 0644 "$(pick etc/scepd.conf usr/etc/scepd.conf)" "$root$app/etc/scepd
 install -m 0644 "$(pick usr/share/doc/scepd/examples/scepd.router.conf)" \
   "$root$app/etc/scepd.router.conf"
 install -m 0755 "$(pick etc/init.d/scepd usr/etc/init.d/scepd)" "$root$app/etc/init"
+install -d -m 0755 "$root$app/www/cgi-bin"
+install -m 0755 "$(pick usr/share/scepd/www/cgi-bin/scepd.cgi)" "$root$app/www/cgi-bin/scepd.cgi"
+install -m 0644 "$(pick usr/share/scepd/www/httpd.conf)" "$root$app/www/httpd.conf"
+install -m 0644 "$(pick usr/share/scepd/www/lighttpd.conf)" "$root$app/www/lighttpd.conf"
 
 # set_default FILE OLD NEW: replace OLD by NEW in FILE and make sure it did.
 set_default() {
@@ -93,6 +100,12 @@ set_default "$root$app/bin/check-cert.sh" 'SCEPD_CONF:-/etc/scepd.conf}' \
   "SCEPD_CONF:-$app/etc/scepd.conf}"
 set_default "$root$app/bin/scep_replace_pem" 'SCEPD_CONF:-/etc/scepd.conf}' \
   "SCEPD_CONF:-$app/etc/scepd.conf}"
+for web_conf in httpd.conf lighttpd.conf; do
+  set_default "$root$app/www/$web_conf" /usr/share/scepd/www "$app/www"
+done
+set_default "$root$app/www/httpd.conf" 'SCEPD_CONFIG=/etc/scepd.conf' "SCEPD_CONFIG=$app/etc/scepd.conf"
+set_default "$root$app/www/lighttpd.conf" '"SCEPD_CONFIG" => "/etc/scepd.conf"' \
+  "\"SCEPD_CONFIG\" => \"$app/etc/scepd.conf\""
 
 mkdir -p "$(dirname "$out")"
 tar -C "$root" --owner=0 --group=0 --numeric-owner --sort=name \

@@ -369,6 +369,9 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
            {"-rw-r--r--", "./usr/share/man/man1/scep_replace_pem.1"},
            {"-rw-r--r--", "./usr/share/man/man8/check-cert.sh.8"},
            {"-rw-r--r--", "./usr/share/doc/scepd/examples/scepd.router.conf"},
+           {"-rwxr-xr-x", "./usr/share/scepd/www/cgi-bin/scepd.cgi"},
+           {"-rw-r--r--", "./usr/share/scepd/www/httpd.conf"},
+           {"-rw-r--r--", "./usr/share/scepd/www/lighttpd.conf"},
        }) {
     std::regex re(std::string("(^|\n)") + std::regex_replace(e.mode, std::regex("[-]"), "\\-") +
                   " root/root +[0-9]+ [0-9-]+ [0-9:]+ " +
@@ -430,12 +433,14 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   ASSERT_EQ(list.exit_code, 0) << Describe(list);
   for (const char* path :
        {"opt/scepClient/bin/scepd", "opt/scepClient/bin/sscep", "opt/scepClient/bin/check-cert.sh",
-        "opt/scepClient/bin/scep_replace_pem", "opt/scepClient/etc/init"}) {
+        "opt/scepClient/bin/scep_replace_pem", "opt/scepClient/etc/init",
+        "opt/scepClient/www/cgi-bin/scepd.cgi"}) {
     EXPECT_TRUE(std::regex_search(list.out, std::regex(std::string("-rwxr-xr-x 0/0 .* ") + path +
                                                       "\n")))
         << path << "\n" << list.out;
   }
-  for (const char* path : {"opt/scepClient/etc/scepd.conf", "opt/scepClient/etc/scepd.router.conf"}) {
+  for (const char* path : {"opt/scepClient/etc/scepd.conf", "opt/scepClient/etc/scepd.router.conf",
+                           "opt/scepClient/www/httpd.conf", "opt/scepClient/www/lighttpd.conf"}) {
     EXPECT_TRUE(std::regex_search(list.out, std::regex(std::string("-rw-r--r-- 0/0 .* ") + path +
                                                       "\n")))
         << path << "\n" << list.out;
@@ -459,6 +464,15 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
                        "${SCEPD_CONF:-/opt/scepClient/etc/scepd.conf}"));
   EXPECT_TRUE(Contains(ReadFile(app + "/bin/scep_replace_pem"),
                        "${SCEPD_CONF:-/opt/scepClient/etc/scepd.conf}"));
+  // The web server examples point at the app; the pages find its settings.
+  EXPECT_TRUE(Contains(ReadFile(app + "/www/httpd.conf"),
+                       "SCEPD_CONFIG=/opt/scepClient/etc/scepd.conf busybox httpd"));
+  EXPECT_TRUE(Contains(ReadFile(app + "/www/lighttpd.conf"), "/opt/scepClient/www/cgi-bin/"));
+  auto page = RunProcess(TargetCommand({app + "/www/cgi-bin/scepd.cgi"}),
+                         {"REQUEST_METHOD=GET", "QUERY_STRING=page=config", "SCEPD_CONFIG="});
+  EXPECT_TRUE(Contains(page.out, "<code>/opt/scepClient/etc/scepd.conf</code>") ||
+              Contains(page.out, "<code>" + app + "/etc/scepd.conf</code>"))
+      << Describe(page);
   auto sc = RunProcess({"shellcheck", "-s", "sh", app + "/etc/init"});
   EXPECT_EQ(sc.exit_code, 0) << Describe(sc);
 }
