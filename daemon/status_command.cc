@@ -240,12 +240,14 @@ int PrintStatus(const std::string& config_path, bool json) {
   if (!settings_error.empty()) code = kStatusSettingsInvalid;
 
   if (!json) {
+    // Standard output keeps exactly the status lines (scripts read them);
+    // what is wrong besides goes to standard error.
     if (!settings_error.empty()) {
-      std::printf("Settings invalid (%s), the daemon keeps its last good ones:\n%s\n",
-                  config_path.c_str(), settings_error.c_str());
+      std::fprintf(stderr, "scepd: settings invalid (%s), the daemon keeps its last good ones:\n%s\n",
+                   config_path.c_str(), settings_error.c_str());
     }
     std::fputs(lines.c_str(), stdout);
-    if (c.daemon.enabled && !daemon.running) std::fputs("Daemon scepd not running\n", stdout);
+    if (c.daemon.enabled && !daemon.running) std::fputs("scepd: the daemon is not running\n", stderr);
     WipeSecrets(&c);
     return code;
   }

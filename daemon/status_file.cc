@@ -133,7 +133,12 @@ Status RemoveStaleStatusTemps(const std::string& run_dir) {
     std::string_view name = entry->d_name;
     // WriteFileAtomic's temporary names: ".<file>.tmp.<pid>".
     const std::size_t tmp = name.rfind(".tmp.");
-    if (name.substr(0, 7) != ".status" || tmp == std::string_view::npos) continue;
+    // Ours: the status files, the public copies and the daemon's record
+    // (status_publisher.h).
+    const bool ours = name.starts_with(".status") || name.starts_with(".cert") ||
+                      name.starts_with(".ca.pem") || name.starts_with(".ca-") ||
+                      name.starts_with(".scepd.json");
+    if (!ours || tmp == std::string_view::npos) continue;
     std::string_view digits = name.substr(tmp + 5);
     long pid = 0;  // NOLINT(runtime/int)
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);

@@ -84,7 +84,9 @@ std::string StatusFilePath(const std::string& run_dir, const std::string& name);
 // failure can leave the first file new and the second old.
 Status WriteStatus(const std::string& run_dir, const StatusReport& report);
 
-// Start-up: removes the temporary files (".status*.tmp.<PID>") that a
+// Start-up: removes the temporary files (".status*.tmp.<PID>", and those of
+// the public copies and the daemon's record, ".cert*", ".ca*", ".scepd.json")
+// that a
 // WriteStatus interrupted by a crash or power cut left in `run_dir`, unless
 // process PID still runs (a `scepd --once` beside the daemon). A missing
 // run_dir is not an error. Fails with kIo naming the path.

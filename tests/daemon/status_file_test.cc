@@ -78,6 +78,11 @@ TEST(StatusJsonTest, AllFieldsWithTimesAsStringsAndNumbers) {
   report.cipher = "aes256";
   report.digest = "sha256";
   report.transaction_id = "3F2A";
+  report.issuer = "/CN=Example CA";
+  report.renewal_window = 1824292800;  // renew_days 30
+  report.ca_not_after = 2147483648;
+  report.last_success = 1795348800;
+  report.failures = 2;
   EXPECT_EQ(FormatStatusJson(report),
             "{\n"
             "  \"name\": \"vpn\",\n"
@@ -101,7 +106,16 @@ TEST(StatusJsonTest, AllFieldsWithTimesAsStringsAndNumbers) {
             "  \"ca_caps\": \"AES,POSTPKIOperation,Renewal,SHA-256\",\n"
             "  \"cipher\": \"aes256\",\n"
             "  \"digest\": \"sha256\",\n"
-            "  \"transaction_id\": \"3F2A\"\n"
+            "  \"transaction_id\": \"3F2A\",\n"
+            "  \"protocol\": \"scep\",\n"
+            "  \"issuer\": \"/CN=Example CA\",\n"
+            "  \"renewal_window\": \"2027-10-23T12:00:00Z\",\n"
+            "  \"renewal_window_epoch\": 1824292800,\n"
+            "  \"ca_not_after\": \"2038-01-19T03:14:08Z\",\n"
+            "  \"ca_not_after_epoch\": 2147483648,\n"
+            "  \"last_success\": \"2026-11-22T12:00:00Z\",\n"
+            "  \"last_success_epoch\": 1795348800,\n"
+            "  \"failures\": 2\n"
             "}\n");
 }
 

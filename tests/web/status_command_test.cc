@@ -129,7 +129,8 @@ TEST_F(StatusCommandTest, EveryExitCodeIsReachedAndDocumentedInHelp) {
   lock_fd_ = -1;
   auto not_running = RunProcess({kScepd, "-c", conf(), "status"});
   EXPECT_EQ(not_running.exit_code, 5);
-  EXPECT_NE(not_running.out.find("Daemon scepd not running"), std::string::npos);
+  EXPECT_NE(not_running.err.find("the daemon is not running"), std::string::npos);
+  EXPECT_EQ(not_running.out, "Module scepClient not running\nCertificate enrolled 05\n");
 
   WriteConfig(false);
   RemoveTree(run());
@@ -171,8 +172,8 @@ TEST_F(StatusCommandTest, ASettingsErrorIsSaidAsSuchWithItsLineNeverAsDisabled) 
   WriteFile(conf(), ReadFile(conf()) + "key_size = huge\n");
   auto r = RunProcess({kScepd, "-c", conf(), "status"});
   EXPECT_EQ(r.exit_code, 78);
-  EXPECT_NE(r.out.find("Settings invalid"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(conf() + ":9: [certificate] key_size"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("settings invalid"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(conf() + ":9: [certificate] key_size"), std::string::npos) << r.err;
   // run_dir still comes from the valid lines: the daemon's truth is shown.
   EXPECT_NE(r.out.find("Certificate enrolled 05"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("disabled"), std::string::npos) << r.out;
