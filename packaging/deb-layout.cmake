@@ -3,6 +3,10 @@
 # prefix's etc/ (usr/etc here); a Debian package keeps them in /etc. Then the
 # Debian-only parts: FHS paths in the settings, compressed manuals, the
 # copyright file, the changelog and the lintian overrides.
+# Debian only: the source tarball (CPackSourceConfig.cmake) is left as it is.
+if(NOT CPACK_GENERATOR STREQUAL "DEB")
+  return()
+endif()
 set(root "${CPACK_TEMPORARY_INSTALL_DIRECTORY}")
 file(GLOB_RECURSE staged_etc LIST_DIRECTORIES false RELATIVE "${CPACK_TEMPORARY_INSTALL_DIRECTORY}"
   "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/usr/etc/*")

@@ -18,8 +18,8 @@
 # Self-contained: the binaries may need only what a router's firmware has,
 # libc (with libm, libdl, libpthread, librt and the dynamic loader),
 # libcrypto and libcurl (loaded on first use, io/curl_library.h). Build the
-# tree with -DSCEPD_SIZE_OPT=ON (inih, spdlog, fmt, libstdc++ and libgcc
-# linked in; scripts/cross-build.sh does that); the script reads the ELF
+# tree with -DSCEPD_SIZE_OPT=ON -DSCEPD_STATIC_LIBSTDCXX=ON (inih, spdlog,
+# fmt, libstdc++ and libgcc linked in); the script reads the ELF
 # NEEDED entries of every binary it packs, lists them, and refuses any other
 # library unless --any-libraries is given (a test archive of a development
 # tree).
@@ -129,7 +129,7 @@ while IFS= read -r -d '' file; do
     needed+=("$lib")
     if [[ ! $lib =~ $firmware && -z $any_libraries ]]; then
       echo "router-app: ${file#"$root"/} needs $lib, which a router's firmware lacks" \
-        "(build with -DSCEPD_SIZE_OPT=ON, or pass --any-libraries)" >&2
+        "(build with -DSCEPD_SIZE_OPT=ON -DSCEPD_STATIC_LIBSTDCXX=ON, or pass --any-libraries)" >&2
       exit 1
     fi
   done < <(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')

@@ -515,6 +515,35 @@ TEST(OpenWrtMakefile, ReferencesExistingFiles) {
   }
 }
 
+// The release tarball the feed Makefile fetches (PKG_SOURCE): made by
+// cpack's source package, everything below scepd-VERSION/, nothing built.
+TEST(OpenWrtMakefile, ReleaseTarballHasWhatTheFeedBuilds) {
+  const std::string mk = ReadFile(Src("packaging/openwrt/Makefile"));
+  EXPECT_TRUE(Contains(mk, "\nPKG_SOURCE:=$(PKG_NAME)-$(PKG_VERSION).tar.gz\n")) << mk;
+  EXPECT_TRUE(Contains(mk, "\nPKG_LICENSE_FILES:=LICENSE\n")) << mk;
+  TempDir dir("scepd-source-");
+  auto cpack = RunProcess({"cpack", "--config", kBuild + "/CPackSourceConfig.cmake", "-B",
+                           dir.path()},
+                          {}, 170000);
+  ASSERT_EQ(cpack.exit_code, 0) << Describe(cpack);
+  const std::string tarball = dir.File("scepd-" SCEPD_VERSION ".tar.gz");
+  ASSERT_TRUE(PathExists(tarball)) << cpack.out;
+  auto list = RunProcess({"tar", "-tzf", tarball});
+  ASSERT_EQ(list.exit_code, 0) << Describe(list);
+  const std::string top = "scepd-" SCEPD_VERSION "/";
+  std::istringstream lines(list.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(line.rfind(top, 0), 0u) << line << " is outside " << top;
+    EXPECT_FALSE(std::regex_search(line, std::regex("^[^/]+/(build[^/]*|usr|\\.git)(/|$)")))
+        << line << " is build output or the repository";
+  }
+  for (const char* file : {"CMakeLists.txt", "LICENSE", "init/scepd.procd", "init/scepd-uci",
+                           "packaging/openwrt/files/scepd.config", "etc/scepd.conf"}) {
+    EXPECT_TRUE(Contains(list.out, top + file + "\n")) << file;
+  }
+}
+
 // ---- Debian package ------------------------------------------------------------------
 
 // Slow (cpack installs and compresses this whole tree, dpkg-shlibdeps): a few
