@@ -13,6 +13,19 @@
 #   opt/scepClient/www/cgi-bin/scepd.cgi  the web pages (Configuration, Status)
 #   opt/scepClient/www/httpd.conf         busybox httpd example (password, LAN only)
 #   opt/scepClient/www/lighttpd.conf      lighttpd example (auth, CGI)
+#   opt/scepClient/LICENSE                scepd's licence (Apache-2.0)
+#   opt/scepClient/licenses/NAME          the licences of inih, spdlog and
+#                                         fmt when compiled in (copied from
+#                                         the build machine's Debian packages)
+#
+# Self-contained: the binaries may need only what a router's firmware has,
+# libc (with libm, libdl, libpthread, librt and the dynamic loader),
+# libcrypto and libcurl (loaded on first use, io/curl_library.h). Build the
+# tree with -DSCEPD_SIZE_OPT=ON -DSCEPD_STATIC_LIBSTDCXX=ON (inih, spdlog,
+# fmt, libstdc++ and libgcc linked in); the script reads the ELF
+# NEEDED entries of every binary it packs, lists them, and refuses any other
+# library unless --any-libraries is given (a test archive of a development
+# tree).
 #
 # Keys and certificates live in /var/data/scepClient and the status in
 # /var/run/scepClient, as scepd's defaults say; nothing in the archive is
@@ -20,9 +33,11 @@
 # app's settings path, /opt/scepClient/etc/scepd.conf, as their default.
 #
 # Usage: packaging/router-app.sh [-B BUILD_DIR] [-o ARCHIVE] [--no-strip]
-#   -B BUILD_DIR  the configured and built tree (default: build)
-#   -o ARCHIVE    the .tar.gz to write (default: scepClient-VERSION.tar.gz)
-#   --no-strip    keep the symbols (the binaries are stripped by default)
+#                                 [--any-libraries]
+#   -B BUILD_DIR     the configured and built tree (default: build)
+#   -o ARCHIVE       the .tar.gz to write (default: scepClient-VERSION.tar.gz)
+#   --no-strip       keep the symbols (the binaries are stripped by default)
+#   --any-libraries  pack binaries that need other shared libraries, too
 # Files are owned by root (0:0) in the archive; unpack with tar -C / -xzf.
 set -euo pipefail
 
@@ -30,11 +45,13 @@ app=/opt/scepClient
 build=build
 out=
 strip=(--strip)
+any_libraries=
 while [[ $# -gt 0 ]]; do
   case $1 in
     -B) build=${2:?-B needs a directory}; shift 2 ;;
     -o) out=${2:?-o needs a file}; shift 2 ;;
     --no-strip) strip=(); shift ;;
+    --any-libraries) any_libraries=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "router-app: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -78,7 +95,7 @@ install -m 0644 "$(pick usr/share/doc/scepd/examples/scepd.router.conf)" \
   "$root$app/etc/scepd.router.conf"
 install -m 0755 "$(pick etc/init.d/scepd usr/etc/init.d/scepd)" "$root$app/etc/init"
 install -d -m 0755 "$root$app/www/cgi-bin"
-install -m 0755 "$(pick usr/share/scepd/www/cgi-bin/scepd.cgi)" "$root$app/www/cgi-bin/scepd.cgi"
+install -m 0755 "$(pick usr/lib/scepd/cgi-bin/scepd.cgi)" "$root$app/www/cgi-bin/scepd.cgi"
 install -m 0644 "$(pick usr/share/scepd/www/httpd.conf)" "$root$app/www/httpd.conf"
 install -m 0644 "$(pick usr/share/scepd/www/lighttpd.conf)" "$root$app/www/lighttpd.conf"
 
@@ -101,11 +118,37 @@ set_default "$root$app/bin/check-cert.sh" 'SCEPD_CONF:-/etc/scepd.conf}' \
 set_default "$root$app/bin/scep_replace_pem" 'SCEPD_CONF:-/etc/scepd.conf}' \
   "SCEPD_CONF:-$app/etc/scepd.conf}"
 for web_conf in httpd.conf lighttpd.conf; do
+  set_default "$root$app/www/$web_conf" /usr/lib/scepd "$app/www"
   set_default "$root$app/www/$web_conf" /usr/share/scepd/www "$app/www"
 done
 set_default "$root$app/www/httpd.conf" 'SCEPD_CONFIG=/etc/scepd.conf' "SCEPD_CONFIG=$app/etc/scepd.conf"
 set_default "$root$app/www/lighttpd.conf" '"SCEPD_CONFIG" => "/etc/scepd.conf"' \
   "\"SCEPD_CONFIG\" => \"$app/etc/scepd.conf\""
+
+install -m 0644 "$(dirname "$0")/../LICENSE" "$root$app/LICENSE"
+for pkg in inih:libinih-dev spdlog:libspdlog-dev fmt:libfmt-dev; do
+  copyright=/usr/share/doc/${pkg#*:}/copyright
+  if [[ -r $copyright ]]; then
+    install -d -m 0755 "$root$app/licenses"
+    install -m 0644 "$copyright" "$root$app/licenses/${pkg%%:*}"
+  fi
+done
+
+# The shared libraries every packed binary needs (ELF NEEDED entries).
+firmware='^(libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux[^/]*\.so|ld\.so|ld-musl[^/]*\.so|libcrypto\.so|libcurl\.so)'
+needed=()
+while IFS= read -r -d '' file; do
+  [[ $(head -c 4 "$file" | od -An -c | tr -d ' ') == 177ELF ]] || continue
+  while read -r lib; do
+    needed+=("$lib")
+    if [[ ! $lib =~ $firmware && -z $any_libraries ]]; then
+      echo "router-app: ${file#"$root"/} needs $lib, which a router's firmware lacks" \
+        "(build with -DSCEPD_SIZE_OPT=ON -DSCEPD_STATIC_LIBSTDCXX=ON, or pass --any-libraries)" >&2
+      exit 1
+    fi
+  done < <(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+done < <(find "$root" -type f -print0)
+echo "router-app: the binaries need $(printf '%s\n' "${needed[@]}" | sort -u | tr '\n' ' ')"
 
 mkdir -p "$(dirname "$out")"
 tar -C "$root" --owner=0 --group=0 --numeric-owner --sort=name \
