@@ -812,7 +812,7 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
     }
     EXPECT_GT(needed, 0) << path << ": no NEEDED entries read\n" << dynamic.out;
   }
-  EXPECT_EQ(elf_files, 2) << "scepd and sscep";
+  EXPECT_EQ(elf_files, 3) << "scepd, sscep and www/cgi-bin/scepd.cgi";
   EXPECT_TRUE(Contains(build.out, "router-app: the binaries need ")) << build.out;
 }
 
