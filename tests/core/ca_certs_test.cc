@@ -255,10 +255,14 @@ TEST(IssuingCaNameTest, EachShapeNamesTheIssuingCa) {
   // The issuing CA with its root, either order.
   EXPECT_EQ(names(Select(Certs({root.cert.get(), sub.cert.get()})).IssuingCaName()), issuing);
   // RA signature + RA encryption + issuing CA + root, in several orders.
-  for (auto order : {Certs({ra_sign.get(), ra_enc.get(), sub.cert.get(), root.cert.get()}),
-                     Certs({root.cert.get(), sub.cert.get(), ra_enc.get(), ra_sign.get()}),
-                     Certs({ra_enc.get(), root.cert.get(), ra_sign.get(), sub.cert.get()})}) {
-    CaCertificates c = Select(std::move(order));
+  const std::vector<std::vector<X509*>> orders = {
+      {ra_sign.get(), ra_enc.get(), sub.cert.get(), root.cert.get()},
+      {root.cert.get(), sub.cert.get(), ra_enc.get(), ra_sign.get()},
+      {ra_enc.get(), root.cert.get(), ra_sign.get(), sub.cert.get()}};
+  for (const auto& order : orders) {
+    std::vector<ossl::Ptr<X509>> certs;
+    for (X509* cert : order) certs.push_back(Copy(cert));
+    CaCertificates c = Select(std::move(certs));
     EXPECT_EQ(names(c.IssuingCaName()), issuing);
     EXPECT_NE(names(X509_get_subject_name(c.Signer())), issuing) << "the RA signs";
   }
