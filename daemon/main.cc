@@ -18,6 +18,7 @@
 #include "core/scep/client.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
+#include "io/core_dumps.h"
 #include "io/process_hook_runner.h"
 #include "io/system_clock.h"
 
@@ -95,6 +96,11 @@ int main(int argc, char** argv) {
 
   // A closed log pipe or a reset TLS socket must not kill the daemon.
   ::signal(SIGPIPE, SIG_IGN);
+  // Before the settings (the challenge) are read: no core file will hold a
+  // key or the challenge (docs/daemon.md, "Trusting nothing").
+  if (auto st = DisableCoreDumps(); !st.ok()) {
+    std::fprintf(stderr, "scepd: warning: %s\n", st.error().message.c_str());
+  }
   // -d changes to /: keep the settings path valid for SIGHUP reloads.
   if (char* real = ::realpath(config_path.c_str(), nullptr)) {
     config_path = real;

@@ -5,6 +5,7 @@
 #include "core/key.h"
 #include "core/scep/certs_only.h"
 #include "core/scep/pki_message.h"
+#include "core/server_text.h"
 #include "core/wipe.h"
 
 namespace scepd::scep {
@@ -22,7 +23,7 @@ bool IsHtml(const HttpResponse& r) {
 }
 
 // Non-200 and HTML answers are reported as such, with an excerpt.
-Status CheckHttp(const HttpResponse& r, std::string_view what) {
+Status CheckHttp(const HttpResponse& r, std::string_view what, bool empty_ok = false) {
   if (r.status != 200) {
     std::string excerpt = BodyExcerpt(r.body);
     return MakeError(ErrorCode::kHttp, std::string(what) + ": server answered HTTP " +
@@ -33,7 +34,7 @@ Status CheckHttp(const HttpResponse& r, std::string_view what) {
     return MakeError(ErrorCode::kHttp, std::string(what) + ": server answered with an HTML page: " +
                                            BodyExcerpt(r.body));
   }
-  if (r.body.empty()) {
+  if (r.body.empty() && !empty_ok) {
     return MakeError(ErrorCode::kProtocol, std::string(what) + ": server answered with an empty body");
   }
   return {};
@@ -41,7 +42,8 @@ Status CheckHttp(const HttpResponse& r, std::string_view what) {
 }  // namespace
 
 std::string BodyExcerpt(std::span<const std::uint8_t> body, std::size_t max) {
-  std::string out;
+  // Tags dropped and whitespace folded here; the rest is CleanServerText's.
+  std::string text;
   bool in_tag = false, space = false;
   for (std::uint8_t b : body) {
     char c = static_cast<char>(b);
@@ -49,13 +51,12 @@ std::string BodyExcerpt(std::span<const std::uint8_t> body, std::size_t max) {
     if (c == '>') { in_tag = false; continue; }
     if (in_tag) continue;
     if (c == ' ' || c == '\n' || c == '\r' || c == '\t') { space = true; continue; }
-    if (b < 0x20 || b >= 0x7F) c = '?';
-    if (space && !out.empty()) out += ' ';
+    if (space && !text.empty()) text += ' ';
     space = false;
-    out += c;
-    if (out.size() >= max) { out += "..."; break; }
+    text += c;
+    if (text.size() > max) break;
   }
-  return out;
+  return CleanServerText(text, max);
 }
 
 std::string CertRep::Describe() const {
@@ -84,17 +85,19 @@ std::string Client::OperationUrl(const std::string& operation) const {
 }
 
 Result<HttpResponse> Client::Get(const std::string& operation, const std::string& message,
-                                 std::string_view what) {
+                                 std::string_view what, bool empty_ok) {
   HttpRequest req;
   req.url = OperationUrl(operation);
   if (!message.empty()) req.url += "&message=" + PercentEncode(message);
   SCEPD_TRY(HttpResponse resp, transport_.Send(req));
-  SCEPD_TRY_STATUS(CheckHttp(resp, what));
+  SCEPD_TRY_STATUS(CheckHttp(resp, what, empty_ok));
   return resp;
 }
 
 Result<CaCaps> Client::GetCaCaps() {
-  SCEPD_TRY(HttpResponse resp, Get("GetCACaps", options_.ca_identifier, "GetCACaps"));
+  // RFC 8894 section 3.5.2: an empty answer means no capabilities.
+  SCEPD_TRY(HttpResponse resp,
+            Get("GetCACaps", options_.ca_identifier, "GetCACaps", /*empty_ok=*/true));
   caps_ = ParseCaCaps(ToString(resp.body));
   return caps_;
 }
@@ -212,7 +215,8 @@ Result<CertRep> Client::Exchange(MessageType type, const Bytes& payload, X509* s
                                                MessageTypeName(a.message_type) + ", not a CertRep");
   }
   if (a.transaction_id != transaction_id) {
-    return MakeError(ErrorCode::kVerify, what + ": reply transactionID '" + a.transaction_id +
+    return MakeError(ErrorCode::kVerify, what + ": reply transactionID '" +
+                                             CleanServerText(a.transaction_id) +
                                              "' is not ours ('" + transaction_id + "')");
   }
   if (!a.recipient_nonce) {
@@ -230,7 +234,9 @@ Result<CertRep> Client::Exchange(MessageType type, const Bytes& payload, X509* s
   rep.transaction_id = a.transaction_id;
   if (rep.status == PkiStatus::kFailure) {
     rep.fail_info = a.fail_info;
-    rep.fail_info_text = a.fail_info_text;
+    // Cleaned here, where it enters: it goes on to logs, status files and
+    // the failure script's SCEP_ERROR.
+    if (a.fail_info_text) rep.fail_info_text = CleanServerText(*a.fail_info_text);
     return rep;
   }
   if (rep.status == PkiStatus::kPending) return rep;
