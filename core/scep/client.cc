@@ -187,7 +187,11 @@ Result<CertRep> Client::Exchange(MessageType type, const Bytes& payload, X509* s
   attrs.sender_nonce = nonce;
   EnvelopeSpec envelope{{ca_->Encryption()}, algs.cipher};
   SignerSpec signer{signer_cert, signer_key, algs.digest, {}};
-  SCEPD_TRY(Bytes der, BuildPkiMessage(attrs, payload, envelope, signer));
+  // An explicit copy, wiped: passing `payload` would make a temporary
+  // optional holding the request (and its challenge) that is freed unwiped.
+  std::optional<Bytes> request_content(payload);
+  WipeOnExit wipe_content(*request_content);
+  SCEPD_TRY(Bytes der, BuildPkiMessage(attrs, request_content, envelope, signer));
 
   HttpRequest req;
   if (UsePost(caps_)) {
