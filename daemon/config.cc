@@ -442,6 +442,16 @@ void Unbuffered(std::ifstream* in, const std::string& path) {
   in->open(path, std::ios::binary);
 }
 
+// "cannot read 'PATH': why" from an io/files.h error (which names the path
+// itself: "cannot open PATH: No such file ...", "PATH is not a regular file").
+std::string CannotRead(const std::string& path, const Error& error) {
+  std::string reason = error.message;
+  if (const std::size_t at = reason.find(path + ": "); at != std::string::npos) {
+    reason.erase(0, at + path.size() + 2);
+  }
+  return "cannot read '" + path + "': " + reason;
+}
+
 // A core message without its leading "field: " (the settings name the key).
 std::string WithoutField(std::string message) {
   const std::size_t colon = message.find(": ");
@@ -598,7 +608,7 @@ class Checker {
       if (raw->value.empty() || raw->value.front() != '/' || HasControl(raw->value, false)) {
         Report(*raw, "tls_ca_file", "expected an absolute path, not '" + raw->value + "'");
       } else if (Status st = CheckRegularFile(raw->value); !st.ok()) {
-        Report(*raw, "tls_ca_file", "cannot read '" + raw->value + "': " + st.error().message);
+        Report(*raw, "tls_ca_file", CannotRead(raw->value, st.error()));
       } else {
         out->tls_ca_file = raw->value;
       }
@@ -782,11 +792,7 @@ class Checker {
     // not hang even --check-config.
     auto read = ReadFileText(path, 64 * 1024);
     if (!read.ok()) {
-      std::string reason = read.error().message;
-      if (const std::size_t at = reason.find(path + ": "); at != std::string::npos) {
-        reason.erase(0, at + path.size() + 2);
-      }
-      Report(*file, "challenge_password_file", "cannot read '" + path + "': " + reason);
+      Report(*file, "challenge_password_file", CannotRead(path, read.error()));
       return;
     }
     std::string content = std::move(*read);
