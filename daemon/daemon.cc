@@ -26,10 +26,16 @@
 #include "io/curl_transport.h"
 #include "io/files.h"
 #include "io/resident_pages.h"
+#include "io/service_notifier.h"
 
 namespace scepd {
 
 namespace {
+
+// Tells systemd the state; a failure is logged, never fatal.
+void Notify(const ServiceNotifier& notifier, std::string_view state) {
+  if (auto st = notifier.Notify(state); !st.ok()) spdlog::warn("{}", st.error().message);
+}
 
 // Sleeps at least this long (seconds) start with ReleasePages: the
 // pages come back as faults at the next wake-up, a cost worth paying once
@@ -342,6 +348,8 @@ int Daemon::Run(int ready_fd) {
   }
   spdlog::info("scepd {} started ({} certificate(s), automation {})", SCEPD_VERSION, jobs_.size(),
                config_.daemon.enabled ? "on" : "off");
+  const ServiceNotifier notifier = ServiceNotifier::FromEnvironment();  // systemd Type=notify
+  Notify(notifier, "READY=1");
   if (!config_.daemon.enabled) PublishDisabled();
 
   int exit_code = kDaemonExitOk;
@@ -391,6 +399,7 @@ int Daemon::Run(int ready_fd) {
       unsigned char sig = 0;
       (void)!::read(g_stop_pipe[0], &sig, 1);
       spdlog::info("stopping on signal {}", static_cast<int>(sig));
+      Notify(notifier, "STOPPING=1");
       break;
     }
     if (fds[1].revents & POLLIN) {
@@ -406,6 +415,7 @@ int Daemon::Run(int ready_fd) {
         switch (si.ssi_signo) {
           case SIGHUP: {
             spdlog::info("SIGHUP: reloading {}", options_.config_path);
+            Notify(notifier, ReloadingState());
             auto reloaded = LoadConfig(options_.config_path, SerialSources{});
             if (!reloaded.ok()) {
               spdlog::error("settings not reloaded, keeping the old ones:\n{}",
@@ -416,6 +426,7 @@ int Daemon::Run(int ready_fd) {
               MakeJobs();
               if (!config_.daemon.enabled) PublishDisabled();
             }
+            Notify(notifier, "READY=1");
             break;
           }
           case SIGUSR1:
