@@ -15,6 +15,7 @@
 #include "core/csr.h"
 #include "core/key.h"
 #include "core/scep/client.h"
+#include "core/url_mask.h"
 #include "io/curl_transport.h"
 #include "io/files.h"
 
@@ -434,13 +435,24 @@ Result<int> Dispatch(const SscepOptions& o) {
 
   TransportOptions topts;
   topts.proxy = o.proxy;
+  if (!o.proxy_credentials_file.empty()) {
+    SCEPD_TRY(topts.proxy_credentials, ReadFileText(o.proxy_credentials_file, 4096));
+    while (!topts.proxy_credentials.empty() && (topts.proxy_credentials.back() == '\n' ||
+                                                topts.proxy_credentials.back() == '\r')) {
+      topts.proxy_credentials.pop_back();
+    }
+  }
+  struct WipeCredentials {
+    std::string& s;
+    ~WipeCredentials() { OPENSSL_cleanse(s.data(), s.size()); }
+  } wipe_credentials{topts.proxy_credentials};
   topts.ca_bundle = o.tls_ca_file;
   topts.verify_tls = !o.insecure;
   topts.total_timeout_s = o.timeout_seconds;
   topts.connect_timeout_s = std::min<long>(30, o.timeout_seconds);  // NOLINT(runtime/int)
   SCEPD_TRY(auto transport, CurlTransport::Create(topts));
   if (o.wait_seconds > 0) {
-    spdlog::debug("waiting up to {} s for {}", o.wait_seconds, o.url);
+    spdlog::debug("waiting up to {} s for {}", o.wait_seconds, MaskUrlUserInfo(o.url));
     SCEPD_TRY_STATUS(transport->WaitForConnectivity(o.url, o.wait_seconds));
   }
   scep::ClientOptions copts;

@@ -11,6 +11,8 @@
 #include "cli/exit_code.h"
 #include "cli/sscep_commands.h"
 #include "cli/sscep_options.h"
+#include "io/core_dumps.h"
+#include "io/openssl_memory.h"
 
 namespace {
 
@@ -45,7 +47,9 @@ class SplitSink final : public spdlog::sinks::base_sink<spdlog::details::null_mu
 
 int main(int argc, char** argv) {
   using namespace scepd::cli;  // NOLINT(build/namespaces)
+  (void)scepd::WipeOpenSslMemoryOnFree();  // first: before OpenSSL allocates
   ::signal(SIGPIPE, SIG_IGN);  // a reset TLS connection is an error, not a crash
+  (void)scepd::DisableCoreDumps();  // keys and the challenge stay out of core files
   auto options = ParseSscepArgs(argc, argv);
   if (!options.ok()) {
     if (options.error().message == "version") {

@@ -53,6 +53,7 @@ enum LongOption : int {
   kOptTemplate,
   kOptChallenge,
   kOptChallengeFile,
+  kOptProxyCredentialsFile,
   kOptKeySize,
   kOptKeyUsage,
   kOptEku,
@@ -98,6 +99,7 @@ Status ApplyOption(int opt, const std::string& arg, SscepOptions& o) {
     case kOptTemplate: o.template_name = arg; break;
     case kOptChallenge: o.challenge = arg; break;
     case kOptChallengeFile: o.challenge_file = arg; break;
+    case kOptProxyCredentialsFile: o.proxy_credentials_file = arg; break;
     case kOptKeySize: {
       SCEPD_TRY(long bits, ParseCount(arg, "--key-size"));  // NOLINT(runtime/int)
       o.key_size = static_cast<int>(bits);
@@ -120,6 +122,7 @@ struct FileKey {
 constexpr FileKey kFileKeys[] = {
     {"URL", 'u', false},
     {"Proxy", 'p', false},
+    {"ProxyCredentialsFile", kOptProxyCredentialsFile, false},
     {"CACertFile", 'c', false},
     {"CAIdentifier", 'i', false},
     {"CertReqFile", 'r', false},
@@ -160,6 +163,7 @@ const struct option kLongOptions[] = {
     {"template", required_argument, nullptr, kOptTemplate},
     {"challenge", required_argument, nullptr, kOptChallenge},
     {"challenge-file", required_argument, nullptr, kOptChallengeFile},
+    {"proxy-credentials-file", required_argument, nullptr, kOptProxyCredentialsFile},
     {"key-size", required_argument, nullptr, kOptKeySize},
     {"key-usage", required_argument, nullptr, kOptKeyUsage},
     {"eku", required_argument, nullptr, kOptEku},
@@ -290,6 +294,7 @@ std::string SscepUsage(const char* program) {
          "General OPTIONS\n"
          "  -u <url>          SCEP server URL\n"
          "  -p <host:port>    Use proxy server at host:port (or http://host:port)\n"
+         "  --proxy-credentials-file <file>  user:password for the proxy, kept off argv\n"
          "  -g <engine>       Use the given cryptographic engine (not supported)\n"
          "  -f <file>         Use configuration file\n"
          "  -c <file>         CA certificate file or '-n' suffixed files (written by getca)\n"

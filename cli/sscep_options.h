@@ -19,6 +19,7 @@ struct SscepOptions {
   // General.
   std::string url;                 // -u, URL
   std::string proxy;               // -p, Proxy ("host:port" or "http://host:port")
+  std::string proxy_credentials_file;  // --proxy-credentials-file, ProxyCredentialsFile
   std::string ca_cert_file;        // -c, CACertFile (written by getca/getnextca)
   std::string enc_algorithm;       // -E, EncAlgorithm
   std::string sig_algorithm;       // -S, SigAlgorithm

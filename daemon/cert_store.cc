@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <set>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -245,21 +247,28 @@ Status RemoveStaleChain(const std::string& dir, std::size_t first) {
     long index = CaIndexOfName(name);  // NOLINT(runtime/int)
     if (index >= 0 && static_cast<std::size_t>(index) >= first) {
       SCEPD_TRY_STATUS(RemoveFile(dir + "/" + name));
+      spdlog::info("removed {}/{} (the CA chain is shorter now)", dir, name);
     }
   }
   return {};
 }
 
-// Removes old pairs beyond the active one: expired ones, halves without
-// their partner, and all but the `keep_old` newest of the rest. Leaves the
-// directory sync to the caller (Install syncs once at its end).
-Status Prune(const std::string& dir, const std::string& active, int keep_old, std::int64_t now) {
+// Removes old pairs beyond the active one: expired ones, and all but the
+// `keep_old` newest of the rest. Only a pair scepd installed and can still
+// read is ever removed: <S>.crt and <S>.key both regular files, the
+// certificate parses and its serial is S, the key parses and matches it.
+// Anything else named like a pair (a half without its partner, garbage, a
+// foreign key, a link) stays where it is and is named once (per `warned`)
+// in the log; every removal is logged. Leaves the directory sync to the
+// caller (Install syncs once at its end).
+Status Prune(const std::string& dir, const std::string& active, int keep_old, std::int64_t now,
+             std::set<std::string>* warned) {
   struct Old {
     std::string serial;
     bool crt = false;
     bool key = false;
-    std::int64_t order = 0;  // notBefore, or mtime if unreadable
-    std::optional<std::int64_t> not_after;
+    std::int64_t order = 0;  // notBefore
+    std::int64_t not_after = 0;
   };
   SCEPD_TRY(std::vector<std::string> names, ListDir(dir));
   std::map<std::string, Old> by_serial;
@@ -272,26 +281,48 @@ Status Prune(const std::string& dir, const std::string& active, int keep_old, st
   }
   by_serial.erase(active);
 
+  auto keep = [&](const std::string& serial, const std::string& why) {
+    if (!warned->insert(serial).second) return;
+    spdlog::warn("{}/{}.crt, {}.key: {}; not written by scepd as a pair it can read, so left alone",
+                 dir, serial, serial, why);
+  };
+  auto is_regular = [&](const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  };
   std::vector<Old> pairs;
-  std::vector<std::string> remove;
   for (auto& [serial, old] : by_serial) {
     old.serial = serial;
+    const std::string crt_path = dir + "/" + serial + ".crt";
+    const std::string key_path = dir + "/" + serial + ".key";
     if (!old.crt || !old.key) {
-      remove.push_back(serial);
+      keep(serial, old.crt ? "the key is missing" : "the certificate is missing");
       continue;
     }
-    const std::string crt_path = dir + "/" + serial + ".crt";
+    if (!is_regular(crt_path) || !is_regular(key_path)) {
+      keep(serial, "not two regular files");
+      continue;
+    }
     auto cert = LoadCertFile(crt_path);
     auto not_before = cert.ok() ? NotBefore(cert->get()) : Result<std::int64_t>(Error{});
     auto not_after = cert.ok() ? NotAfter(cert->get()) : Result<std::int64_t>(Error{});
-    if (not_before.ok() && not_after.ok()) {
-      old.order = *not_before;
-      old.not_after = *not_after;
-    } else {
+    if (!not_before.ok() || !not_after.ok()) {
       ClearOpenSslErrors();
-      struct stat st;
-      old.order = ::lstat(crt_path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_mtime) : 0;
+      keep(serial, "the certificate does not parse");
+      continue;
     }
+    if (SerialHex(cert->get()) != serial) {
+      keep(serial, "the certificate's serial is " + SerialHex(cert->get()));
+      continue;
+    }
+    auto key = LoadKeyFile(key_path);
+    if (!key.ok() || !KeyMatchesCert(cert->get(), key->get())) {
+      ClearOpenSslErrors();
+      keep(serial, key.ok() ? "the key does not match the certificate" : "the key does not parse");
+      continue;
+    }
+    old.order = *not_before;
+    old.not_after = *not_after;
     pairs.push_back(old);
   }
   std::sort(pairs.begin(), pairs.end(), [](const Old& a, const Old& b) {
@@ -299,17 +330,18 @@ Status Prune(const std::string& dir, const std::string& active, int keep_old, st
   });
   int kept = 0;
   for (const Old& old : pairs) {
-    if (old.not_after && *old.not_after < now) {
-      remove.push_back(old.serial);
+    std::string why;
+    if (old.not_after < now) {
+      why = "expired";
     } else if (kept < keep_old) {
       ++kept;
+      continue;
     } else {
-      remove.push_back(old.serial);
+      why = "older than the " + std::to_string(keep_old) + " kept (keep_old)";
     }
-  }
-  for (const std::string& serial : remove) {
-    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".crt"));
-    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".key"));
+    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + old.serial + ".crt"));
+    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + old.serial + ".key"));
+    spdlog::info("removed old pair {}/{}.crt and {}.key ({})", dir, old.serial, old.serial, why);
   }
   return {};  // the caller syncs the directory
 }
@@ -328,16 +360,19 @@ Status RemoveTempFiles(const std::string& dir) {
 
 // Creates `path` with `mode` if missing and forces the mode (mkdir applies
 // the umask); `path` must be a real directory, not a link to one.
-Status MakePrivateDir(const std::string& path, mode_t mode, bool* created) {
+Status MakePrivateDir(const std::string& path, const std::string& what, mode_t mode,
+                      bool* created) {
   *created = false;
   if (::mkdir(path.c_str(), mode) == 0) {
     *created = true;
   } else if (errno != EEXIST) {
     return IoError("cannot create directory", path, errno);
   }
+  // Neither a link (the chmod and the keys would land elsewhere) nor
+  // another user's directory (io/files.h).
+  SCEPD_TRY_STATUS(CheckOwnDirectory(path, what));
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return IoError("cannot inspect directory", path, errno);
-  if (!S_ISDIR(st.st_mode)) return MakeError(ErrorCode::kIo, path + " is not a directory");
+  if (::lstat(path.c_str(), &st) != 0) return IoError("cannot inspect directory", path, errno);
   if ((st.st_mode & 07777) != mode && ::chmod(path.c_str(), mode) != 0) {
     return IoError("cannot set mode of directory", path, errno);
   }
@@ -491,7 +526,7 @@ Status CertStore::Prepare() {
     }
   }
   bool created = false;
-  SCEPD_TRY_STATUS(MakePrivateDir(dir_, 0700, &created));
+  SCEPD_TRY_STATUS(MakePrivateDir(dir_, "data_dir", 0700, &created));
   if (created) {
     auto slash = dir_.rfind('/');
     SCEPD_TRY_STATUS(SyncDirectory(slash == std::string::npos ? "."
@@ -589,7 +624,7 @@ Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& c
       return after_commit(std::move(s).error());
     }
   }
-  if (Status s = Prune(dir_, serial, std::max(keep_old, 0), now); !s.ok()) {
+  if (Status s = Prune(dir_, serial, std::max(keep_old, 0), now, &warned_); !s.ok()) {
     return after_commit(std::move(s).error());
   }
   return SyncDirectory(dir_);
@@ -618,7 +653,7 @@ Result<std::optional<IssuedOnDisk>> CertStore::FindIssued(EVP_PKEY* key) const {
 Status CertStore::SavePending(const PendingTransaction& p) {
   const std::string pending = Path(kPendingDir);
   bool created = false;
-  SCEPD_TRY_STATUS(MakePrivateDir(pending, 0700, &created));
+  SCEPD_TRY_STATUS(MakePrivateDir(pending, "the pending directory", 0700, &created));
   if (created) SCEPD_TRY_STATUS(SyncDirectory(dir_));
   std::string text;
   WipeOnExit wipe(text);
@@ -645,6 +680,9 @@ Status CertStore::SavePending(const PendingTransaction& p) {
 
 Result<std::optional<PendingTransaction>> CertStore::LoadPending() const {
   const std::string path = Path(std::string(kPendingDir) + "/" + kPendingState);
+  if (PathExists(Path(kPendingDir))) {
+    SCEPD_TRY_STATUS(CheckOwnDirectory(Path(kPendingDir), "the pending directory"));
+  }
   if (!PathExists(path)) return std::optional<PendingTransaction>();
   SCEPD_TRY(Bytes bytes, ReadFileBytes(path, 1u << 20));
   WipeOnExit wipe(bytes);

@@ -37,6 +37,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -107,10 +108,12 @@ class CertStore {
   // (0644), each written only when its content or mode differs (so a
   // <SERIAL>.crt on disk means its key and chain are too: FindIssued);
   // latest.crt, then latest.key; then removes stale ca.crt-N... and prunes old pairs: keeps
-  // at most `keep_old` previous pairs (newest notBefore first, mtime for
-  // unreadable ones), and none whose notAfter is before `now`. Stray key or
-  // certificate files named by a serial without their partner are old pairs
-  // too. Fails with kInvalidArgument when `key` does not match `cert` or the
+  // at most `keep_old` previous pairs (newest notBefore first), and none
+  // whose notAfter is before `now`. Only pairs scepd wrote and can still
+  // read are removed (both halves regular files, the certificate parses
+  // and carries the serial of its name, the key matches it); anything else
+  // named like a pair is left alone and named once in a warning. Every
+  // removal is logged. Fails with kInvalidArgument when `key` does not match `cert` or the
   // serial cannot name a file, kIo naming the path when a write fails; on
   // failure before the commit point the previous pair is still active and
   // nothing was removed.
@@ -176,6 +179,7 @@ class CertStore {
 
  private:
   std::string dir_;
+  std::set<std::string> warned_;  // serials Install's pruning named as left alone
 };
 
 }  // namespace scepd

@@ -17,8 +17,10 @@
 #include "core/alt_name.h"
 #include "core/csr.h"
 #include "core/subject.h"
+#include "core/url_mask.h"
 #include "core/wipe.h"
 #include "daemon/duration.h"
+#include "io/files.h"
 
 namespace scepd {
 namespace {
@@ -443,6 +445,16 @@ void Unbuffered(std::ifstream* in, const std::string& path) {
   in->open(path, std::ios::binary);
 }
 
+// "cannot read 'PATH': why" from an io/files.h error (which names the path
+// itself: "cannot open PATH: No such file ...", "PATH is not a regular file").
+std::string CannotRead(const std::string& path, const Error& error) {
+  std::string reason = error.message;
+  if (const std::size_t at = reason.find(path + ": "); at != std::string::npos) {
+    reason.erase(0, at + path.size() + 2);
+  }
+  return "cannot read '" + path + "': " + reason;
+}
+
 // A core message without its leading "field: " (the settings name the key).
 std::string WithoutField(std::string message) {
   const std::size_t colon = message.find(": ");
@@ -607,8 +619,8 @@ class Checker {
     if (const RawValue* raw = Find("tls_ca_file")) {
       if (raw->value.empty() || raw->value.front() != '/' || HasControl(raw->value, false)) {
         Report(*raw, "tls_ca_file", "expected an absolute path, not '" + raw->value + "'");
-      } else if (!std::ifstream(raw->value).is_open()) {
-        Report(*raw, "tls_ca_file", "cannot read '" + raw->value + "'");
+      } else if (Status st = CheckRegularFile(raw->value); !st.ok()) {
+        Report(*raw, "tls_ca_file", CannotRead(raw->value, st.error()));
       } else {
         out->tls_ca_file = raw->value;
       }
@@ -788,21 +800,15 @@ class Checker {
       Report(*file, "challenge_password_file", "expected an absolute path, not '" + path + "'");
       return;
     }
-    std::ifstream in;
-    Unbuffered(&in, path);
-    if (!in) {
-      Report(*file, "challenge_password_file",
-             "cannot read '" + path + "': " + std::strerror(errno));
+    // Non-blocking and regular files only (io/files.h): a FIFO here must
+    // not hang even --check-config.
+    auto read = ReadFileText(path, 64 * 1024);
+    if (!read.ok()) {
+      Report(*file, "challenge_password_file", CannotRead(path, read.error()));
       return;
     }
-    std::string content(kMaxPasswordFileSize + 1, '\0');
-    in.read(content.data(), static_cast<std::streamsize>(content.size()));
-    if (in.bad()) {
-      Wipe(content);
-      Report(*file, "challenge_password_file", "cannot read '" + path + "'");
-      return;
-    }
-    content.resize(static_cast<std::size_t>(in.gcount()));
+    std::string content = std::move(*read);
+    OPENSSL_cleanse(read->data(), read->capacity());  // what a short string left behind
     if (content.size() > kMaxPasswordFileSize) {
       Wipe(content);
       Report(*file, "challenge_password_file",
@@ -1001,7 +1007,7 @@ std::string FormatEffectiveConfig(const Config& config) {
   for (const CertificateSettings& c : config.certificates) {
     out += c.name.empty() ? "\n[certificate]\n" : "\n[certificate " + c.name + "]\n";
     if (!c.name.empty()) AppendKey(&out, "data_dir", c.data_dir);
-    AppendOptional(&out, "url", c.url);
+    AppendOptional(&out, "url", MaskUrlUserInfo(c.url));  // user:password@ never shown
     AppendKey(&out, "renew_days", std::to_string(c.renew_days));
     AppendKey(&out, "await_result", std::to_string(c.await_result));
     AppendKey(&out, "max_await_result", std::to_string(c.max_await_result));

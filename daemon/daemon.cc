@@ -58,6 +58,41 @@ Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& 
 
 int WorstExit(int a, int b) { return std::max(a, b); }
 
+// SIGTERM and SIGINT are not left to the signalfd: while a step blocks (a
+// hung script, a slow disk, a file that would block) a blocked signal waits
+// for ever. Their handler wakes the loop through a pipe and arms an alarm;
+// if the daemon has not stopped kStopGraceSeconds later, SIGALRM ends it.
+// Every write it was in is crash-safe (docs/daemon.md).
+constexpr unsigned kStopGraceSeconds = 10;
+int g_stop_pipe[2] = {-1, -1};
+
+extern "C" void OnStopSignal(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!::write(g_stop_pipe[1], &byte, 1);
+  ::alarm(kStopGraceSeconds);
+  errno = saved;
+}
+
+extern "C" void OnStopTimeout(int) {
+  static const char kMessage[] = "scepd: still busy 10 s after the stop signal; exiting now\n";
+  (void)!::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  ::_exit(kDaemonExitFailed);
+}
+
+bool InstallStopHandlers() {
+  if (::pipe2(g_stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR
+  struct sigaction alarm_sa {};
+  alarm_sa.sa_handler = OnStopTimeout;
+  sigemptyset(&alarm_sa.sa_mask);
+  return ::sigaction(SIGTERM, &sa, nullptr) == 0 && ::sigaction(SIGINT, &sa, nullptr) == 0 &&
+         ::sigaction(SIGALRM, &alarm_sa, nullptr) == 0;
+}
+
 }  // namespace
 
 Daemon::Daemon(DaemonOptions options, const Clock& clock, RandomSource& random, HookRunner& hooks)
@@ -107,7 +142,53 @@ void Daemon::RemoveStaleTemps() {
   }
 }
 
+namespace {
+// Whether `cert`'s data_dir ends a --once run with a certificate a script
+// can use: an installed pair whose key matches and that has not expired
+// (by the clock, or the build time when the clock is behind it). A clock
+// that cannot be trusted decides nothing else here.
+bool HasUsablePair(const CertificateSettings& cert, std::int64_t now, std::int64_t build_time,
+                   std::string* why) {
+  CertStore store(cert.data_dir);
+  auto active = store.LoadActiveCertificate();
+  if (!active.ok()) {
+    *why = active.error().message;
+    return false;
+  }
+  if (!active->has_value()) {
+    *why = "no certificate is installed";
+    return false;
+  }
+  const auto& summary = **active;
+  const std::int64_t at = std::max(now, build_time);
+  if (summary.not_after && *summary.not_after <= at) {
+    *why = "the installed certificate has expired";
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 int Daemon::RunOnce() {
+  // One writer per data_dir: the daemon's lock, or nothing at all.
+  if (auto st = LockPidFile(false); !st.ok()) {
+    if (st.error().code == ErrorCode::kUnsupported) {
+      spdlog::error("{}; --once did nothing: the running scepd renews on its own (SIGUSR1 makes it "
+                    "check now, as check-cert.sh does)",
+                    st.error().message);
+      return kDaemonExitRunning;
+    }
+    spdlog::error("{}", st.error().message);
+    return kDaemonExitFailed;
+  }
+  spdlog::info("--once: holding the lock {}/scepd.pid (no daemon is running)",
+               config_.daemon.run_dir);
+  const int exit_code = RunOnceLocked();
+  UnlockPidFile();
+  return exit_code;
+}
+
+int Daemon::RunOnceLocked() {
   RemoveStaleTemps();
   if (!config_.daemon.enabled) {
     spdlog::info("automation disabled (enabled = no): nothing to do");
@@ -135,15 +216,36 @@ int Daemon::RunOnce() {
   // A next key being made ahead of time is finished, not abandoned; the
   // verdict above was already reported.
   key_preparer_.Wait();
+  // Exit 0 says "a certificate is there": check that it is, whatever the
+  // job concluded (a clock in 1970 ends a job without enrolling).
+  for (const auto& cert : config_.certificates) {
+    std::string why;
+    if (exit_code == kDaemonExitOk &&
+        !HasUsablePair(cert, clock_.Now(), options_.build_time, &why)) {
+      spdlog::error("{}: --once ends without a usable certificate: {}",
+                    cert.name.empty() ? "certificate" : cert.name, why);
+      exit_code = kDaemonExitFailed;
+    }
+  }
   return exit_code;
 }
 
-Status Daemon::LockPidFile() {
+Status Daemon::LockPidFile(bool write_pid) {
   SCEPD_TRY_STATUS(PrepareRunDir(config_.daemon));
   const std::string path = config_.daemon.run_dir + "/scepd.pid";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a link (O_NOFOLLOW: the target would be truncated and
+  // overwritten), never a FIFO or device (O_NONBLOCK, then fstat).
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
   if (fd < 0) {
+    if (errno == ELOOP) {
+      return MakeError(ErrorCode::kIo, "pid file " + path + " is a symbolic link; refused");
+    }
     return MakeError(ErrorCode::kIo, "cannot open pid file " + path + ": " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return MakeError(ErrorCode::kIo, "pid file " + path + " is not a regular file; refused");
   }
   // Readable by the status readers whatever the umask (scepd runs with 077).
   (void)::fchmod(fd, 0644);
@@ -155,28 +257,41 @@ Status Daemon::LockPidFile() {
     other.erase(other.find_last_not_of("\n") + 1);
     return MakeError(ErrorCode::kUnsupported, "scepd is already running (pid " + other + ", " + path + ")");
   }
+  pid_fd_ = fd;
+  pid_file_ours_ = st.st_size == 0;  // created by us (or left empty by a --once that died)
+  if (!write_pid) return {};
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    ::close(fd);
+    UnlockPidFile();
     return MakeError(ErrorCode::kIo, "cannot write pid file " + path + ": " + std::strerror(errno));
   }
-  pid_fd_ = fd;
+  pid_file_ours_ = true;
   return {};
 }
 
+void Daemon::UnlockPidFile() {
+  if (pid_fd_ < 0) return;
+  // Removed while still locked: a process that opens it meanwhile waits for
+  // nothing (LOCK_NB) and a new one creates a fresh file.
+  if (pid_file_ours_) ::unlink((config_.daemon.run_dir + "/scepd.pid").c_str());
+  ::close(pid_fd_);
+  pid_fd_ = -1;
+  pid_file_ours_ = false;
+}
+
 int Daemon::Run(int ready_fd) {
-  if (auto st = LockPidFile(); !st.ok()) {
+  if (auto st = LockPidFile(true); !st.ok()) {
     spdlog::error("{}", st.error().message);
-    return kDaemonExitRunning;
+    return st.error().code == ErrorCode::kUnsupported ? kDaemonExitRunning : kDaemonExitFailed;
   }
   RemoveStaleTemps();
   sigset_t mask;
   sigemptyset(&mask);
-  for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT}) sigaddset(&mask, s);
+  for (int s : {SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&mask, s);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
   int tfd = ::timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
-  if (sfd < 0 || tfd < 0) {
+  if (sfd < 0 || tfd < 0 || !InstallStopHandlers()) {
     spdlog::critical("cannot set up signals/timer: {}", std::strerror(errno));
     return kDaemonExitFailed;
   }
@@ -195,7 +310,6 @@ int Daemon::Run(int ready_fd) {
   record_.config_path = options_.config_path;
   publisher_->PublishDaemon(record_);
 
-  const std::string pid_path = config_.daemon.run_dir + "/scepd.pid";
   int exit_code = kDaemonExitOk;
   bool running = true;
   while (running) {
@@ -230,13 +344,20 @@ int Daemon::Run(int ready_fd) {
     if (::timerfd_settime(tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, nullptr) != 0) {
       spdlog::warn("timerfd_settime: {}", std::strerror(errno));
     }
-    pollfd fds[2] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}};
+    pollfd fds[3] = {{sfd, POLLIN, 0}, {tfd, POLLIN, 0}, {g_stop_pipe[0], POLLIN, 0}};
     ReleasePages(clean);
-    int n = ::poll(fds, 2, -1);
+    int n = ::poll(fds, 3, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       spdlog::critical("poll: {}", std::strerror(errno));
       exit_code = kDaemonExitFailed;
+      break;
+    }
+    if (fds[2].revents & POLLIN) {
+      unsigned char sig = 0;
+      (void)!::read(g_stop_pipe[0], &sig, 1);
+      spdlog::info("stopping on signal {}", static_cast<int>(sig));
+      Notify(notifier, "STOPPING=1");
       break;
     }
     if (fds[1].revents & POLLIN) {
@@ -250,12 +371,6 @@ int Daemon::Run(int ready_fd) {
       signalfd_siginfo si;
       while (::read(sfd, &si, sizeof(si)) == sizeof(si)) {
         switch (si.ssi_signo) {
-          case SIGTERM:
-          case SIGINT:
-            spdlog::info("stopping on signal {}", si.ssi_signo);
-            Notify(notifier, "STOPPING=1");
-            running = false;
-            break;
           case SIGHUP: {
             spdlog::info("SIGHUP: reloading {}", options_.config_path);
             Notify(notifier, ReloadingState());
@@ -301,9 +416,9 @@ int Daemon::Run(int ready_fd) {
   key_preparer_.Stop();
   ::close(sfd);
   ::close(tfd);
-  ::unlink(pid_path.c_str());
-  ::close(pid_fd_);
+  UnlockPidFile();
   spdlog::info("scepd stopped");
+  ::alarm(0);
   return exit_code;
 }
 

@@ -44,7 +44,11 @@ class Daemon {
   const Config& config() const noexcept { return config_; }
 
   // One check of every certificate (enrolling and waiting out PENDING as
-  // needed); returns the exit code.
+  // needed); returns the exit code: 0 only when every certificate ends with
+  // an installed pair that has not expired. Takes the daemon's lock (the
+  // pid file, without writing its pid into it: that file names the daemon
+  // check-cert.sh signals) and does nothing, exit 75, while a daemon or
+  // another --once holds it: one writer per data_dir.
   int RunOnce();
 
   // The event loop. `ready_fd` (>= 0) gets one byte and is closed once the
@@ -53,9 +57,15 @@ class Daemon {
   int Run(int ready_fd);
 
  private:
+  int RunOnceLocked();
   void MakeJobs();
   void PublishDisabled();
-  Status LockPidFile();
+  // Takes the exclusive lock on run_dir/scepd.pid; the daemon writes its
+  // pid into it, --once does not (`write_pid` false). kUnsupported when
+  // another process holds it, kIo for a file that is not a regular file.
+  Status LockPidFile(bool write_pid);
+  // Releases the lock; removes the file when we wrote it or created it.
+  void UnlockPidFile();
   // Temporary status files a crash left in run_dir (data_dir's are the
   // certificate store's business: CertStore::Prepare).
   void RemoveStaleTemps();
@@ -71,6 +81,7 @@ class Daemon {
   std::shared_ptr<StatusPublisher> publisher_;  // of the current settings
   DaemonRecord record_;  // next keys made ahead of renewals
   int pid_fd_ = -1;
+  bool pid_file_ours_ = false;  // created or written by this process
 };
 
 }  // namespace scepd

@@ -22,6 +22,8 @@ namespace {
 [[noreturn]] void MakeKeyAndExit(const std::string& data_dir, int bits, bool low_priority) {
   sigset_t all;
   sigfillset(&all);
+  for (int sig : {SIGTERM, SIGINT, SIGALRM}) ::signal(sig, SIG_DFL);  // the daemon's handlers
+  ::alarm(0);
   sigprocmask(SIG_UNBLOCK, &all, nullptr);
   for (int fd = 3; fd < 1024; ++fd) ::close(fd);
   if (low_priority) {

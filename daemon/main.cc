@@ -20,6 +20,8 @@
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
 #include "daemon/status_command.h"
+#include "io/core_dumps.h"
+#include "io/openssl_memory.h"
 #include "io/process_hook_runner.h"
 #include "io/system_clock.h"
 
@@ -73,6 +75,8 @@ std::string SelfDir() {
 
 int main(int argc, char** argv) {
   using namespace scepd;  // NOLINT(build/namespaces)
+  // Before OpenSSL allocates anything (io/openssl_memory.h).
+  const bool openssl_wipes = WipeOpenSslMemoryOnFree();
   std::string config_path(kDefaultConfigPath);
   bool once = false, check = false, detach = false;
   static const option kLong[] = {
@@ -106,6 +110,12 @@ int main(int argc, char** argv) {
 
   // A closed log pipe or a reset TLS socket must not kill the daemon.
   ::signal(SIGPIPE, SIG_IGN);
+  // Before the settings (the challenge) are read: no core file will hold a
+  // key or the challenge (docs/daemon.md, "Trusting nothing").
+  if (auto st = DisableCoreDumps(); !st.ok()) {
+    std::fprintf(stderr, "scepd: warning: %s\n", st.error().message.c_str());
+  }
+  if (!openssl_wipes) std::fputs("scepd: warning: OpenSSL memory is not wiped on free\n", stderr);
   // -d changes to /: keep the settings path valid for SIGHUP reloads.
   if (char* real = ::realpath(config_path.c_str(), nullptr)) {
     config_path = real;

@@ -61,6 +61,9 @@ Status PrepareRunDir(const DaemonSettings& settings) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return MakeError(ErrorCode::kIo, "cannot create run_dir " + dir + ": " + std::strerror(errno));
   }
+  // The pid file and the status files go here: not through a link, not into
+  // another user's directory.
+  SCEPD_TRY_STATUS(CheckOwnDirectory(dir, "run_dir"));
   struct stat st;
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return MakeError(ErrorCode::kIo, "run_dir " + dir + " is not a directory");

@@ -1,14 +1,16 @@
 #include "io/curl_transport.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <string_view>
 #include <thread>
 #include <utility>
 
 #include "io/curl_library.h"
+#include "io/files.h"
 
 namespace scepd {
 namespace {
@@ -149,6 +151,7 @@ Status ApplyCommonOptions(CURL* handle, const TransportOptions& o, char* error_b
   if (!o.ca_bundle.empty()) s.Set(CURLOPT_CAINFO, o.ca_bundle.c_str());
   if (!o.proxy.empty()) {
     s.Set(CURLOPT_PROXY, o.proxy.c_str());
+    if (!o.proxy_credentials.empty()) s.Set(CURLOPT_PROXYUSERPWD, o.proxy_credentials.c_str());
   } else if (!o.proxy_from_env) {
     s.Set(CURLOPT_PROXY, "");  // "" = no proxy, environment ignored
   }
@@ -175,8 +178,11 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::Create(TransportOptions op
   if (options.max_response_bytes == 0) {
     return MakeError(ErrorCode::kInvalidArgument, "response size cap must be positive");
   }
-  if (!options.ca_bundle.empty() && !std::ifstream(options.ca_bundle).is_open()) {
-    return MakeError(ErrorCode::kIo, "cannot read CA bundle " + options.ca_bundle);
+  if (!options.ca_bundle.empty()) {
+    if (Status st = CheckRegularFile(options.ca_bundle); !st.ok()) {
+      return MakeError(ErrorCode::kIo, "cannot read CA bundle " + options.ca_bundle + ": " +
+                                           st.error().message);
+    }
   }
   auto api = LoadCurl();
   if (!api.ok()) return api.error();
@@ -194,7 +200,9 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::Create(TransportOptions op
 CurlTransport::CurlTransport(Key, TransportOptions options, EasyPtr easy)
     : options_(std::move(options)), easy_(std::move(easy)) {}
 
-CurlTransport::~CurlTransport() = default;
+CurlTransport::~CurlTransport() {
+  OPENSSL_cleanse(options_.proxy_credentials.data(), options_.proxy_credentials.size());
+}
 
 Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   CURL* handle = easy_.get();

@@ -32,6 +32,10 @@ struct TransportOptions {
   // With an empty `proxy`, let libcurl take the proxy (and no_proxy) from
   // the environment, like the curl command does.
   bool proxy_from_env = false;
+  // "user:password" for the proxy (CURLOPT_PROXYUSERPWD), so that they need
+  // not be written into `proxy` (and so into sscep's argv). Secret: the
+  // transport keeps its own copy and wipes it when destroyed.
+  std::string proxy_credentials;
   // PEM file of CA certificates trusted for HTTPS servers; empty = the
   // system's default bundle.
   std::string ca_bundle;

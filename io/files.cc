@@ -48,11 +48,56 @@ class Fd {
  private:
   int fd_;
 };
+
+// What a path holds when it is not a regular file, for the error.
+const char* FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a plain file";
+}
+
 }  // namespace
 
-Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Result<int> OpenRegularFile(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return IoError("cannot open", path, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return IoError("cannot inspect", path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return MakeError(ErrorCode::kIo,
+                     path + " is not a regular file (" + FileKind(st.st_mode) + "); not read");
+  }
+  return fd.release();
+}
+
+Status CheckRegularFile(const std::string& path) {
+  SCEPD_TRY(int fd, OpenRegularFile(path));
+  ::close(fd);
+  return {};
+}
+
+Status CheckOwnDirectory(const std::string& path, const std::string& what) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return IoError("cannot inspect " + what, path, errno);
+  if (S_ISLNK(st.st_mode)) {
+    return MakeError(ErrorCode::kIo, what + " " + path +
+                                         " is a symbolic link; refused (name the real directory)");
+  }
+  if (!S_ISDIR(st.st_mode)) return MakeError(ErrorCode::kIo, what + " " + path + " is not a directory");
+  if (st.st_uid != ::geteuid()) {
+    return MakeError(ErrorCode::kIo, what + " " + path + " is owned by uid " +
+                                         std::to_string(st.st_uid) + ", not by scepd's uid " +
+                                         std::to_string(::geteuid()) + "; refused");
+  }
+  return {};
+}
+
+Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes) {
+  SCEPD_TRY(int raw_fd, OpenRegularFile(path));
+  Fd fd(raw_fd);
   Bytes out;
   struct stat st;
   if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {

@@ -12,12 +12,30 @@
 
 namespace scepd {
 
-// Reads a whole file. Fails with kIo naming the path and the reason, or when
-// the file is larger than `max_bytes`. Leaves no copy of the content behind
+// Reads a whole file. Every file scepd and sscep read goes through here or
+// OpenRegularFile: opened non-blocking (a FIFO or a device at the path must
+// not hang the process) and refused unless it is a regular file (links are
+// followed: latest.crt is one). Fails with kIo naming the path and the
+// reason ("... is not a regular file (a FIFO)"), or when the file is larger
+// than `max_bytes`. Leaves no copy of the content behind
 // in freed memory (files may hold keys or passwords); wiping the result is
 // the caller's part.
 Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes = 16u << 20);
 Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes = 16u << 20);
+
+// Opens `path` read-only and non-blocking and checks that it is a regular
+// file; returns the descriptor (the caller closes it). Fails with kIo as
+// ReadFileBytes does.
+Result<int> OpenRegularFile(const std::string& path);
+
+// Whether `path` could be read: OpenRegularFile, then closed.
+Status CheckRegularFile(const std::string& path);
+
+// A directory scepd keeps its files in (data_dir, run_dir, .pending) must
+// be a real directory owned by the effective user: a symbolic link (it would
+// send a chmod and private keys elsewhere) or another user's directory is
+// refused. `what` names it in the error ("data_dir"). Fails with kIo.
+Status CheckOwnDirectory(const std::string& path, const std::string& what);
 
 // Atomically replaces `path` with `data`, created with `mode` whatever the
 // umask (0600 for keys). The temporary file is `.<name>.tmp.<pid>` in the same

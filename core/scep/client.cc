@@ -5,6 +5,7 @@
 #include "core/key.h"
 #include "core/scep/certs_only.h"
 #include "core/scep/pki_message.h"
+#include "core/server_text.h"
 #include "core/wipe.h"
 
 namespace scepd::scep {
@@ -46,7 +47,8 @@ Status CheckHttp(const HttpResponse& r, std::string_view what, bool empty_ok = f
 }  // namespace
 
 std::string BodyExcerpt(std::span<const std::uint8_t> body, std::size_t max) {
-  std::string out;
+  // Tags dropped and whitespace folded here; the rest is CleanServerText's.
+  std::string text;
   bool in_tag = false, space = false;
   for (std::uint8_t b : body) {
     char c = static_cast<char>(b);
@@ -54,13 +56,12 @@ std::string BodyExcerpt(std::span<const std::uint8_t> body, std::size_t max) {
     if (c == '>') { in_tag = false; continue; }
     if (in_tag) continue;
     if (c == ' ' || c == '\n' || c == '\r' || c == '\t') { space = true; continue; }
-    if (b < 0x20 || b >= 0x7F) c = '?';
-    if (space && !out.empty()) out += ' ';
+    if (space && !text.empty()) text += ' ';
     space = false;
-    out += c;
-    if (out.size() >= max) { out += "..."; break; }
+    text += c;
+    if (text.size() > max) break;
   }
-  return out;
+  return CleanServerText(text, max);
 }
 
 std::string CertRep::Describe() const {
@@ -192,7 +193,11 @@ Result<CertRep> Client::Exchange(MessageType type, const Bytes& payload, X509* s
   attrs.sender_nonce = nonce;
   EnvelopeSpec envelope{{ca_->Encryption()}, algs.cipher};
   SignerSpec signer{signer_cert, signer_key, algs.digest, {}};
-  SCEPD_TRY(Bytes der, BuildPkiMessage(attrs, payload, envelope, signer));
+  // An explicit copy, wiped: passing `payload` would make a temporary
+  // optional holding the request (and its challenge) that is freed unwiped.
+  std::optional<Bytes> request_content(payload);
+  WipeOnExit wipe_content(*request_content);
+  SCEPD_TRY(Bytes der, BuildPkiMessage(attrs, request_content, envelope, signer));
 
   HttpRequest req;
   if (UsePost(caps_)) {
@@ -231,7 +236,8 @@ Result<CertRep> Client::Exchange(MessageType type, const Bytes& payload, X509* s
                                                MessageTypeName(a.message_type) + ", not a CertRep");
   }
   if (a.transaction_id != transaction_id) {
-    return MakeError(ErrorCode::kVerify, what + ": reply transactionID '" + a.transaction_id +
+    return MakeError(ErrorCode::kVerify, what + ": reply transactionID '" +
+                                             CleanServerText(a.transaction_id) +
                                              "' is not ours ('" + transaction_id + "')");
   }
   if (!a.recipient_nonce) {
@@ -249,7 +255,9 @@ Result<CertRep> Client::Exchange(MessageType type, const Bytes& payload, X509* s
   rep.transaction_id = a.transaction_id;
   if (rep.status == PkiStatus::kFailure) {
     rep.fail_info = a.fail_info;
-    rep.fail_info_text = a.fail_info_text;
+    // Cleaned here, where it enters: it goes on to logs, status files and
+    // the failure script's SCEP_ERROR.
+    if (a.fail_info_text) rep.fail_info_text = CleanServerText(*a.fail_info_text);
     return rep;
   }
   if (rep.status == PkiStatus::kPending) return rep;

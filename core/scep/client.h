@@ -28,7 +28,7 @@ struct ClientOptions {
 struct CertRep {
   PkiStatus status = PkiStatus::kFailure;
   std::optional<FailInfo> fail_info;         // FAILURE
-  std::optional<std::string> fail_info_text; // FAILURE, when the CA gave one
+  std::optional<std::string> fail_info_text; // FAILURE, when the CA gave one; CleanServerText'ed
   std::vector<ossl::Ptr<X509>> certs;        // SUCCESS: every certificate returned
   std::vector<ossl::Ptr<X509_CRL>> crls;     // SUCCESS of GetCRL
   ossl::Ptr<X509> issued;                    // SUCCESS of enroll/poll/GetCert: ours
@@ -106,7 +106,7 @@ class Client {
 };
 
 // A short printable excerpt of an HTTP body for error messages: tags
-// stripped, whitespace folded, at most `max` characters.
+// stripped, whitespace folded, then CleanServerText (core/server_text.h).
 std::string BodyExcerpt(std::span<const std::uint8_t> body, std::size_t max = 160);
 
 }  // namespace scepd::scep

@@ -10,6 +10,8 @@
 #include "core/csr.h"
 #include "core/scep/certs_only.h"
 #include "core/scep/pki_message.h"
+#include "core/server_text.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/test_pki.h"
 
 namespace scepd::scep {
@@ -228,6 +230,51 @@ TEST_F(ClientTest, EachFailInfoIsAnOutcomeNotAnError) {
             "FAILURE: badCertId (no certificate matches the given criteria): challenge password wrong");
 }
 
+// Issue 14 point 8: a signed failInfoText is the CA's free text; it goes to
+// logs, status files and SCEP_ERROR, so it leaves the client cleaned.
+TEST_F(ClientTest, FailInfoTextAndTransactionIdAreCleaned) {
+  Client c = MakeClient();
+  ca_.status = PkiStatus::kFailure;
+  const std::string hostile = "no\n2026-12-06 [info] renewed: certificate 99 installed\x1b[2J" +
+                              std::string(1000, 'A');
+  ca_.tweak = [&](PkiAttributes& a) { a.fail_info_text = hostile; };
+  auto rep = c.Enroll(Request());
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  ASSERT_TRUE(rep->fail_info_text.has_value());
+  const std::string text = *rep->fail_info_text;
+  EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_LE(text.size(), kServerTextMax + 3);
+  const std::string described = rep->Describe();
+  EXPECT_EQ(described.find('\n'), std::string::npos);
+  ca_.status = PkiStatus::kSuccess;
+  ca_.tweak = [](PkiAttributes& a) { a.transaction_id = "X\r\nforged line"; };
+  auto bad = c.Enroll(Request());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.find('\n'), std::string::npos) << bad.error().message;
+  testing::ExpectReliabilityRow("hardening.server-text",
+                       described + "\n" + bad.error().message);
+}
+
+// Issue 14 point 9: RFC 8894 section 3.5.2, an empty GetCACaps answer is a
+// CA without capabilities, not a failure.
+TEST_F(ClientTest, EmptyGetCaCapsMeansNoCapabilities) {
+  Client c(ca_, ClientOptions{"http://127.0.0.1:1/scep", "", {}});
+  ca_.caps_text = "";
+  auto caps = c.GetCaCaps();
+  ASSERT_TRUE(caps.ok()) << caps.error().message;
+  EXPECT_EQ(caps->ToString(), "");
+  ASSERT_TRUE(c.GetCaCert().ok());
+  auto rep = c.Enroll(Request());
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  EXPECT_EQ(rep->status, PkiStatus::kSuccess);
+  EXPECT_EQ(ca_.requests.back().method, HttpRequest::Method::kGet);
+  testing::ExpectReliabilityRow("hardening.empty-cacaps",
+                       std::string("GetCACaps ok, no capabilities, ") +
+                           (ca_.requests.back().method == HttpRequest::Method::kGet ? "GET" : "POST") +
+                           " PKIOperation, " + PkiStatusName(rep->status));
+}
+
 TEST_F(ClientTest, WrongTransactionIdIsRejected) {
   Client c = MakeClient();
   ca_.tweak = [](PkiAttributes& a) { a.transaction_id = "SOMEONE-ELSE"; };
@@ -332,7 +379,7 @@ TEST(BodyExcerptTest, StripsTagsAndFoldsWhitespace) {
   EXPECT_EQ(BodyExcerpt(ToBytes("<h1>Error</h1>\n\n  <p>Bad\tthing</p>")), "Error Bad thing");
   std::string long_text(500, 'x');
   EXPECT_EQ(BodyExcerpt(ToBytes(long_text), 10), "xxxxxxxxxx...");
-  EXPECT_EQ(BodyExcerpt(Bytes{0x01, 'a'}), "?a");
+  EXPECT_EQ(BodyExcerpt(Bytes{0x01, 'a'}), "\\x01a");
 }
 
 }  // namespace

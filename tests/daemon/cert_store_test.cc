@@ -3,11 +3,15 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
+#include <memory>
+#include <sstream>
 #include <set>
 #include <string>
 #include <utility>
@@ -16,6 +20,7 @@
 #include "core/cert_info.h"
 #include "core/csr.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/test_pki.h"
 
 namespace scepd {
@@ -25,6 +30,7 @@ using testing::CachedKey;
 using testing::CertSpec;
 using testing::MakeCert;
 using testing::MakeTestCa;
+using testing::ExpectReliabilityRow;
 using testing::ReadFile;
 using testing::TempDir;
 using testing::TestCa;
@@ -272,16 +278,88 @@ TEST_F(CertStoreTest, ExpiredOldPairsArePrunedButNeverTheActiveOne) {
   ExpectActive(fresh);
 }
 
-TEST_F(CertStoreTest, StrayHalvesOfOldPairsArePruned) {
+// Issue 14 point 1: pruning removes only pairs scepd installed and can
+// read; the rest stays, named once in a warning; each removal is logged.
+class PruneLogTest : public CertStoreTest {
+ protected:
+  void SetUp() override {
+    previous_ = spdlog::default_logger();
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_);
+    sink->set_pattern("%l %v");
+    auto logger = std::make_shared<spdlog::logger>("cert_store_test", std::move(sink));
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(std::move(logger));
+  }
+  void TearDown() override { spdlog::set_default_logger(previous_); }
+  std::string Log() const { return log_.str(); }
+  static std::size_t Count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  }
+
+  std::ostringstream log_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(PruneLogTest, StrayHalvesAndForeignFilesStayAndAreNamedOnce) {
   ASSERT_TRUE(store_.Prepare().ok());
-  WriteFile(File("0ABC.key"), "left by an interrupted install\n", 0600);
-  WriteFile(File("0DEF.crt"), "a certificate without its key\n", 0644);
+  // A first install into a data_dir that already holds foreign files.
+  WriteFile(File("CAFE.key"), "-----BEGIN PRIVATE KEY-----\nforeign\n", 0600);
+  WriteFile(File("1234.crt"), "garbage\n", 0644);
+  WriteFile(File("DEADBEEF.crt"), "a certificate without its key\n", 0644);
+  Pair other = Issue(0x99, 3);
+  WriteFile(File("99.crt"), Pem(other.cert.get()), 0644);  // a real one, no key
   WriteFile(File("notes.txt"), "not ours\n", 0644);
   Pair p = Issue(0x40, 0);
-  ASSERT_TRUE(Install(p).ok());
-  auto names = PairFiles({&p});
-  names.insert({"ca.crt-0", "latest.crt", "latest.key", "notes.txt"});
+  ASSERT_TRUE(Install(p, 0).ok());
+  Pair q = Issue(0x41, 1);
+  ASSERT_TRUE(Install(q, 0).ok());  // a second install warns no more
+  auto names = PairFiles({&q});
+  names.insert({"ca.crt-0", "latest.crt", "latest.key", "notes.txt", "CAFE.key", "1234.crt",
+                "DEADBEEF.crt", "99.crt"});
   EXPECT_EQ(Names(store_.dir()), names);
+  const std::string log = Log();
+  for (const char* serial : {"CAFE", "1234", "DEADBEEF", "99"}) {
+    EXPECT_EQ(Count(log, "/" + std::string(serial) + ".crt, " + serial + ".key: "), 1u)
+        << serial << "\n" << log;
+  }
+  EXPECT_NE(log.find("removed old pair " + store_.dir() + "/40.crt and 40.key (older than the 0 kept"),
+            std::string::npos)
+      << log;
+  ExpectReliabilityRow("hardening.prune-foreign-files",
+                       log + "\n" + std::to_string(Names(store_.dir()).size()) + " files");
+}
+
+TEST_F(PruneLogTest, ActivePairWhoseCertificateWentAwayKeepsItsKey) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  Pair m = Issue(0x01, 0, now_ - 2 * kDay);
+  Pair n = Issue(0x02, 1, now_ - kDay);
+  ASSERT_TRUE(Install(m, 2).ok());
+  ASSERT_TRUE(Install(n, 2).ok());
+  // The active certificate moved away: latest.crt dangles; a new enrollment.
+  ASSERT_EQ(::rename(File("02.crt").c_str(), (dir_.path() + "/02.crt.saved").c_str()), 0);
+  Pair p = Issue(0x03, 2);
+  ASSERT_TRUE(Install(p, 2).ok());
+  auto names = PairFiles({&m, &p});
+  names.insert({"ca.crt-0", "latest.crt", "latest.key", "02.key"});
+  EXPECT_EQ(Names(store_.dir()), names);
+  EXPECT_NE(Log().find("02.key: the certificate is missing"), std::string::npos) << Log();
+  ExpectReliabilityRow("hardening.prune-dangling-active", Log());
+}
+
+TEST_F(PruneLogTest, GarbageActiveCertificateKeepsBothHalves) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  Pair n = Issue(0x02, 1, now_ - kDay);
+  ASSERT_TRUE(Install(n, 0).ok());
+  WriteFile(File("02.crt"), "garbage\n", 0644);
+  Pair p = Issue(0x03, 2);
+  ASSERT_TRUE(Install(p, 0).ok());
+  auto names = PairFiles({&n, &p});
+  names.insert({"ca.crt-0", "latest.crt", "latest.key"});
+  EXPECT_EQ(Names(store_.dir()), names);
+  EXPECT_EQ(ReadFile(File("02.crt")), "garbage\n");
+  ExpectReliabilityRow("hardening.prune-garbage-active", Log());
 }
 
 TEST_F(CertStoreTest, AShorterChainRemovesStaleChainFiles) {

@@ -769,7 +769,7 @@ const std::vector<KeyBadValues>& EveryKeysBadValues() {
       {"certificate", "http_timeout", "2m", "expected a whole number from 1 to 3600, not '2m'",
        "3601", "expected a whole number from 1 to 3600, not '3601'", nullptr},
       {"certificate", "tls_ca_file", "ca.pem", "expected an absolute path, not 'ca.pem'",
-       "/nonexistent/ca.pem", "cannot read '/nonexistent/ca.pem'", nullptr},
+       "/nonexistent/ca.pem", "cannot read '/nonexistent/ca.pem': No such file or directory", nullptr},
       {"certificate", "keep_old", "two", "expected a whole number from 0 to 100, not 'two'",
        "101", "expected a whole number from 0 to 100, not '101'", nullptr},
   };

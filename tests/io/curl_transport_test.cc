@@ -18,6 +18,7 @@
 
 #include "core/ossl.h"
 #include "tests/io/loopback.h"
+#include "tests/support/reliability_doc.h"
 
 namespace scepd {
 namespace {
@@ -451,6 +452,7 @@ class FakeProxy {
           {
             std::lock_guard<std::mutex> lock(mutex_);
             request_line_ = head.substr(0, head.find("\r\n"));
+            head_ = head;
           }
           WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                        "Content-Length: 7\r\nConnection: close\r\n\r\nproxied");
@@ -461,10 +463,15 @@ class FakeProxy {
     std::lock_guard<std::mutex> lock(mutex_);
     return request_line_;
   }
+  std::string head() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return head_;
+  }
 
  private:
   std::mutex mutex_;
   std::string request_line_;
+  std::string head_;
   RawServer server_;  // last: its thread stops before the members it uses go
 };
 
@@ -493,6 +500,27 @@ INSTANTIATE_TEST_SUITE_P(HostPortAndUrl, CurlTransportProxyTest,
                            return param_info.param.empty() ? std::string("HostPort")
                                                      : std::string("Url");
                          });
+
+// Issue 14 point 14: proxy credentials without putting them in the proxy
+// URL (which sscep gets on its command line).
+TEST(CurlTransportProxyCredentialsTest, CredentialsGoToTheProxyOnly) {
+  FakeProxy proxy;
+  ASSERT_TRUE(proxy.ok());
+  TransportOptions options;
+  options.proxy = "127.0.0.1:" + std::to_string(proxy.port());
+  options.proxy_credentials = "pxuser:pxpass";
+  auto transport = MakeTransport(options);
+  ASSERT_TRUE(transport);
+  const std::string target =
+      "http://127.0.0.1:" + std::to_string(UnusedPort()) + "/scep?operation=GetCACaps";
+  auto response = transport->Send(Get(target));
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  const std::string head = proxy.head();
+  EXPECT_NE(head.find("Proxy-Authorization: Basic cHh1c2VyOnB4cGFzcw=="), std::string::npos)
+      << head;
+  testing::ExpectReliabilityRow("hardening.proxy-credentials",
+                                head + "\nproxy URL " + options.proxy);
+}
 
 TEST(CurlTransportProxyErrorTest, DeadProxyIsNetworkErrorNamingIt) {
   TransportOptions options;
