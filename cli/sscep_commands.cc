@@ -446,6 +446,7 @@ Result<int> Dispatch(const SscepOptions& o) {
   scep::ClientOptions copts;
   copts.url = o.url;
   copts.ca_identifier = o.ca_identifier;
+  copts.extra_query = o.monitor_info;
   copts.algorithms.legacy = o.legacy;
   copts.algorithms.force_cipher = o.enc_algorithm;
   copts.algorithms.force_digest = o.sig_algorithm;

@@ -80,7 +80,9 @@ Client::Client(Transport& transport, ClientOptions options)
 
 std::string Client::OperationUrl(const std::string& operation) const {
   char sep = options_.url.find('?') == std::string::npos ? '?' : '&';
-  return options_.url + sep + "operation=" + operation;
+  std::string url = options_.url + sep + "operation=" + operation;
+  if (!options_.extra_query.empty()) url += "&" + options_.extra_query;
+  return url;
 }
 
 Result<HttpResponse> Client::Get(const std::string& operation, const std::string& message,

@@ -20,6 +20,9 @@ namespace scepd::scep {
 struct ClientOptions {
   std::string url;            // "http://host[:port]/path"; "http://" is assumed if absent
   std::string ca_identifier;  // sent as message= with GetCACert/GetCACaps/GetNextCACert
+  // Added to the query of every request after operation=, as given:
+  // "name=value[&name=value]" (sscep -M, "monitor information"). Empty: none.
+  std::string extra_query;
   AlgorithmPolicy algorithms;
 };
 
