@@ -281,6 +281,27 @@ TEST_F(ProxyTest, GetCaThroughMicrosocks) {
   EXPECT_EQ(down.exit_code, 95) << down.out << down.err;
 }
 
+TEST_F(ProxyTest, SscepMonitorInformationIsAddedToEveryRequest) {
+  StartServer();
+  const int port = FreeLoopbackPort();
+  WriteFile(dir_.File("tinyproxy.conf"), "Port " + std::to_string(port) +
+                                             "\nListen 127.0.0.1\nTimeout 30\nLogLevel Info\n"
+                                             "LogFile \"" + dir_.File("tinyproxy.log") +
+                                             "\"\nAllow 127.0.0.1\nMaxClients 10\n");
+  StartProxy({"tinyproxy", "-d", "-c", dir_.File("tinyproxy.conf")}, port);
+  auto r = RunProcess({BuiltBinary("cli/sscep"), "getca", "-u", server_->url(), "-c", "ca.crt", "-p",
+                       "127.0.0.1:" + std::to_string(port), "-M", "router=gw1", "-M", "site=hq&rack=4"},
+                      {}, 60000, "", dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  proxy_.Stop();
+  std::string log = TryReadFile(dir_.File("tinyproxy.log")).value_or("");
+  EXPECT_TRUE(Contains(log, "?operation=GetCACert&router=gw1&site=hq&rack=4")) << log;
+  auto bad = RunProcess({BuiltBinary("cli/sscep"), "getca", "-u", server_->url(), "-c", "ca.crt", "-M", "novalue"},
+                        {}, 60000, "", dir_.path());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(Contains(bad.err, "-M 'novalue'")) << bad.err;
+}
+
 // ---- the project's responder: RA certificates, PENDING -----------------------
 
 TEST(ScepClientResponderTest, RaCertificatesGivenWithEAndV) {
