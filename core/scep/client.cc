@@ -151,18 +151,21 @@ Result<CertRep> Client::Poll(const EnrollRequest& r) {
 }
 
 Result<CertRep> Client::GetCert(X509* signer_cert, EVP_PKEY* signer_key,
-                                const ASN1_INTEGER* serial) {
+                                const ASN1_INTEGER* serial, const X509_NAME* issuer) {
   if (!ca_) return MakeError(ErrorCode::kInvalidArgument, "GetCert: CA certificate unknown");
-  SCEPD_TRY(Bytes payload, EncodeIssuerAndSerial(X509_get_subject_name(ca_->Ca()), serial));
+  SCEPD_TRY(Bytes payload,
+            EncodeIssuerAndSerial(issuer != nullptr ? issuer : X509_get_subject_name(ca_->Ca()), serial));
   SCEPD_TRY(std::string tid, TransactionIdFor(signer_key));
   return Exchange(MessageType::kGetCert, payload, signer_cert, signer_key, tid + "-GetCert",
                   Expect::kSerial, nullptr, serial);
 }
 
-Result<CertRep> Client::GetCrl(X509* signer_cert, EVP_PKEY* signer_key) {
+Result<CertRep> Client::GetCrl(X509* signer_cert, EVP_PKEY* signer_key, const X509_NAME* issuer,
+                               const ASN1_INTEGER* serial) {
   if (!ca_) return MakeError(ErrorCode::kInvalidArgument, "GetCRL: CA certificate unknown");
-  SCEPD_TRY(Bytes payload, EncodeIssuerAndSerial(X509_get_issuer_name(signer_cert),
-                                                 X509_get0_serialNumber(signer_cert)));
+  SCEPD_TRY(Bytes payload,
+            EncodeIssuerAndSerial(issuer != nullptr ? issuer : X509_get_issuer_name(signer_cert),
+                                  serial != nullptr ? serial : X509_get0_serialNumber(signer_cert)));
   SCEPD_TRY(std::string tid, TransactionIdFor(signer_key));
   return Exchange(MessageType::kGetCRL, payload, signer_cert, signer_key, tid + "-GetCRL",
                   Expect::kCrl, nullptr, nullptr);

@@ -87,9 +87,15 @@ class Client {
   Result<CertRep> Poll(const EnrollRequest& request);
   // GetCert: the certificate with `serial` issued by the CA, signed with our
   // current certificate and key.
-  Result<CertRep> GetCert(X509* signer_cert, EVP_PKEY* signer_key, const ASN1_INTEGER* serial);
-  // GetCRL for the CA that issued `cert` (signed with cert/key).
-  Result<CertRep> GetCrl(X509* signer_cert, EVP_PKEY* signer_key);
+  // `issuer` (borrowed) replaces the CA's subject as the issuer asked for
+  // (sscep getcert -O).
+  Result<CertRep> GetCert(X509* signer_cert, EVP_PKEY* signer_key, const ASN1_INTEGER* serial,
+                          const X509_NAME* issuer = nullptr);
+  // GetCRL for the CA that issued `cert` (signed with cert/key). `issuer`
+  // and `serial` (borrowed) replace the signer certificate's issuer and
+  // serial in the request's IssuerAndSerial (sscep getcrl -O and -s).
+  Result<CertRep> GetCrl(X509* signer_cert, EVP_PKEY* signer_key, const X509_NAME* issuer = nullptr,
+                         const ASN1_INTEGER* serial = nullptr);
 
  private:
   enum class Expect { kKey, kSerial, kCrl };
