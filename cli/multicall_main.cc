@@ -8,6 +8,11 @@
 
 #include "cli/multicall.h"
 
+#if defined(SCEPD_ONLY_SSCEP)  // SCEPD_SPLIT_CLIS: the size comparison's single-command builds
+int main(int argc, char** argv) { return scepd::cli::SscepMain(argc, argv); }
+#elif defined(SCEPD_ONLY_SCEP_CLIENT)
+int main(int argc, char** argv) { return scepd::cli::ScepClientMain(argc, argv); }
+#else
 int main(int argc, char** argv) {
   using namespace scepd::cli;  // NOLINT(build/namespaces)
   if (argc >= 3 && std::strcmp(argv[1], "--applet") == 0) {
@@ -24,3 +29,4 @@ int main(int argc, char** argv) {
   }
   return SscepMain(argc, argv);
 }
+#endif
