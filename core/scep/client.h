@@ -20,10 +20,10 @@ namespace scepd::scep {
 struct ClientOptions {
   std::string url;            // "http://host[:port]/path"; "http://" is assumed if absent
   std::string ca_identifier;  // sent as message= with GetCACert/GetCACaps/GetNextCACert
+  AlgorithmPolicy algorithms;
   // Added to the query of every request after operation=, as given:
   // "name=value[&name=value]" (sscep -M, "monitor information"). Empty: none.
-  std::string extra_query;
-  AlgorithmPolicy algorithms;
+  std::string extra_query{};
 };
 
 // What the CA answered to a PKIOperation. PENDING and FAILURE are outcomes,
