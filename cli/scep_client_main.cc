@@ -10,6 +10,7 @@
 #include "cli/scep_client_commands.h"
 #include "cli/scep_client_options.h"
 #include "cli/tectia/usage_names.h"
+#include "core/wipe.h"
 
 namespace scepd::cli {
 
@@ -35,7 +36,10 @@ int ScepClientMain(int argc, char** argv) {
       return kExitSuccess;
     case ScepClientInfo::kNone: break;
   }
-  return RunScepClient(args->options);
+  const int code = RunScepClient(args->options);
+  Wipe(args->options.psk);
+  Wipe(args->options.key_url);  // may hold a passphrase
+  return code;
 }
 
 }  // namespace scepd::cli
