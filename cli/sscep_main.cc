@@ -67,7 +67,7 @@ int SscepMain(int argc, char** argv) {
   }
   const std::string first = argv[1];
   if (first == "-V" || first == "--version") {
-    std::printf("scepd's sscep %s\n", SCEPD_VERSION);
+    std::fputs(SscepVersion().c_str(), stdout);
     return kExitSuccess;
   }
   if (first == "-h" || first == "--help") {
@@ -77,6 +77,10 @@ int SscepMain(int argc, char** argv) {
   auto options = ParseSscepArgs(argc, argv);
   if (!options.ok()) {
     const std::string& message = options.error().message;
+    if (message == "version") {
+      std::fputs(SscepVersion().c_str(), stdout);
+      return kExitSuccess;
+    }
     if (message == "help") {
       std::fputs(SscepUsage(argv[0]).c_str(), stdout);
       return kExitSuccess;
