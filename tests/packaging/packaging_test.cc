@@ -348,7 +348,7 @@ TEST(SystemdUnit, ScriptDropInNamesWhatScepReplacePemWrites) {
 
 // ---- manual pages ---------------------------------------------------------------
 
-const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1",
+const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1", "mkrequest.1",
                                             "scep_replace_pem.1", "check-cert.sh.8"};
 
 TEST(ManPages, RenderWithoutWarnings) {
@@ -590,6 +590,7 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
            {"-rw-r--r--", "./usr/share/man/man1/scep_replace_pem.1.gz"},
            {"-rw-r--r--", "./usr/share/man/man8/check-cert.sh.8.gz"},
            {"-rw-r--r--", "./usr/share/man/man1/scep-client.1.gz"},
+           {"-rw-r--r--", "./usr/share/man/man1/mkrequest.1.gz"},
            {"-rwxr-xr-x", "./usr/bin/mkrequest"},
            {"-rw-r--r--", "./usr/share/bash-completion/completions/sscep"},
            {"-rw-r--r--", "./usr/share/bash-completion/completions/scep-client"},
