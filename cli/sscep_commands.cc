@@ -346,10 +346,18 @@ Result<int> GetCert(Session& s) {
   SCEPD_TRY_STATUS(Require(s.opts.write_file, "file to write the certificate to (-w)"));
   SCEPD_TRY(auto serial, ParseSerial(s.opts.get_cert_serial));
   SCEPD_TRY(Identity id, LoadIdentity(s.opts));
+  // -O: the certificate of the issuer to ask (its subject), not the CA's.
+  ossl::Ptr<X509> issuer_cert;
+  if (!s.opts.sign_cert_file.empty()) {
+    SCEPD_TRY(auto certs, LoadCertFile(s.opts.sign_cert_file));
+    issuer_cert = std::move(certs.front());
+  }
   SCEPD_TRY_STATUS(LoadCa(s));
   SCEPD_TRY_STATUS(FetchCaps(s));
   spdlog::info("requesting certificate with serial {}", s.opts.get_cert_serial);
-  SCEPD_TRY(scep::CertRep rep, s.client->GetCert(id.cert.get(), id.key.get(), serial.get()));
+  SCEPD_TRY(scep::CertRep rep,
+            s.client->GetCert(id.cert.get(), id.key.get(), serial.get(),
+                              issuer_cert ? X509_get_subject_name(issuer_cert.get()) : nullptr));
   if (rep.status != scep::PkiStatus::kSuccess) {
     spdlog::error("pkistatus: {}", rep.Describe());
     return ExitCodeFor(rep);
@@ -362,10 +370,24 @@ Result<int> GetCert(Session& s) {
 Result<int> GetCrl(Session& s) {
   SCEPD_TRY_STATUS(Require(s.opts.write_file, "file to write the CRL to (-w)"));
   SCEPD_TRY(Identity id, LoadIdentity(s.opts));
+  // -O: the CRL of that certificate's issuer, asked with its serial; -s
+  // replaces the serial.
+  ossl::Ptr<X509> about;
+  if (!s.opts.sign_cert_file.empty()) {
+    SCEPD_TRY(auto certs, LoadCertFile(s.opts.sign_cert_file));
+    about = std::move(certs.front());
+  }
+  ossl::Ptr<ASN1_INTEGER> serial;
+  if (!s.opts.get_cert_serial.empty()) {
+    SCEPD_TRY(serial, ParseSerial(s.opts.get_cert_serial));
+  }
   SCEPD_TRY_STATUS(LoadCa(s));
   SCEPD_TRY_STATUS(FetchCaps(s));
   spdlog::info("requesting CRL");
-  SCEPD_TRY(scep::CertRep rep, s.client->GetCrl(id.cert.get(), id.key.get()));
+  X509* subject = about ? about.get() : id.cert.get();
+  SCEPD_TRY(scep::CertRep rep,
+            s.client->GetCrl(id.cert.get(), id.key.get(), X509_get_issuer_name(subject),
+                             serial ? serial.get() : X509_get0_serialNumber(subject)));
   if (rep.status != scep::PkiStatus::kSuccess) {
     spdlog::error("pkistatus: {}", rep.Describe());
     return ExitCodeFor(rep);
@@ -458,6 +480,7 @@ Result<int> Dispatch(const SscepOptions& o) {
   scep::ClientOptions copts;
   copts.url = o.url;
   copts.ca_identifier = o.ca_identifier;
+  copts.extra_query = o.monitor_info;
   copts.algorithms.legacy = o.legacy;
   copts.algorithms.force_cipher = o.enc_algorithm;
   copts.algorithms.force_digest = o.sig_algorithm;

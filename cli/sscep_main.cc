@@ -1,4 +1,5 @@
 // sscep: the SCEP command line client, a drop-in for sscep as routers ship it.
+// Entered from the multi-call main (cli/multicall_main.cc).
 
 #include <signal.h>
 #include <spdlog/sinks/base_sink.h>
@@ -9,10 +10,9 @@
 #include <mutex>
 
 #include "cli/exit_code.h"
+#include "cli/multicall.h"
 #include "cli/sscep_commands.h"
 #include "cli/sscep_options.h"
-#include "io/core_dumps.h"
-#include "io/openssl_memory.h"
 
 namespace {
 
@@ -45,21 +45,52 @@ class SplitSink final : public spdlog::sinks::base_sink<spdlog::details::null_mu
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  using namespace scepd::cli;  // NOLINT(build/namespaces)
-  (void)scepd::WipeOpenSslMemoryOnFree();  // first: before OpenSSL allocates
+namespace scepd::cli {
+namespace {
+
+// Errors in the command line itself, the ones that deserve the whole usage
+// text; an error in a configuration file or a value names its place instead.
+bool IsUsageError(const std::string& message) {
+  for (const char* start : {"option ", "unknown operation", "missing operation", "unexpected argument"}) {
+    if (message.rfind(start, 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int SscepMain(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a reset TLS connection is an error, not a crash
-  (void)scepd::DisableCoreDumps();  // keys and the challenge stay out of core files
+  if (argc < 2) {  // as sscep: the usage, on stdout, is the answer
+    std::fputs(SscepUsage(argv[0]).c_str(), stdout);
+    return kExitSuccess;
+  }
+  const std::string first = argv[1];
+  if (first == "-V" || first == "--version") {
+    std::fputs(SscepVersion().c_str(), stdout);
+    return kExitSuccess;
+  }
+  if (first == "-h" || first == "--help") {
+    std::fputs(SscepUsage(argv[0]).c_str(), stdout);
+    return kExitSuccess;
+  }
   auto options = ParseSscepArgs(argc, argv);
   if (!options.ok()) {
-    if (options.error().message == "version") {
+    const std::string& message = options.error().message;
+    if (message == "version") {
       std::fputs(SscepVersion().c_str(), stdout);
       return kExitSuccess;
     }
-    bool help = options.error().message == "help";
-    if (!help) std::fprintf(stderr, "%s: %s\n\n", argv[0], options.error().message.c_str());
-    std::fputs(SscepUsage(argv[0]).c_str(), help ? stdout : stderr);
-    return help ? kExitSuccess : kExitError;
+    if (message == "help") {
+      std::fputs(SscepUsage(argv[0]).c_str(), stdout);
+      return kExitSuccess;
+    }
+    std::fprintf(stderr, "%s: %s\n", argv[0], message.c_str());
+    if (IsUsageError(message)) {
+      std::fputs("\n", stderr);
+      std::fputs(SscepUsage(argv[0]).c_str(), stderr);
+    }
+    return kExitError;
   }
   HideSecretArguments(argc, argv, options->challenge);
   auto logger = std::make_shared<spdlog::logger>("sscep", std::make_shared<SplitSink>(argv[0]));
@@ -70,3 +101,5 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   return RunSscep(*options);
 }
+
+}  // namespace scepd::cli

@@ -1,5 +1,7 @@
 #include "cli/sscep_options.h"
 
+#include "cli/sscep_config_sections.h"
+
 #include <getopt.h>
 
 #include <charconv>
@@ -74,6 +76,13 @@ Status ApplyOption(int opt, const std::string& arg, SscepOptions& o) {
     case 'v': o.verbosity = std::max(o.verbosity, 1); break;
     case 'd': o.verbosity = 2; break;
     case 'g': o.engine = arg; break;
+    case 'M': {  // name=value[&name=value]..., repeatable: joined with '&'
+      if (arg.empty() || arg.find('=') == std::string::npos || arg.find_first_of(" #\r\n") != std::string::npos) {
+        return MakeError(ErrorCode::kInvalidArgument, "-M '" + arg + "': expected name=value[&name=value]...");
+      }
+      o.monitor_info += (o.monitor_info.empty() ? "" : "&") + arg;
+      break;
+    }
     case 'W': { SCEPD_TRY(o.wait_seconds, ParseCount(arg, "-W")); break; }
     case 'i': o.ca_identifier = arg; break;
     case 'F': o.fingerprint_alg = arg; break;
@@ -145,13 +154,16 @@ constexpr FileKey kFileKeys[] = {
     {"SelfSignedFile", 'L', false},
     {"Resume", 'R', true},
     {"WaitForConnectivity", 'W', false},
+    {"MonitorInformation", 'M', false},
+    {"ChainRootCACertFile", 'C', false},
+    {"SignerCertificateFile", 'w', false},
     {"TlsCaFile", kOptTlsCaFile, false},
     {"Insecure", kOptInsecure, true},
     {"Timeout", kOptTimeout, false},
     {"LegacyCiphers", kOptLegacy, true},
 };
 
-constexpr char kShortOptions[] = "u:p:f:c:C:E:S:vdg:W:i:F:k:r:K:O:l:e:L:t:T:n:Rs:w:h";
+constexpr char kShortOptions[] = "M:u:p:f:c:C:E:S:vdg:W:i:F:k:r:K:O:l:e:L:t:T:n:Rs:w:h";
 
 const struct option kLongOptions[] = {
     {"legacy", no_argument, nullptr, kOptLegacy},
@@ -174,8 +186,32 @@ const struct option kLongOptions[] = {
 
 }  // namespace
 
+Status ApplySscepFileKey(const std::string& key, const std::string& value, const std::string& where,
+                         SscepOptions& options) {
+  const FileKey* match = nullptr;
+  for (const auto& k : kFileKeys) {
+    if (key == k.name) match = &k;
+  }
+  if (match == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument, where + ": unknown key '" + key + "'");
+  }
+  if (match->boolean) {
+    auto yes = ParseYesNo(value, where + ": " + key);
+    if (!yes.ok()) return std::move(yes).error();
+    if (!*yes) return {};
+  } else if (value.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, where + ": " + key + ": value missing");
+  }
+  auto st = ApplyOption(match->opt, value, options);
+  if (!st.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument, where + ": " + key + ": " + st.error().message);
+  }
+  return {};
+}
+
 Status ApplySscepConfigFile(const std::string& path, SscepOptions& options) {
   SCEPD_TRY(std::string text, ReadFileText(path, 1u << 20));
+  if (HasSections(text)) return ApplySscepSectionedConfig(path, text, options);
   std::size_t line_no = 0, pos = 0;
   while (pos < text.size()) {
     auto nl = text.find('\n', pos);
@@ -212,24 +248,7 @@ Status ApplySscepConfigFile(const std::string& path, SscepOptions& options) {
     } else {
       value = rest;
     }
-    const FileKey* match = nullptr;
-    for (const auto& k : kFileKeys) {
-      if (key == k.name) match = &k;
-    }
-    if (match == nullptr) {
-      return MakeError(ErrorCode::kInvalidArgument, where + ": unknown key '" + key + "'");
-    }
-    if (match->boolean) {
-      auto yes = ParseYesNo(value, where + ": " + key);
-      if (!yes.ok()) return std::move(yes).error();
-      if (!*yes) continue;
-    } else if (value.empty()) {
-      return MakeError(ErrorCode::kInvalidArgument, where + ": " + key + ": value missing");
-    }
-    auto st = ApplyOption(match->opt, value, options);
-    if (!st.ok()) {
-      return MakeError(ErrorCode::kInvalidArgument, where + ": " + key + ": " + st.error().message);
-    }
+    SCEPD_TRY_STATUS(ApplySscepFileKey(key, value, where, options));
   }
   return {};
 }
@@ -301,6 +320,8 @@ std::string SscepUsage(const char* program) {
          "  -E <name>         PKCS#7 encryption algorithm (des|3des|blowfish|aes[128]|aes192|aes256)\n"
          "  -S <name>         PKCS#7 signature algorithm (md5|sha1|sha224|sha256|sha384|sha512)\n"
          "  -W <secs>         Wait for connectivity, up to <secs> seconds\n"
+         "  -M <string>       Monitor information name=value[&name=value], repeatable\n"
+         "  -V, --version     Print the version\n"
          "  -v                Verbose output (for debugging the configuration)\n"
          "  -d                Debug output (more verbose, for debugging the implementation)\n"
          "  --legacy          Allow single DES, Blowfish and MD5\n"
@@ -330,11 +351,14 @@ std::string SscepUsage(const char* program) {
          "OPTIONS for OPERATION getcert are\n"
          "  -k <file>         Private key file\n"
          "  -l <file>         Local certificate file\n"
+         "  -O <file>         Certificate of the issuer to ask (default: the CA)\n"
          "  -s <number>       Certificate serial number (decimal, or hex with colons)\n"
          "  -w <file>         Write certificate in file\n\n"
          "OPTIONS for OPERATION getcrl are\n"
          "  -k <file>         Private key file\n"
          "  -l <file>         Local certificate file\n"
+         "  -O <file>         Certificate to get the CRL for (its issuer and serial)\n"
+         "  -s <number>       Serial number to ask with (decimal, or hex with colons)\n"
          "  -w <file>         Write CRL in file\n\n"
          "OPTIONS for OPERATION mkrequest are\n"
          "  -k <file>         Write the new private key (mode 0600)\n"
@@ -348,7 +372,8 @@ std::string SscepUsage(const char* program) {
          "  --eku <list>      serverAuth,clientAuth, other names or dotted OIDs\n\n"
          "Exit codes: 0 success, 1 error, 2 failure, 3 pending, 70-74 failInfo\n"
          "(badAlg, badMessageCheck, badRequest, badTime, badCertId), 89 timeout,\n"
-         "91 self-signed error, 93 file error, 95 network error, 97 PKCS#7 error.\n";
+         "91 self-signed error, 93 file error, 95 network error, 97 PKCS#7 error,\n"
+         "99 reply without a pkiStatus.\n";
 }
 
 void HideSecretArguments(int argc, char** argv, std::string_view secret) noexcept {

@@ -25,6 +25,7 @@ struct SscepOptions {
   std::string sig_algorithm;       // -S, SigAlgorithm
   int verbosity = 0;               // -v 1, -d 2 (Verbose, Debug)
   std::string engine;              // -g (not supported)
+  std::string monitor_info;        // -M, MonitorInformation: "a=1&b=2", added to every URL
   long wait_seconds = 0;           // -W: wait for connectivity  NOLINT(runtime/int)
   bool legacy = false;             // --legacy: allow single DES / MD5 / Blowfish
   // HTTPS and timeouts (beyond sscep).
@@ -71,6 +72,11 @@ Result<SscepOptions> ParseSscepArgs(int argc, char** argv);
 // visible to every user: --challenge-file keeps it off the command line
 // altogether. Does nothing for an empty secret; never fails.
 void HideSecretArguments(int argc, char** argv, std::string_view secret) noexcept;
+
+// Applies one configuration key (sscep's name, e.g. "CACertFile") read at
+// `where` ("file:line"). Unknown keys and bad values are errors naming it.
+Status ApplySscepFileKey(const std::string& key, const std::string& value, const std::string& where,
+                         SscepOptions& options);
 
 // Applies an sscep configuration file ("Key Value", quotes optional, '#'
 // comments) to `options`. Unknown keys are errors naming the line.

@@ -90,15 +90,19 @@ Status AddTemplateName(STACK_OF(X509_EXTENSION) * exts, const std::string& name)
 }
 
 Status AddKeyUsage(STACK_OF(X509_EXTENSION) * exts, const CsrSpec& spec) {
-  if (!spec.digital_signature && !spec.key_encipherment) return {};
-  ossl::Ptr<ASN1_STRING> bits(ASN1_BIT_STRING_new());
-  if (!bits) return OpenSslError(ErrorCode::kInternal, "keyUsage");
+  unsigned bits = spec.key_usage_bits & 0x1FFu;
+  if (spec.digital_signature) bits |= 1u << 0;
+  if (spec.key_encipherment) bits |= 1u << 2;
+  if (bits == 0) return {};
+  ossl::Ptr<ASN1_STRING> bit_string(ASN1_BIT_STRING_new());
+  if (!bit_string) return OpenSslError(ErrorCode::kInternal, "keyUsage");
   // Bit numbers from RFC 5280 section 4.2.1.3.
-  if ((spec.digital_signature && ASN1_BIT_STRING_set_bit(bits.get(), 0, 1) != 1) ||
-      (spec.key_encipherment && ASN1_BIT_STRING_set_bit(bits.get(), 2, 1) != 1)) {
-    return OpenSslError(ErrorCode::kInternal, "keyUsage");
+  for (int n = 0; n < 9; ++n) {
+    if ((bits & (1u << n)) != 0 && ASN1_BIT_STRING_set_bit(bit_string.get(), n, 1) != 1) {
+      return OpenSslError(ErrorCode::kInternal, "keyUsage");
+    }
   }
-  return Push(exts, ossl::Ptr<X509_EXTENSION>(X509V3_EXT_i2d(NID_key_usage, 1, bits.get())),
+  return Push(exts, ossl::Ptr<X509_EXTENSION>(X509V3_EXT_i2d(NID_key_usage, 1, bit_string.get())),
               "keyUsage");
 }
 

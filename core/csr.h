@@ -20,6 +20,8 @@ struct CsrSpec {
                                   // (a BMPString), may be empty
   bool digital_signature = false; // keyUsage bits; the extension only if either is set
   bool key_encipherment = false;
+  unsigned key_usage_bits = 0;    // further keyUsage bits: (1u << n) for RFC 5280 bit n
+                                  // (digitalSignature 0 ... decipherOnly 8), OR'ed with the two above
   bool server_auth = false;       // extendedKeyUsage; the extension only if any
   bool client_auth = false;       // of these or extra_ekus is set
   std::vector<std::string> extra_ekus;  // further EKUs: OpenSSL short/long names or dotted OIDs

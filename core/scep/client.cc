@@ -86,7 +86,9 @@ Client::Client(Transport& transport, ClientOptions options)
 
 std::string Client::OperationUrl(const std::string& operation) const {
   char sep = options_.url.find('?') == std::string::npos ? '?' : '&';
-  return options_.url + sep + "operation=" + operation;
+  std::string url = options_.url + sep + "operation=" + operation;
+  if (!options_.extra_query.empty()) url += "&" + options_.extra_query;
+  return url;
 }
 
 Result<HttpResponse> Client::Get(const std::string& operation, const std::string& message,
@@ -158,18 +160,21 @@ Result<CertRep> Client::Poll(const EnrollRequest& r) {
 }
 
 Result<CertRep> Client::GetCert(X509* signer_cert, EVP_PKEY* signer_key,
-                                const ASN1_INTEGER* serial) {
+                                const ASN1_INTEGER* serial, const X509_NAME* issuer) {
   if (!ca_) return MakeError(ErrorCode::kInvalidArgument, "GetCert: CA certificate unknown");
-  SCEPD_TRY(Bytes payload, EncodeIssuerAndSerial(ca_->IssuingCaName(), serial));
+  SCEPD_TRY(Bytes payload,
+            EncodeIssuerAndSerial(issuer != nullptr ? issuer : ca_->IssuingCaName(), serial));
   SCEPD_TRY(std::string tid, TransactionIdFor(signer_key));
   return Exchange(MessageType::kGetCert, payload, signer_cert, signer_key, tid + "-GetCert",
                   Expect::kSerial, nullptr, serial);
 }
 
-Result<CertRep> Client::GetCrl(X509* signer_cert, EVP_PKEY* signer_key) {
+Result<CertRep> Client::GetCrl(X509* signer_cert, EVP_PKEY* signer_key, const X509_NAME* issuer,
+                               const ASN1_INTEGER* serial) {
   if (!ca_) return MakeError(ErrorCode::kInvalidArgument, "GetCRL: CA certificate unknown");
-  SCEPD_TRY(Bytes payload, EncodeIssuerAndSerial(X509_get_issuer_name(signer_cert),
-                                                 X509_get0_serialNumber(signer_cert)));
+  SCEPD_TRY(Bytes payload,
+            EncodeIssuerAndSerial(issuer != nullptr ? issuer : X509_get_issuer_name(signer_cert),
+                                  serial != nullptr ? serial : X509_get0_serialNumber(signer_cert)));
   SCEPD_TRY(std::string tid, TransactionIdFor(signer_key));
   return Exchange(MessageType::kGetCRL, payload, signer_cert, signer_key, tid + "-GetCRL",
                   Expect::kCrl, nullptr, nullptr);

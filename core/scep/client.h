@@ -21,6 +21,9 @@ struct ClientOptions {
   std::string url;            // "http://host[:port]/path"; "http://" is assumed if absent
   std::string ca_identifier;  // sent as message= with GetCACert/GetCACaps/GetNextCACert
   AlgorithmPolicy algorithms;
+  // Added to the query of every request after operation=, as given:
+  // "name=value[&name=value]" (sscep -M, "monitor information"). Empty: none.
+  std::string extra_query{};
 };
 
 // What the CA answered to a PKIOperation. PENDING and FAILURE are outcomes,
@@ -86,9 +89,15 @@ class Client {
   Result<CertRep> Poll(const EnrollRequest& request);
   // GetCert: the certificate with `serial` issued by the CA, signed with our
   // current certificate and key.
-  Result<CertRep> GetCert(X509* signer_cert, EVP_PKEY* signer_key, const ASN1_INTEGER* serial);
-  // GetCRL for the CA that issued `cert` (signed with cert/key).
-  Result<CertRep> GetCrl(X509* signer_cert, EVP_PKEY* signer_key);
+  // `issuer` (borrowed) replaces the CA's subject as the issuer asked for
+  // (sscep getcert -O).
+  Result<CertRep> GetCert(X509* signer_cert, EVP_PKEY* signer_key, const ASN1_INTEGER* serial,
+                          const X509_NAME* issuer = nullptr);
+  // GetCRL for the CA that issued `cert` (signed with cert/key). `issuer`
+  // and `serial` (borrowed) replace the signer certificate's issuer and
+  // serial in the request's IssuerAndSerial (sscep getcrl -O and -s).
+  Result<CertRep> GetCrl(X509* signer_cert, EVP_PKEY* signer_key, const X509_NAME* issuer = nullptr,
+                         const ASN1_INTEGER* serial = nullptr);
 
  private:
   enum class Expect { kKey, kSerial, kCrl };

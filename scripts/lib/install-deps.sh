@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libssl-dev libcurl4-openssl-dev libinih-dev libspdlog-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev
-  scep busybox shellcheck openssl ca-certificates
+  scep busybox shellcheck openssl ca-certificates tinyproxy microsocks
   systemd groff-base man-db dpkg-dev lintian
   python3 python3-asn1crypto python3-cryptography python3-prometheus-client chromium
   "$@"

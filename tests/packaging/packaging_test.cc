@@ -348,7 +348,7 @@ TEST(SystemdUnit, ScriptDropInNamesWhatScepReplacePemWrites) {
 
 // ---- manual pages ---------------------------------------------------------------
 
-const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1",
+const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1", "mkrequest.1",
                                             "scep_replace_pem.1", "check-cert.sh.8"};
 
 TEST(ManPages, RenderWithoutWarnings) {
@@ -376,8 +376,13 @@ TEST(ManPages, CarryTheProjectVersionAndCrossReference) {
     EXPECT_TRUE(Contains(scepd, code)) << code;
   }
   const std::string sscep = ReadFile(Src("docs/man/sscep.1"));
-  for (const char* code : {"\n.B 89\n", "\n.B 91\n", "\n.B 93\n", "\n.B 95\n", "\n.B 97\n"}) {
+  for (const char* code : {"\n.B 89\n", "\n.B 91\n", "\n.B 93\n", "\n.B 95\n", "\n.B 97\n", "\n.B 99\n"}) {
     EXPECT_TRUE(Contains(sscep, code)) << code;
+  }
+  EXPECT_TRUE(Contains(sscep, ".SH \"DIFFERENCES FROM SSCEP\"\n"));
+  const std::string client = ReadFile(Src("docs/man/scep-client.1"));
+  for (const char* code : {"\n.B 0\n", "\n.B 1\n", "\n.B 3\n", "\n.B 95\n", "\n.B 97\n"}) {
+    EXPECT_TRUE(Contains(client, code)) << code;
   }
 }
 
@@ -584,6 +589,11 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
            {"-rw-r--r--", "./usr/share/man/man1/sscep.1.gz"},
            {"-rw-r--r--", "./usr/share/man/man1/scep_replace_pem.1.gz"},
            {"-rw-r--r--", "./usr/share/man/man8/check-cert.sh.8.gz"},
+           {"-rw-r--r--", "./usr/share/man/man1/scep-client.1.gz"},
+           {"-rw-r--r--", "./usr/share/man/man1/mkrequest.1.gz"},
+           {"-rwxr-xr-x", "./usr/bin/mkrequest"},
+           {"-rw-r--r--", "./usr/share/bash-completion/completions/sscep"},
+           {"-rw-r--r--", "./usr/share/bash-completion/completions/scep-client"},
            {"-rw-r--r--", "./usr/share/doc/scepd/examples/scepd.router.conf"},
            {"-rwxr-xr-x", "./usr/lib/scepd/cgi-bin/scepd.cgi"},
            {"-rw-r--r--", "./usr/share/scepd/www/httpd.conf"},
@@ -599,6 +609,10 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
     EXPECT_TRUE(std::regex_search(list.out, re)) << e.mode << " " << e.path << "\n" << list.out;
   }
   EXPECT_FALSE(Contains(list.out, "./usr/etc")) << list.out;
+  // scep-client is a link to the multi-call sscep, not a second binary.
+  EXPECT_TRUE(std::regex_search(list.out, std::regex("(^|\n)lrwxrwxrwx root/root +0 [0-9-]+ [0-9:]+ "
+                                                     "\\./usr/bin/scep-client -> sscep\n")))
+      << list.out;
 
   auto info = RunProcess({"dpkg-deb", "-I", deb});
   ASSERT_EQ(info.exit_code, 0) << Describe(info);
@@ -638,8 +652,11 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   EXPECT_EQ(version.exit_code, 0) << Describe(version);
   EXPECT_EQ(version.out, "scepd " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   auto usage = RunProcess(TargetCommand({root + "/usr/bin/sscep"}));
-  EXPECT_EQ(usage.exit_code, 1) << Describe(usage);
-  EXPECT_TRUE(Contains(usage.out + usage.err, "Usage")) << Describe(usage);
+  EXPECT_EQ(usage.exit_code, 0) << Describe(usage);
+  EXPECT_TRUE(Contains(usage.out, "Usage")) << Describe(usage);
+  auto client = RunProcess(TargetCommand({root + "/usr/bin/scep-client", "--version"}));
+  EXPECT_EQ(client.exit_code, 0) << Describe(client);
+  EXPECT_EQ(client.out, "scepd's scep-client " SCEPD_VERSION "\n");
   auto check = RunProcess(
       TargetCommand({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
