@@ -38,8 +38,8 @@ Status FetchCapsOrDefaults(Client& client, const std::function<void(const std::s
 
 Status ConnectSession(Client& client, const std::function<void(const std::string&)>& warn) {
   SCEPD_TRY_STATUS(FetchCapsOrDefaults(client, warn));
-  SCEPD_TRY(CaCertificates ca, client.GetCaCert());
-  (void)ca;  // the client keeps its own copy
+  auto ca = client.GetCaCert();  // the client keeps its own copy
+  if (!ca.ok()) return std::move(ca).error();
   return {};
 }
 
@@ -103,11 +103,8 @@ enroll::Outcome ScepEnroller::Exchange(const enroll::Transaction& t,
   auto type_it = t.cookie.find(kMessageType);
   auto signer_it = t.cookie.find(kSigner);
   std::optional<MessageType> type;
-  if (type_it != t.cookie.end()) {
-    int v = 0;
-    if (type_it->second == "19" || type_it->second == "17") v = std::stoi(type_it->second);
-    type = MessageTypeFromInt(v);
-  }
+  if (type_it != t.cookie.end() && type_it->second == "19") type = MessageType::kPKCSReq;
+  if (type_it != t.cookie.end() && type_it->second == "17") type = MessageType::kRenewalReq;
   if (!type || signer_it == t.cookie.end()) {
     return enroll::StartOver{"the pending SCEP transaction lacks its message type or signer; "
                              "starting over"};
