@@ -992,6 +992,11 @@ Result<Config> LoadConfig(const std::string& path, const SerialSources& sources)
   return config;
 }
 
+Result<std::string> FindSerialNumber(const DaemonSettings& settings,
+                                     const SerialSources& sources) {
+  return FindSerialNumber(settings.serial_number, settings.serial_number_command, sources);
+}
+
 KeySpec KeySpecOf(const CertificateSettings& settings) {
   KeySpec spec;
   spec.type = settings.key_type;
