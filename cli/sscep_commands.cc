@@ -15,6 +15,7 @@
 #include "core/csr.h"
 #include "core/key.h"
 #include "core/scep/client.h"
+#include "core/scep/scep_enroller.h"
 #include "core/url_mask.h"
 #include "io/curl_transport.h"
 #include "io/files.h"
@@ -91,12 +92,8 @@ Status LoadCa(Session& s) {
 
 // GetCACaps; a CA that does not implement it gets the defaults.
 Status FetchCaps(Session& s) {
-  auto caps = s.client->GetCaCaps();
-  if (!caps.ok()) {
-    if (caps.error().code != ErrorCode::kHttp) return std::move(caps).error();
-    spdlog::warn("GetCACaps failed ({}); using defaults", caps.error().message);
-    s.client->SetCaps({});
-  }
+  SCEPD_TRY_STATUS(scep::FetchCapsOrDefaults(
+      *s.client, [](const std::string& note) { spdlog::warn("{}", note); }));
   spdlog::debug("CA capabilities: {}", s.client->caps().ToString());
   SCEPD_TRY(scep::Algorithms algs, s.client->ChosenAlgorithms());
   spdlog::debug("using {} and {}, {}", algs.cipher, algs.digest,
@@ -220,8 +217,7 @@ Result<int> Enroll(Session& s) {
       return MakeError(ErrorCode::kInvalidArgument,
                        o.sign_key_file + ": key does not match the certificate in " + o.sign_cert_file);
     }
-    req.type = s.client->caps().Has(scep::Capability::kRenewal) ? scep::MessageType::kRenewalReq
-                                                                : scep::MessageType::kPKCSReq;
+    req.type = scep::MessageTypeFor(s.client->caps(), /*renewal=*/true);
   } else {
     if (o.resume && !o.self_signed_file.empty() && PathExists(o.self_signed_file)) {
       SCEPD_TRY(auto certs, LoadCertFile(o.self_signed_file));

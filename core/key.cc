@@ -1,5 +1,7 @@
 #include "core/key.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/rsa.h>
 
 #include <array>
@@ -27,6 +29,41 @@ Result<ossl::Ptr<EVP_PKEY>> GenerateRsaKey(int bits) {
                         "generating " + std::to_string(bits) + "-bit RSA key");
   }
   return ossl::Ptr<EVP_PKEY>(raw);
+}
+
+std::string KeySpecName(const KeySpec& spec) {
+  if (spec.type == KeyType::kEc) return spec.ec_curve + " EC";
+  return std::to_string(spec.rsa_bits) + "-bit RSA";
+}
+
+Result<ossl::Ptr<EVP_PKEY>> GenerateKey(const KeySpec& spec) {
+  if (spec.type == KeyType::kRsa) return GenerateRsaKey(spec.rsa_bits);
+  if (spec.ec_curve != "P-256" && spec.ec_curve != "P-384") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "EC curve " + spec.ec_curve + " is not P-256 or P-384");
+  }
+  EVP_PKEY* raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", spec.ec_curve.c_str());
+  if (raw == nullptr) {
+    return OpenSslError(ErrorCode::kCrypto, "generating " + spec.ec_curve + " EC key");
+  }
+  return ossl::Ptr<EVP_PKEY>(raw);
+}
+
+bool KeyFitsSpec(const EVP_PKEY* key, const KeySpec& spec) noexcept {
+  if (key == nullptr) return false;
+  if (spec.type == KeyType::kRsa) {
+    return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) == spec.rsa_bits;
+  }
+  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+  char group[64] = {};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len) != 1) {
+    ClearOpenSslErrors();
+    return false;
+  }
+  const std::string name(group, len);
+  return (spec.ec_curve == "P-256" && name == "prime256v1") ||
+         (spec.ec_curve == "P-384" && name == "secp384r1");
 }
 
 bool SamePublicKey(const EVP_PKEY* a, const EVP_PKEY* b) noexcept {

@@ -13,6 +13,28 @@ namespace scepd {
 inline constexpr int kMinRsaBits = 1024;
 inline constexpr int kMaxRsaBits = 16384;
 
+// The kind of key a certificate gets (key_type, key_size, ec_curve).
+enum class KeyType { kRsa, kEc };
+struct KeySpec {
+  KeyType type = KeyType::kRsa;
+  int rsa_bits = 2048;             // kRsa
+  std::string ec_curve = "P-256";  // kEc: "P-256" or "P-384" (NIST names)
+
+  bool operator==(const KeySpec&) const = default;
+};
+
+// "2048-bit RSA" / "P-256 EC", for logs. Never fails.
+std::string KeySpecName(const KeySpec& spec);
+
+// Generates a new key pair of `spec` that the caller owns. Fails with
+// kInvalidArgument for a size or curve outside the supported ones, kCrypto
+// when OpenSSL cannot generate it.
+Result<ossl::Ptr<EVP_PKEY>> GenerateKey(const KeySpec& spec);
+
+// Whether `key` (borrowed; may be null: false) is of `spec`'s type and size
+// or curve.
+bool KeyFitsSpec(const EVP_PKEY* key, const KeySpec& spec) noexcept;
+
 // Generates a new RSA key pair (public exponent 65537) the caller owns.
 // Fails with kInvalidArgument when `bits` is outside [kMinRsaBits,
 // kMaxRsaBits], and with kCrypto when OpenSSL cannot generate the key.

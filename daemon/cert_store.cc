@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/cert_info.h"
+#include "core/enroll/outcome.h"
 #include "io/files.h"
 
 namespace scepd {
@@ -429,6 +430,9 @@ bool ParseInt(std::string_view text, Int* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// Version 1 (scepd before the enrollment seam) was SCEP only: its
+// message_type and signer_cert_pem become the SCEP back end's cookie.
+// Version 2: protocol, renewal and cookie.NAME lines instead.
 Result<PendingTransaction> ParsePending(std::string_view text, const std::string& path) {
   PendingTransaction p;
   WipeOnExit wipe_key(p.key_pem);  // a no-op once the key has been moved out
@@ -438,6 +442,7 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
                                             ": " + why);
   };
   std::map<std::string, int, std::less<>> seen;
+  int version = 0;
   int line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -457,19 +462,44 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
       OPENSSL_cleanse(value.data(), value.size());
       return corrupt(line_no, "duplicate " + std::string(key));
     }
+    if (key != "version" && version == 0) {
+      OPENSSL_cleanse(value.data(), value.size());
+      return corrupt(line_no, "version must come first");
+    }
     bool good = true;
+    constexpr std::string_view kCookie = "cookie.";
     if (key == "version") {
-      good = value == "1";
+      good = value == "1" || value == "2";
+      version = value == "1" ? 1 : 2;
     } else if (key == "transaction_id") {
       good = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
         return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
       });
       p.transaction_id = std::move(value);
-    } else if (key == "message_type") {
-      good = ParseInt(value, &p.message_type) && (p.message_type == 17 || p.message_type == 19);
-    } else if (key == "signer_is_new_key") {
+    } else if (version == 1 && key == "message_type") {
+      int type = 0;
+      good = ParseInt(value, &type) && (type == 17 || type == 19);
+      p.cookie["message_type"] = std::to_string(type);
+    } else if (version == 1 && key == "signer_is_new_key") {
       good = value == "yes" || value == "no";
-      p.signer_is_new_key = value == "yes";
+      p.renewal = value == "no";
+    } else if (version == 1 && key == "signer_cert_pem") {
+      good = ossl::CertFromPem(value, "signer_cert_pem").ok();
+      if (!good) {
+        ClearOpenSslErrors();
+        return corrupt(line_no, "signer_cert_pem does not parse");
+      }
+      p.cookie["signer_cert_pem"] = std::move(value);
+    } else if (version == 2 && key == "protocol") {
+      good = !value.empty() && enroll::IsCookieName(value);
+      p.protocol = std::move(value);
+    } else if (version == 2 && key == "renewal") {
+      good = value == "yes" || value == "no";
+      p.renewal = value == "yes";
+    } else if (version == 2 && key.substr(0, kCookie.size()) == kCookie) {
+      std::string name(key.substr(kCookie.size()));
+      good = enroll::IsCookieName(name);
+      p.cookie[name] = std::move(value);
     } else if (key == "started") {
       good = ParseInt(value, &p.started) && p.started >= 0;
     } else if (key == "polls") {
@@ -478,18 +508,25 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
       p.key_pem = std::move(value);
     } else if (key == "csr_pem") {
       p.csr_pem = std::move(value);
-    } else if (key == "signer_cert_pem") {
-      p.signer_cert_pem = std::move(value);
     } else {
       OPENSSL_cleanse(value.data(), value.size());
       return corrupt(line_no, "unknown key " + std::string(key));
     }
     if (!good) return corrupt(line_no, "bad value for " + std::string(key));
   }
-  for (const char* required : {"version", "transaction_id", "message_type", "signer_is_new_key",
-                               "started", "polls", "key_pem", "csr_pem", "signer_cert_pem"}) {
-    if (seen.find(std::string_view(required)) == seen.end()) {
-      return corrupt(0, std::string("missing ") + required);
+  if (version == 0) return corrupt(0, "missing version");
+  std::vector<const char*> required = {"transaction_id", "started", "polls", "key_pem", "csr_pem"};
+  if (version == 1) {
+    p.protocol = "scep";
+    for (const char* k : {"message_type", "signer_is_new_key", "signer_cert_pem"}) {
+      required.push_back(k);
+    }
+  } else {
+    for (const char* k : {"protocol", "renewal"}) required.push_back(k);
+  }
+  for (const char* name : required) {
+    if (seen.find(std::string_view(name)) == seen.end()) {
+      return corrupt(0, std::string("missing ") + name);
     }
   }
   auto check = [&](auto parsed, const char* what) -> Status {
@@ -504,8 +541,6 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
           std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
           "csr_pem"),
       "csr_pem"));
-  SCEPD_TRY_STATUS(
-      check(ossl::CertFromPem(p.signer_cert_pem, "signer_cert_pem"), "signer_cert_pem"));
   return p;
 }
 
@@ -659,19 +694,30 @@ Status CertStore::SavePending(const PendingTransaction& p) {
   WipeOnExit wipe(text);
   // One buffer big enough for everything, so appending never reallocates
   // and leaves a copy of the key behind in freed memory.
-  text.reserve(512 + 2 * (p.transaction_id.size() + p.csr_pem.size() + p.signer_cert_pem.size() +
+  std::size_t cookie_size = 0;
+  for (const auto& [name, value] : p.cookie) {
+    if (!enroll::IsCookieName(name)) {
+      return MakeError(ErrorCode::kInvalidArgument, "bad pending cookie name \"" + name + "\"");
+    }
+    cookie_size += name.size() + value.size() + 8;
+  }
+  if (!enroll::IsCookieName(p.protocol)) {
+    return MakeError(ErrorCode::kInvalidArgument, "bad pending protocol name");
+  }
+  text.reserve(512 + 2 * (p.transaction_id.size() + p.csr_pem.size() + cookie_size +
                           p.key_pem.size()));
   text += "# scepd: enrollment in progress (holds its private key); do not edit\n";
-  text += "version=1\ntransaction_id=";
+  text += "version=2\nprotocol=" + p.protocol + "\ntransaction_id=";
   AppendEscaped(&text, p.transaction_id);
-  text += "\nmessage_type=" + std::to_string(p.message_type);
-  text += std::string("\nsigner_is_new_key=") + (p.signer_is_new_key ? "yes" : "no");
+  text += std::string("\nrenewal=") + (p.renewal ? "yes" : "no");
   text += "\nstarted=" + std::to_string(p.started);
   text += "\npolls=" + std::to_string(p.polls);
+  for (const auto& [name, value] : p.cookie) {
+    text += "\ncookie." + name + "=";
+    AppendEscaped(&text, value);
+  }
   text += "\ncsr_pem=";
   AppendEscaped(&text, p.csr_pem);
-  text += "\nsigner_cert_pem=";
-  AppendEscaped(&text, p.signer_cert_pem);
   text += "\nkey_pem=";
   AppendEscaped(&text, p.key_pem);
   text += "\n";

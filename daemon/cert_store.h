@@ -36,6 +36,7 @@
 // daemon) writes a given directory.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -47,16 +48,18 @@
 
 namespace scepd {
 
-// What an enrollment in progress needs to resume after a restart.
+// What an enrollment in progress needs to resume after a restart, for any
+// protocol (docs/daemon.md, "The pending file"). The protocol's own state is
+// the back end's cookie (core/enroll/outcome.h), stored as it is.
 struct PendingTransaction {
-  std::string transaction_id;
-  int message_type = 19;  // 19 PKCSReq or 17 RenewalReq
-  std::string key_pem;    // the NEW private key (secret: 0600 on disk)
-  std::string csr_pem;
-  std::string signer_cert_pem;    // self-signed cert, or the current cert for renewal
-  bool signer_is_new_key = true;  // false: the signer key is the current latest.key
+  std::string protocol = "scep";  // the back end that made it
+  std::string transaction_id;     // the back end's name for it (logs, status)
+  std::string key_pem;            // the NEW private key (secret: 0600 on disk)
+  std::string csr_pem;            // the PKCS#10 request for it
+  bool renewal = false;           // authenticated with the current latest.crt/latest.key
   std::int64_t started = 0;       // first submission (seconds since epoch)
-  int polls = 0;
+  int polls = 0;                  // PENDING answers so far; 0: never acknowledged
+  std::map<std::string, std::string> cookie;  // the back end's state (enroll::Cookie)
 
   bool operator==(const PendingTransaction&) const = default;
 };
@@ -121,7 +124,10 @@ class CertStore {
                  std::int64_t now);
 
   // The pending transaction in data_dir/.pending/state (directory 0700, file
-  // 0600, written atomically; it holds the new private key). Load returns
+  // 0600, written atomically; it holds the new private key). Save writes
+  // version 2 and fails with kInvalidArgument for a protocol or cookie name
+  // IsCookieName refuses; Load also reads version 1 (SCEP only: its
+  // message_type and signer_cert_pem become the cookie). Load returns
   // nullopt when there is none and fails with kParse naming the file when it
   // is corrupt (unknown syntax, a missing or bad field, an unparsable key,
   // request or certificate), kIo when it cannot be read. Clear removes it;

@@ -13,8 +13,9 @@
 #include "core/csr.h"
 #include "core/key.h"
 #include "core/renewal_policy.h"
-#include "core/scep/client.h"
 #include "core/wipe.h"
+#include "daemon/ca_trust.h"
+#include "daemon/enroller_factory.h"
 #include "daemon/next_key.h"
 #include "io/process_hook_runner.h"
 
@@ -32,18 +33,10 @@ const char* JobStateName(JobState state) noexcept {
 }
 
 struct CertificateJob::Attempt {
-  std::unique_ptr<Transport> transport;
-  std::unique_ptr<scep::Client> client;
-  scep::CaCertificates ca;
-  scep::Algorithms algorithms;
-  bool rollover = false;  // the CA is the successor fetched with GetNextCACert
-};
-
-struct CertificateJob::Request {
-  ossl::Ptr<EVP_PKEY> key;
-  ossl::Ptr<X509_REQ> csr;
-  ossl::Ptr<X509> signer;
-  ossl::Ptr<EVP_PKEY> signer_key;
+  std::unique_ptr<Transport> transport;  // null when make_enroller made the back end
+  std::unique_ptr<enroll::Enroller> enroller;
+  enroll::CaCertificates ca;
+  CaTrustVerdict verdict = CaTrustVerdict::kPinned;
 };
 
 namespace {
@@ -52,19 +45,11 @@ std::string Label(const CertificateSettings& s) {
   return s.name.empty() ? std::string("certificate") : "certificate " + s.name;
 }
 
-// The CA chain we store: every certificate from GetCACert but the RA ones.
-std::vector<X509*> CaChain(const scep::CaCertificates& ca) {
+std::vector<X509*> Borrowed(const std::vector<ossl::Ptr<X509>>& certs) {
   std::vector<X509*> out;
-  for (std::size_t i = 0; i < ca.all.size(); ++i) {
-    if (std::find(ca.ra.begin(), ca.ra.end(), i) == ca.ra.end()) out.push_back(ca.all[i].get());
-  }
+  for (const auto& c : certs) out.push_back(c.get());
   return out;
 }
-
-struct Secret {
-  std::string text;
-  ~Secret() { OPENSSL_cleanse(text.data(), text.size()); }
-};
 
 }  // namespace
 
@@ -130,9 +115,9 @@ std::int64_t CertificateJob::Step() {
     const PendingTransaction& p = **pending;
     if (p.transaction_id != known_transaction_) {
       known_transaction_ = p.transaction_id;
-      spdlog::info("{}: resuming transaction {} ({}, {} PENDING answer(s) so far)",
-                   Label(settings_), p.transaction_id,
-                   scep::MessageTypeName(static_cast<scep::MessageType>(p.message_type)), p.polls);
+      spdlog::info("{}: resuming transaction {} ({}{}, {} PENDING answer(s) so far)",
+                   Label(settings_), p.transaction_id, p.protocol,
+                   p.renewal ? " renewal" : " enrollment", p.polls);
     }
     if (auto finished = FinishFromDisk(p, now)) return *finished;
     return ContinuePending(std::move(**pending), now);
@@ -203,7 +188,7 @@ void CertificateJob::RepairCaChain() {
     spdlog::warn("{}: CA chain not repaired: {}", Label(settings_), attempt.error().message);
     return;
   }
-  if (auto st = store_.WriteCaChain(CaChain((*attempt)->ca)); !st.ok()) {
+  if (auto st = store_.WriteCaChain(Borrowed((*attempt)->ca.chain)); !st.ok()) {
     spdlog::warn("{}: CA chain not repaired: {}", Label(settings_), st.error().message);
     return;
   }
@@ -212,98 +197,28 @@ void CertificateJob::RepairCaChain() {
 
 Result<std::unique_ptr<CertificateJob::Attempt>> CertificateJob::Connect() {
   auto attempt = std::make_unique<Attempt>();
-  SCEPD_TRY(attempt->transport, deps_.make_transport(settings_));
-  scep::ClientOptions options;
-  options.url = settings_.url;
-  options.ca_identifier = settings_.ca_identifier;
-  options.algorithms.legacy = settings_.legacy_ciphers;
-  attempt->client = std::make_unique<scep::Client>(*attempt->transport, options);
-  auto caps = attempt->client->GetCaCaps();
-  if (!caps.ok()) {
-    if (caps.error().code != ErrorCode::kHttp) return std::move(caps).error();
-    spdlog::warn("{}: GetCACaps failed ({}); using defaults", Label(settings_), caps.error().message);
-    attempt->client->SetCaps({});
-  }
-  SCEPD_TRY(attempt->ca, attempt->client->GetCaCert());
-  SCEPD_TRY_STATUS(CheckCaTrust(*attempt));
-  FetchNextCa(*attempt);
-  SCEPD_TRY(attempt->algorithms, attempt->client->ChosenAlgorithms());
-  status_.ca_caps = attempt->client->caps().ToString();
-  status_.cipher = attempt->algorithms.cipher;
-  status_.digest = attempt->algorithms.digest;
-  return attempt;
-}
-
-Status CertificateJob::CheckCaTrust(Attempt& a) {
-  X509* ca = a.ca.Ca();
-  SCEPD_TRY(std::string sha256, Fingerprint(ca, "sha256"));
-  // The anchor: ca_fingerprint from the settings, else the pin stored with
-  // the chain; none before the first installation (trust on first use).
-  std::string algorithm = "sha256";
-  std::string server_fp = sha256;
-  std::string pinned;
-  std::string where;
-  if (!settings_.ca_fingerprint.empty()) {
-    algorithm = settings_.ca_fingerprint.algorithm;
-    SCEPD_TRY(server_fp, Fingerprint(ca, algorithm));
-    pinned = HexEncode(settings_.ca_fingerprint.digest, ':');
-    where = "ca_fingerprint";
+  if (deps_.make_enroller) {
+    SCEPD_TRY(attempt->enroller, deps_.make_enroller(settings_));
   } else {
-    SCEPD_TRY(std::optional<std::string> stored, store_.LoadCaPin());
-    if (!stored) {
-      spdlog::info("{}: no CA pinned yet: trusting the CA certificate {} (sha256:{}) on first use",
-                   Label(settings_), SubjectString(ca), sha256);
-      return {};
-    }
-    pinned = *stored;
-    where = store_.Path("ca.fingerprint");
+    SCEPD_TRY(attempt->transport, deps_.make_transport(settings_));
+    const std::string label = Label(settings_);
+    SCEPD_TRY(attempt->enroller,
+              MakeEnroller(settings_, *attempt->transport, [label](const std::string& note) {
+                spdlog::warn("{}: {}", label, note);
+              }));
   }
-  if (server_fp == pinned) return {};
-  // The only other CA accepted: the successor the pinned CA announced
-  // through GetNextCACert (verified when it was fetched).
-  SCEPD_TRY(auto next, store_.LoadNextCa());
-  if (next && X509_cmp(next->get(), ca) == 0) {
-    spdlog::warn("{}: CA rollover: the server now presents the next CA certificate {} (sha256:{}) "
-                 "fetched earlier with GetNextCACert; adopting it{}",
-                 Label(settings_), SubjectString(ca), sha256,
-                 where == "ca_fingerprint" ? " (update ca_fingerprint to it)" : "");
-    a.rollover = true;
-    return {};
+  SCEPD_TRY(attempt->ca, attempt->enroller->FetchCaCertificates());
+  if (!attempt->ca.ca) return MakeError(ErrorCode::kProtocol, "the CA sent no CA certificate");
+  SCEPD_TRY(attempt->verdict,
+            CheckCaTrust(settings_, store_, attempt->ca.ca.get(), Label(settings_)));
+  if (attempt->enroller->offers_next_ca()) {
+    KeepNextCa(*attempt->enroller, store_, attempt->ca.ca.get(), Label(settings_));
   }
-  if (where == "ca_fingerprint") {
-    return MakeError(ErrorCode::kVerify, "CA certificate fingerprint " + server_fp +
-                                             " does not match ca_fingerprint " + pinned);
-  }
-  return MakeError(ErrorCode::kVerify,
-                   "CA certificate changed: the server presents " + SubjectString(ca) +
-                       " with fingerprint sha256:" + server_fp + ", but the CA pinned in " + where +
-                       " is sha256:" + pinned +
-                       "; refused (a new CA is accepted only through GetNextCACert)");
-}
-
-void CertificateJob::FetchNextCa(Attempt& a) {
-  if (!a.client->caps().Has(scep::Capability::kGetNextCACert)) return;
-  auto stored = store_.LoadNextCa();
-  if (stored.ok() && stored->has_value() && X509_cmp(stored->value().get(), a.ca.Ca()) != 0) {
-    return;  // already have the successor
-  }
-  auto next = a.client->GetNextCaCert();
-  if (!next.ok()) {
-    // Most CAs have no successor most of the time (HTTP 500 or 404).
-    spdlog::debug("{}: no next CA certificate: {}", Label(settings_), next.error().message);
-    return;
-  }
-  X509* cert = next->Ca();
-  if (cert == nullptr || X509_cmp(cert, a.ca.Ca()) == 0) return;
-  auto fp = Fingerprint(cert, "sha256");
-  if (auto st = store_.SaveNextCa(cert); !st.ok()) {
-    spdlog::warn("{}: cannot keep the next CA certificate: {}", Label(settings_),
-                 st.error().message);
-    return;
-  }
-  spdlog::info("{}: next CA certificate {} (sha256:{}) fetched with GetNextCACert and verified "
-               "by the current CA; it is accepted once the server presents it",
-               Label(settings_), SubjectString(cert), fp.ok() ? *fp : "?");
+  enroll::AttemptFacts facts = attempt->enroller->facts();
+  status_.ca_caps = facts.ca_caps;
+  status_.cipher = facts.cipher;
+  status_.digest = facts.digest;
+  return attempt;
 }
 
 std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
@@ -315,118 +230,94 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   if (!attempt.ok()) return Fail(now, attempt.error().message, "");
   Attempt& a = **attempt;
 
-  ossl::Ptr<X509> signer_cert;
-  ossl::Ptr<EVP_PKEY> signer_key;
+  std::optional<InstalledPair> current;
   if (renewal) {
     auto active = store_.LoadActive();
     if (active.ok() && active->has_value()) {
-      signer_cert = std::move((*active)->cert);
-      signer_key = std::move((*active)->key);
+      current = std::move(**active);
     } else {
       renewal = false;  // the pair vanished: enroll as new
     }
   }
 
-  Result<ossl::Ptr<EVP_PKEY>> key = TakeNextKey();
-  const bool prepared_key = *key != nullptr;
+  // RSA keys are made ahead of time; an EC key takes milliseconds.
+  const KeySpec key_spec = KeySpecOf(settings_);
+  ossl::Ptr<EVP_PKEY> key = key_spec.type == KeyType::kRsa ? TakeNextKey() : nullptr;
+  const bool prepared_key = key != nullptr;
   if (prepared_key) {
-    spdlog::info("{}: using the {}-bit RSA key made ahead of time", Label(settings_),
-                 settings_.key_size);
+    spdlog::info("{}: using the {} key made ahead of time", Label(settings_),
+                 KeySpecName(key_spec));
   } else {
-    spdlog::info("{}: generating a {}-bit RSA key", Label(settings_), settings_.key_size);
-    key = GenerateRsaKey(settings_.key_size);
-    if (!key.ok()) return Fail(now, key.error().message, "");
+    spdlog::info("{}: generating a {} key", Label(settings_), KeySpecName(key_spec));
+    auto made = GenerateKey(key_spec);
+    if (!made.ok()) return Fail(now, made.error().message, "");
+    key = std::move(*made);
   }
   CsrSpec spec = RequestSpec(settings_);
-  auto csr = BuildCsr(spec, key->get(), a.algorithms.digest);
+  enroll::CurrentPair pair;
+  if (current) pair = {current->cert.get(), current->key.get()};
+  auto tx = a.enroller->Prepare(std::move(key), spec, current ? &pair : nullptr, now);
   OPENSSL_cleanse(spec.challenge_password.data(), spec.challenge_password.size());
-  if (!csr.ok()) return Fail(now, csr.error().message, "");
-  if (!renewal) {
-    auto self = MakeSelfSignedCert(csr->get(), key->get(), a.algorithms.digest, now);
-    if (!self.ok()) return Fail(now, self.error().message, "");
-    signer_cert = std::move(*self);
-    signer_key = ossl::UpRef(key->get());
-  }
+  if (!tx.ok()) return Fail(now, tx.error().message, "");
 
   PendingTransaction p;
   WipeOnExit wipe_csr(p.csr_pem);  // the request holds the challenge password
-  auto tid = scep::TransactionIdFor(key->get());
-  auto key_pem = ossl::PrivateKeyToPem(key->get());
-  auto csr_pem = ossl::CsrToPem(csr->get());
-  auto signer_pem = ossl::CertToPem(signer_cert.get());
-  if (!tid.ok() || !key_pem.ok() || !csr_pem.ok() || !signer_pem.ok()) {
-    return Fail(now, "encoding the new request failed", "");
-  }
-  p.transaction_id = *tid;
-  p.message_type = static_cast<int>(renewal && a.client->caps().Has(scep::Capability::kRenewal)
-                                        ? scep::MessageType::kRenewalReq
-                                        : scep::MessageType::kPKCSReq);
+  WipeOnExit wipe_key(p.key_pem);
+  auto key_pem = ossl::PrivateKeyToPem(tx->key.get());
+  auto csr_pem = ossl::CsrToPem(tx->request.get());
+  if (!key_pem.ok() || !csr_pem.ok()) return Fail(now, "encoding the new request failed", "");
+  p.protocol = a.enroller->protocol();
+  p.transaction_id = tx->id;
+  p.renewal = tx->renewal;
+  p.cookie = tx->cookie;
   p.key_pem = std::move(*key_pem);
   p.csr_pem = std::move(*csr_pem);
-  p.signer_cert_pem = std::move(*signer_pem);
-  p.signer_is_new_key = !renewal;
   p.started = now;
   p.polls = 0;  // PENDING answers so far; 0 = never acknowledged: a retry resends the request
   // Saved before sending: a crash after the CA got it resumes this transaction.
   if (auto st = store_.SavePending(p); !st.ok()) return Fail(now, st.error().message, "");
   known_transaction_ = p.transaction_id;
-  OPENSSL_cleanse(p.key_pem.data(), p.key_pem.size());
   // The pending transaction holds the key now: one key, one request.
   if (prepared_key) {
     if (auto st = RemoveNextKey(settings_.data_dir); !st.ok()) {
       spdlog::warn("{}: {}", Label(settings_), st.error().message);
     }
   }
-  spdlog::info("{}: sending {} (transaction {})", Label(settings_),
-               scep::MessageTypeName(static_cast<scep::MessageType>(p.message_type)),
+  spdlog::info("{}: sending {} (transaction {})", Label(settings_), a.enroller->RequestName(*tx),
                p.transaction_id);
-  auto reloaded = store_.LoadPending();
-  if (!reloaded.ok() || !reloaded->has_value()) {
-    return Fail(now, reloaded.ok() ? "pending transaction not saved" : reloaded.error().message, "");
-  }
   poll_at_ = 0;
-  auto made = std::make_unique<Request>();
-  made->key = std::move(*key);
-  made->csr = std::move(*csr);
-  made->signer = std::move(signer_cert);
-  made->signer_key = std::move(signer_key);
-  return ContinuePending(std::move(**reloaded), now, std::move(*attempt), std::move(made));
+  // The saved request goes on as the live objects just made: nothing is
+  // read back or decoded again.
+  auto live = std::make_unique<enroll::Transaction>(std::move(*tx));
+  return ContinuePending(std::move(p), now, std::move(*attempt), std::move(live));
 }
 
-Result<std::unique_ptr<CertificateJob::Request>> CertificateJob::DecodePending(
-    const PendingTransaction& p, const std::string& key_pem) const {
-  auto made = std::make_unique<Request>();
-  auto key = ossl::PrivateKeyFromPem(key_pem, "pending key");
+Result<std::unique_ptr<enroll::Transaction>> CertificateJob::DecodePending(
+    const PendingTransaction& p) const {
+  auto tx = std::make_unique<enroll::Transaction>();
+  auto key = ossl::PrivateKeyFromPem(p.key_pem, "pending key");
   auto csr = ossl::CsrFromPemOrDer(
       std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
       "pending request");
-  auto signer = ossl::CertFromPem(p.signer_cert_pem, "pending signer certificate");
-  if (!key.ok() || !csr.ok() || !signer.ok()) {
+  if (!key.ok() || !csr.ok()) {
+    ClearOpenSslErrors();
     return MakeError(ErrorCode::kParse, "pending transaction unreadable; starting over");
   }
-  made->key = std::move(*key);
-  made->csr = std::move(*csr);
-  made->signer = std::move(*signer);
-  if (p.signer_is_new_key) {
-    made->signer_key = ossl::UpRef(made->key.get());
-    return made;
-  }
-  auto active = store_.LoadActive();
-  if (!active.ok() || !active->has_value() ||
-      X509_cmp((*active)->cert.get(), made->signer.get()) != 0) {
-    return MakeError(ErrorCode::kVerify,
-                     "the certificate that signed the pending renewal is gone; starting over");
-  }
-  made->signer_key = std::move((*active)->key);
-  return made;
+  tx->id = p.transaction_id;
+  tx->key = std::move(*key);
+  tx->request = std::move(*csr);
+  tx->renewal = p.renewal;
+  tx->cookie = p.cookie;
+  return tx;
 }
 
 std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t now,
                                              std::unique_ptr<Attempt> connected,
-                                             std::unique_ptr<Request> made) {
-  Secret key_pem{std::move(p.key_pem)};
+                                             std::unique_ptr<enroll::Transaction> live) {
+  WipeOnExit wipe_key(p.key_pem);
   WipeOnExit wipe_csr(p.csr_pem);  // the request holds the challenge password
-  const bool renewal = !p.signer_is_new_key;
+  const bool renewal = p.renewal;
+  const bool resumed = live == nullptr;
   const int max_wait = settings_.max_await_result * 60;
   status_.transaction_id = p.transaction_id;
   // Past the deadline (e.g. after a long power-off): give up without a poll.
@@ -445,16 +336,21 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   status_.last_attempt = now;
   Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
 
-  if (!made) {  // resumed: decode what was saved (StartEnrollment hands its objects over)
-    auto decoded = DecodePending(p, key_pem.text);
+  if (p.protocol != settings_.protocol) {
+    (void)store_.ClearPending();
+    return Fail(now, "the pending transaction was made with " + p.protocol +
+                         ", the settings now say protocol " + settings_.protocol +
+                         "; starting over",
+                "");
+  }
+  if (!live) {  // resumed: decode what was saved (StartEnrollment hands its objects over)
+    auto decoded = DecodePending(p);
     if (!decoded.ok()) {
       (void)store_.ClearPending();
       return Fail(now, decoded.error().message, "");
     }
-    made = std::move(*decoded);
+    live = std::move(*decoded);
   }
-  EVP_PKEY* key = made->key.get();
-  X509_REQ* csr = made->csr.get();
 
   if (!connected) {
     auto attempt = Connect();
@@ -462,59 +358,69 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
     connected = std::move(*attempt);
   }
   Attempt& a = *connected;
-  scep::EnrollRequest req;
-  req.type = static_cast<scep::MessageType>(p.message_type);
-  req.csr = csr;
-  req.key = key;
-  req.signer_cert = made->signer.get();
-  req.signer_key = made->signer_key.get();
-  req.transaction_id = p.transaction_id;
-  Result<scep::CertRep> rep = p.polls == 0 ? a.client->Enroll(req) : a.client->Poll(req);
-  if (!rep.ok()) return Fail(now, rep.error().message, "");
-
-  switch (rep->status) {
-    case scep::PkiStatus::kPending: {
-      if (now - p.started >= max_wait) {
-        (void)store_.ClearPending();
-        return Fail(now, "still PENDING " + std::to_string((now - p.started) / 60) +
-                             " min after the request (max_await_result " +
-                             std::to_string(settings_.max_await_result) + " min); giving up",
-                    "");
-      }
-      ++p.polls;
-      p.key_pem = key_pem.text;
-      auto st = store_.SavePending(p);
-      OPENSSL_cleanse(p.key_pem.data(), p.key_pem.size());
-      if (!st.ok()) return Fail(now, st.error().message, "");
-      state_ = JobState::kPolling;
-      outcome_ = JobOutcome::kPending;
-      status_.last_result = "pending";
-      // The next poll, but never after the max_await_result deadline.
-      poll_at_ = std::min<std::int64_t>(now + settings_.await_result, p.started + max_wait);
-      status_.next_check = poll_at_;
-      spdlog::info("{}: PENDING (transaction {}); polling again in {} s", Label(settings_),
-                   p.transaction_id, settings_.await_result);
-      Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
-      return poll_at_;
+  std::optional<InstalledPair> current;
+  enroll::CurrentPair pair;
+  if (renewal) {
+    auto active = store_.LoadActive();
+    if (active.ok() && active->has_value()) {
+      current = std::move(**active);
+      pair = {current->cert.get(), current->key.get()};
     }
-    case scep::PkiStatus::kFailure: {
-      (void)store_.ClearPending();
-      std::string info = rep->fail_info ? scep::FailInfoName(*rep->fail_info) : "";
-      if (renewal && !fallback_tried_) {
-        fallback_tried_ = true;
-        spdlog::warn("{}: the CA refused the renewal ({}); falling back to a first enrollment",
-                     Label(settings_), rep->Describe());
-        return StartEnrollment(now, false);
-      }
-      return Fail(now, "the CA refused the request: " + rep->Describe(), info);
-    }
-    case scep::PkiStatus::kSuccess:
-      break;
   }
+  enroll::Outcome outcome = p.polls == 0
+                                ? a.enroller->Submit(*live, current ? &pair : nullptr)
+                                : a.enroller->Poll(*live, current ? &pair : nullptr);
+
+  if (auto* failed = std::get_if<enroll::Failed>(&outcome)) {
+    return Fail(now, failed->message, "");
+  }
+  if (auto* over = std::get_if<enroll::StartOver>(&outcome)) {
+    (void)store_.ClearPending();
+    if (!resumed) return Fail(now, over->reason, "");
+    // A transaction this process did not start: a new one may go at once.
+    spdlog::warn("{}: {}", Label(settings_), over->reason);
+    return StartEnrollment(now, renewal && current.has_value());
+  }
+  if (auto* pending = std::get_if<enroll::Pending>(&outcome)) {
+    if (now - p.started >= max_wait) {
+      (void)store_.ClearPending();
+      return Fail(now, "still PENDING " + std::to_string((now - p.started) / 60) +
+                           " min after the request (max_await_result " +
+                           std::to_string(settings_.max_await_result) + " min); giving up",
+                  "");
+    }
+    ++p.polls;
+    p.cookie = std::move(pending->cookie);
+    live->cookie = p.cookie;
+    if (auto st = store_.SavePending(p); !st.ok()) return Fail(now, st.error().message, "");
+    state_ = JobState::kPolling;
+    outcome_ = JobOutcome::kPending;
+    status_.last_result = "pending";
+    // The next poll, but never after the max_await_result deadline.
+    const std::int64_t wait = pending->retry_after > 0 ? pending->retry_after
+                                                       : std::int64_t{settings_.await_result};
+    poll_at_ = std::min<std::int64_t>(now + wait, p.started + max_wait);
+    status_.next_check = poll_at_;
+    spdlog::info("{}: PENDING (transaction {}); polling again in {} s", Label(settings_),
+                 p.transaction_id, wait);
+    Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
+    return poll_at_;
+  }
+  if (auto* rejected = std::get_if<enroll::Rejected>(&outcome)) {
+    (void)store_.ClearPending();
+    if (renewal && rejected->may_enroll_anew && !fallback_tried_) {
+      fallback_tried_ = true;
+      spdlog::warn("{}: the CA refused the renewal ({}); falling back to a first enrollment",
+                   Label(settings_), rejected->reason);
+      return StartEnrollment(now, false);
+    }
+    return Fail(now, "the CA refused the request: " + rejected->reason, rejected->code);
+  }
+  auto& issued = std::get<enroll::Issued>(outcome);
 
   // A certificate for another subject, or one already expired, is no use:
   // never let it replace the current pair (a broken or hostile CA).
-  if (auto st = CheckIssuedCertificate(rep->issued.get(), csr, now); !st.ok()) {
+  if (auto st = CheckIssuedCertificate(issued.cert.get(), live->request.get(), now); !st.ok()) {
     (void)store_.ClearPending();
     return Fail(now, st.error().message + "; not installed", "");
   }
@@ -523,20 +429,14 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   // the success script has run: a crash in between finds the certificate on
   // disk at the next start (FinishFromDisk), never loses the new key and
   // never skips the script.
-  std::vector<X509*> chain = CaChain(a.ca);
-  if (auto st = store_.Install(rep->issued.get(), key, chain, settings_.keep_old, now);
+  std::vector<X509*> chain = Borrowed(issued.chain);
+  if (auto st = store_.Install(issued.cert.get(), live->key.get(), chain, settings_.keep_old, now);
       !st.ok()) {
     return Fail(now, st.error().message, "");
   }
   // The chain's CA is now the trusted one (first use or a rollover).
-  if (!chain.empty()) {
-    if (auto st = store_.SaveCaPin(a.ca.Ca()); !st.ok()) {
-      spdlog::error("{}: {}", Label(settings_), st.error().message);
-    }
-    if (a.rollover && settings_.ca_fingerprint.empty()) (void)store_.RemoveNextCa();
-  }
-  p.key_pem.clear();
-  return Finish(p, rep->issued.get(), chain.size());
+  if (!chain.empty()) AdoptCa(settings_, store_, a.ca.ca.get(), a.verdict, Label(settings_));
+  return Finish(p, issued.cert.get(), chain.size());
 }
 
 // A pending transaction whose certificate a crash left on disk: installed
@@ -579,7 +479,7 @@ std::optional<std::int64_t> CertificateJob::FinishFromDisk(const PendingTransact
 // forget the transaction.
 std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
                                     std::size_t chain_size) {
-  const bool renewal = !p.signer_is_new_key;
+  const bool renewal = p.renewal;
   failures_ = 0;
   retry_at_ = 0;
   poll_at_ = 0;
@@ -649,7 +549,7 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
 }
 
 void CertificateJob::PrepareKeyIfNear(std::int64_t now, const std::optional<CertTimes>& times) {
-  if (!deps_.prepare_key || !times) return;
+  if (!deps_.prepare_key || !times || settings_.key_type != KeyType::kRsa) return;
   // Near: the renewal window opens within two check intervals, so the key
   // is ready at least one check before it is needed.
   const std::int64_t window = times->not_after - std::int64_t{settings_.renew_days} * 86400;

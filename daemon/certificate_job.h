@@ -7,16 +7,21 @@
 //
 //   idle       certificate valid; next check at the earlier of the
 //              (jittered) check interval and the renewal window
-//   enrolling  a PKCSReq/RenewalReq is being built and sent
-//   polling    the CA answered PENDING; CertPoll every await_result s
-//              until max_await_result min after the first submission
+//   enrolling  a request is being built and sent
+//   polling    the CA answered "pending"; asked again every await_result s
+//              (or when the back end says) until max_await_result min after
+//              the first submission
 //   backoff    the last attempt failed; retry after an exponential,
 //              jittered, capped delay (SIGUSR1 retries at once)
 //   clockwait  the system clock is before the build date or the
 //              certificate's notBefore: expiry is not judged
 //
+// The job names no protocol: it drives an enroll::Enroller
+// (core/enroll/enroller.h) that daemon/enroller_factory.h builds from the
+// settings, and stores the back end's state as an opaque cookie.
+//
 // The only state kept across restarts is the pending transaction (key,
-// request, signer, transaction ID) in the certificate store: a restart
+// request, the back end's cookie) in the certificate store: a restart
 // during "enrolling" or "polling" resumes the same transaction; everything
 // else is derived again from the files. The transaction is cleared only
 // after the success script has run: a restart that finds its certificate
@@ -30,6 +35,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/enroll/enroller.h"
 #include "core/hook_runner.h"
 #include "core/renewal_policy.h"
 #include "core/result.h"
@@ -52,6 +58,11 @@ struct JobDeps {
   HookRunner* hooks = nullptr;
   // Makes the transport for one attempt (libcurl in the daemon).
   std::function<Result<std::unique_ptr<Transport>>(const CertificateSettings&)> make_transport;
+  // Makes the enrollment back end for one attempt. Empty (the daemon): the
+  // one the settings' protocol names, over make_transport's transport
+  // (daemon/enroller_factory.h). Tests script a fake here.
+  std::function<Result<std::unique_ptr<enroll::Enroller>>(const CertificateSettings&)>
+      make_enroller;
   // Publishes the status (run_dir files in the daemon).
   std::function<void(const StatusReport&)> publish_status;
   // Starts making the next key ahead of a renewal: writes
@@ -89,40 +100,30 @@ class CertificateJob {
   const CertificateSettings& settings() const noexcept { return settings_; }
 
  private:
-  struct Attempt;  // one connection to the CA: transport, client, CA certs
+  struct Attempt;  // one connection to the CA: the back end, its CA certificates
 
   std::int64_t CheckCertificate(std::int64_t now);
   std::int64_t StartEnrollment(std::int64_t now, bool renewal);
-  // The request StartEnrollment just made and saved, still decoded.
-  struct Request;
-  // The saved request's key, CSR, signer and signer key (for a renewal the
-  // current pair, which must still be the one that signed it).
-  Result<std::unique_ptr<Request>> DecodePending(const PendingTransaction& pending,
-                                                 const std::string& key_pem) const;
-  // `connected`: the connection StartEnrollment already made (its GetCACaps
-  // and GetCACert answers are reused); `made`: that request's key, CSR and
-  // signer (else they are decoded from `pending`). Null = from scratch.
+  // The saved request's key and request, decoded, with the back end's cookie.
+  Result<std::unique_ptr<enroll::Transaction>> DecodePending(const PendingTransaction& pending) const;
+  // `connected`: the connection StartEnrollment already made (its answers
+  // are reused); `live`: the transaction it just saved, still decoded (else
+  // it is decoded from `pending`: a resumed transaction). Null = from scratch.
   std::int64_t ContinuePending(PendingTransaction pending, std::int64_t now,
                                std::unique_ptr<Attempt> connected = nullptr,
-                               std::unique_ptr<Request> made = nullptr);
+                               std::unique_ptr<enroll::Transaction> live = nullptr);
   std::optional<std::int64_t> FinishFromDisk(const PendingTransaction& pending, std::int64_t now);
   std::int64_t Finish(const PendingTransaction& pending, X509* cert, std::size_t chain_size);
   std::int64_t AfterInstall(X509* cert);
   void PrepareKeyIfNear(std::int64_t now, const std::optional<CertTimes>& times);
   ossl::Ptr<EVP_PKEY> TakeNextKey();
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
+  // Makes the back end, fetches the CA certificates and checks the CA
+  // against the pin (daemon/ca_trust.h); keeps a successor CA when offered.
   Result<std::unique_ptr<Attempt>> Connect();
-  // A ca.crt-N that does not load is rewritten from GetCACert (logged,
+  // A ca.crt-N that does not load is rewritten from the CA's answer (logged,
   // best effort: a failure is retried at the next check).
   void RepairCaChain();
-  // Trust: the CA of `a` must match the pin (ca_fingerprint, else the one
-  // stored with the chain) or be the successor fetched with GetNextCACert;
-  // with no pin yet it is trusted on first use. Fails with kVerify naming
-  // both fingerprints.
-  Status CheckCaTrust(Attempt& a);
-  // Fetches and keeps (ca-next.crt) the CA's successor when the CA offers
-  // GetNextCACert; failures are only logged.
-  void FetchNextCa(Attempt& a);
   void RunScript(const std::string& script, const std::string& event,
                  const std::vector<std::pair<std::string, std::string>>& vars);
   void Publish(ModuleState module, CertState cert);

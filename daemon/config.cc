@@ -19,6 +19,7 @@
 #include "core/subject.h"
 #include "core/url_mask.h"
 #include "core/wipe.h"
+#include "daemon/config_check_protocols.h"
 #include "daemon/duration.h"
 #include "io/files.h"
 
@@ -29,7 +30,6 @@ constexpr std::size_t kMaxConfigSize = 1 << 20;
 constexpr std::size_t kMaxPasswordFileSize = 4096;
 constexpr std::int64_t kMinCheckInterval = 60;
 constexpr std::int64_t kMaxCheckInterval = 365 * 24 * 60 * 60;
-constexpr std::string_view kMask = "********";
 
 bool IsSpace(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -64,15 +64,17 @@ constexpr std::array<std::string_view, 10> kScepdKeys = {
     "status_group", "metrics_file",
 };
 
-constexpr std::array<std::string_view, 23> kCertificateKeys = {
-    "data_dir",          "url",                "renew_days",
-    "await_result",      "max_await_result",   "legacy_ciphers",
-    "key_size",          "subject",            "alt_name",
-    "template",          "digital_signature",  "key_encipherment",
+constexpr std::array<std::string_view, 26> kCertificateKeys = {
+    "protocol",          "data_dir",           "url",
+    "renew_days",        "await_result",       "max_await_result",
+    "legacy_ciphers",    "key_size",           "subject",
+    "alt_name",          "template",           "digital_signature",
+    "key_encipherment",
     "server_auth",       "client_auth",        "challenge_password",
     "challenge_password_file", "ca_fingerprint", "ca_identifier",
     "success_script",    "failure_script",     "keep_old",
-    "http_timeout",      "tls_ca_file",
+    "http_timeout",      "tls_ca_file",        "key_type",
+    "ec_curve",
 };
 
 bool IsKeyOf(SectionKind kind, std::string_view key) {
@@ -559,6 +561,16 @@ class Checker {
     } else if (daemon.enabled) {
       problems_->Add(section.line, section.header, "url", "required when enabled = yes");
     }
+    if (const RawValue* raw = Find("protocol")) {
+      if (raw->value == "scep") {
+        out->protocol = raw->value;
+      } else if (raw->value == "cmp" || raw->value == "est") {
+        Report(*raw, "protocol",
+               raw->value + " is not built yet in this scepd; only scep is available");
+      } else {
+        Report(*raw, "protocol", "expected scep, cmp or est, not '" + raw->value + "'");
+      }
+    }
     Int("renew_days", 1, 3650, &out->renew_days);
     Int("await_result", 1, 86400, &out->await_result);
     Int("max_await_result", 0, 43200, &out->max_await_result);
@@ -567,6 +579,22 @@ class Checker {
       Report(*Find("key_size"), "key_size",
              "must be a multiple of 8, not " + std::to_string(out->key_size));
       out->key_size = CertificateSettings().key_size;
+    }
+    if (const RawValue* raw = Find("key_type")) {
+      if (raw->value == "rsa") {
+        out->key_type = KeyType::kRsa;
+      } else if (raw->value == "ec") {
+        out->key_type = KeyType::kEc;
+      } else {
+        Report(*raw, "key_type", "expected rsa or ec, not '" + raw->value + "'");
+      }
+    }
+    if (const RawValue* raw = Find("ec_curve")) {
+      if (raw->value == "P-256" || raw->value == "P-384") {
+        out->ec_curve = raw->value;
+      } else {
+        Report(*raw, "ec_curve", "expected P-256 or P-384, not '" + raw->value + "'");
+      }
     }
     if (const RawValue* raw = Find("subject")) {
       if (std::optional<std::string> v = WithSerial(*raw, "subject")) {
@@ -623,6 +651,17 @@ class Checker {
         Report(*raw, "tls_ca_file", CannotRead(raw->value, st.error()));
       } else {
         out->tls_ca_file = raw->value;
+      }
+    }
+    // The protocol's own rules (config_check_<protocol>.cc), at the line of
+    // the key they are about.
+    if (out->protocol == "scep") {
+      for (const ProtocolProblem& p : CheckScepSettings(*out)) {
+        if (const RawValue* raw = Find(p.key)) {
+          Report(*raw, p.key, p.message);
+        } else {
+          problems_->Add(section.line, section.header, p.key, p.message);
+        }
       }
     }
   }
@@ -847,26 +886,6 @@ class Checker {
   std::optional<Result<std::string>> serial_;
 };
 
-void AppendKey(std::string* out, std::string_view key, std::string_view value) {
-  *out += key;
-  *out += " = ";
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t nl = value.find('\n', start);
-    *out += value.substr(start, nl == std::string_view::npos ? nl : nl - start);
-    *out += "\n";
-    if (nl == std::string_view::npos) break;
-    *out += "    ";
-    start = nl + 1;
-  }
-}
-
-void AppendOptional(std::string* out, std::string_view key, std::string_view value) {
-  if (!value.empty()) AppendKey(out, key, value);
-}
-
-const char* YesNo(bool b) { return b ? "yes" : "no"; }
-
 }  // namespace
 
 void WipeSecrets(Config* config) noexcept {
@@ -991,52 +1010,17 @@ Result<Config> LoadConfig(const std::string& path, const SerialSources& sources)
   return config;
 }
 
-std::string FormatEffectiveConfig(const Config& config) {
-  const DaemonSettings& d = config.daemon;
-  std::string out = "[scepd]\n";
-  AppendKey(&out, "enabled", YesNo(d.enabled));
-  AppendKey(&out, "data_dir", d.data_dir);
-  AppendKey(&out, "run_dir", d.run_dir);
-  AppendKey(&out, "check_interval", FormatDuration(d.check_interval));
-  AppendKey(&out, "log_level", LogLevelName(d.log_level));
-  AppendKey(&out, "log_target", LogTargetName(d.log_target));
-  AppendOptional(&out, "serial_number", d.serial_number);
-  AppendOptional(&out, "serial_number_command", d.serial_number_command);
-  AppendOptional(&out, "status_group", d.status_group);
-  AppendOptional(&out, "metrics_file", d.metrics_file);
-  for (const CertificateSettings& c : config.certificates) {
-    out += c.name.empty() ? "\n[certificate]\n" : "\n[certificate " + c.name + "]\n";
-    if (!c.name.empty()) AppendKey(&out, "data_dir", c.data_dir);
-    AppendOptional(&out, "url", MaskUrlUserInfo(c.url));  // user:password@ never shown
-    AppendKey(&out, "renew_days", std::to_string(c.renew_days));
-    AppendKey(&out, "await_result", std::to_string(c.await_result));
-    AppendKey(&out, "max_await_result", std::to_string(c.max_await_result));
-    AppendKey(&out, "legacy_ciphers", YesNo(c.legacy_ciphers));
-    AppendKey(&out, "key_size", std::to_string(c.key_size));
-    AppendOptional(&out, "subject", EscapeSerialWildcard(c.subject));
-    AppendOptional(&out, "alt_name", EscapeSerialWildcard(c.alt_name));
-    AppendOptional(&out, "template", c.template_name);
-    AppendKey(&out, "digital_signature", YesNo(c.digital_signature));
-    AppendKey(&out, "key_encipherment", YesNo(c.key_encipherment));
-    AppendKey(&out, "server_auth", YesNo(c.server_auth));
-    AppendKey(&out, "client_auth", YesNo(c.client_auth));
-    if (!c.challenge_password_file.empty()) {
-      AppendKey(&out, "challenge_password_file", c.challenge_password_file);
-    } else if (!c.challenge_password.empty()) {
-      AppendKey(&out, "challenge_password", kMask);
-    }
-    if (!c.ca_fingerprint.empty()) {
-      AppendKey(&out, "ca_fingerprint",
-                c.ca_fingerprint.algorithm + ":" + HexEncode(c.ca_fingerprint.digest, ':'));
-    }
-    AppendOptional(&out, "ca_identifier", c.ca_identifier);
-    AppendOptional(&out, "success_script", c.success_script);
-    AppendOptional(&out, "failure_script", c.failure_script);
-    AppendKey(&out, "keep_old", std::to_string(c.keep_old));
-    AppendKey(&out, "http_timeout", std::to_string(c.http_timeout));
-    AppendOptional(&out, "tls_ca_file", c.tls_ca_file);
-  }
-  return out;
+Result<std::string> FindSerialNumber(const DaemonSettings& settings,
+                                     const SerialSources& sources) {
+  return FindSerialNumber(settings.serial_number, settings.serial_number_command, sources);
+}
+
+KeySpec KeySpecOf(const CertificateSettings& settings) {
+  KeySpec spec;
+  spec.type = settings.key_type;
+  spec.rsa_bits = settings.key_size;
+  spec.ec_curve = settings.ec_curve;
+  return spec;
 }
 
 CsrSpec RequestSpec(const CertificateSettings& settings) {

@@ -28,6 +28,7 @@
 
 #include "core/bytes.h"
 #include "core/csr.h"
+#include "core/key.h"
 #include "core/result.h"
 #include "daemon/serial_number.h"
 
@@ -98,7 +99,11 @@ struct CertificateSettings {
   // Where this certificate lives: [scepd] data_dir for the unnamed section,
   // the section's own (required, distinct) data_dir for named ones.
   std::string data_dir;
-  // SCEP server URL, http:// or https://. Required when enabled = yes.
+  // The enrollment protocol ("protocol"): "scep" (the default and, in this
+  // build, the only back end; "cmp" and "est" are refused as not built yet).
+  // daemon/enroller_factory.h makes its back end.
+  std::string protocol = "scep";
+  // The CA's URL, http:// or https://. Required when enabled = yes.
   std::string url;
   // Renew when fewer than this many days of validity are left; 1..3650.
   // 30: a month leaves room for manual approval and for retries over a
@@ -114,8 +119,13 @@ struct CertificateSettings {
   int max_await_result = 480;
   // Allow single DES, Blowfish and MD5 with old CAs.
   bool legacy_ciphers = false;
+  // The key's type ("key_type"): RSA (the default) or EC, which SCEP refuses
+  // (RFC 8894's envelope needs RSA) and later protocols take.
+  KeyType key_type = KeyType::kRsa;
   // RSA key size in bits; 1024..16384, a multiple of 8.
   int key_size = 2048;
+  // The EC curve: "P-256" (the default) or "P-384".
+  std::string ec_curve = "P-256";
   // Requested subject ("/CN=router-A1B2", router form, see core/subject.h).
   // Required when enabled = yes.
   std::string subject;
@@ -162,6 +172,9 @@ struct CertificateSettings {
 // request BuildCsr accepts: a value that passes the check must not fail
 // every enrollment later (fuzz/config_fuzzer.cc checks this).
 CsrSpec RequestSpec(const CertificateSettings& settings);
+
+// The key these settings ask for (key_type, key_size, ec_curve). Never fails.
+KeySpec KeySpecOf(const CertificateSettings& settings);
 
 // Everything the settings file says. Plain value.
 struct Config {

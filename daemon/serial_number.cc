@@ -15,7 +15,6 @@
 #include <fstream>
 #include <iterator>
 
-#include "daemon/config.h"
 
 extern char** environ;
 
@@ -251,18 +250,19 @@ Result<std::string> SerialFromCommand(const std::string& command,
 
 }  // namespace
 
-Result<std::string> FindSerialNumber(const DaemonSettings& settings,
+Result<std::string> FindSerialNumber(std::string_view serial_number,
+                                     std::string_view serial_number_command,
                                      const SerialSources& sources) {
-  if (!settings.serial_number.empty()) {
-    if (std::string problem = SerialProblem(settings.serial_number); !problem.empty()) {
+  if (!serial_number.empty()) {
+    if (std::string problem = SerialProblem(serial_number); !problem.empty()) {
       return MakeError(ErrorCode::kInvalidArgument, "serial_number '" +
-                                                        settings.serial_number +
+                                                        std::string(serial_number) +
                                                         "' is not usable: " + problem);
     }
-    return settings.serial_number;
+    return std::string(serial_number);
   }
-  if (!settings.serial_number_command.empty()) {
-    return SerialFromCommand(settings.serial_number_command, sources);
+  if (!serial_number_command.empty()) {
+    return SerialFromCommand(std::string(serial_number_command), sources);
   }
   std::string tried;
   for (const std::string& path : sources.files) {

@@ -47,6 +47,11 @@ struct SerialSources {
 // serial (the message lists the files tried and says to set serial_number or
 // serial_number_command in [scepd]). Blocks for at most
 // sources.command_timeout_ms.
+Result<std::string> FindSerialNumber(std::string_view serial_number,
+                                     std::string_view serial_number_command,
+                                     const SerialSources& sources);
+// The same with [scepd]'s serial_number and serial_number_command (defined
+// with the settings, daemon/config.cc).
 Result<std::string> FindSerialNumber(const DaemonSettings& settings,
                                      const SerialSources& sources);
 

@@ -2,10 +2,12 @@
 // the client makes on a CertRep, and how it talks HTTP.
 
 #include "core/scep/client.h"
+#include "core/scep/scep_enroller.h"
 
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <variant>
 
 #include "core/csr.h"
 #include "core/scep/certs_only.h"
@@ -380,6 +382,90 @@ TEST(BodyExcerptTest, StripsTagsAndFoldsWhitespace) {
   std::string long_text(500, 'x');
   EXPECT_EQ(BodyExcerpt(ToBytes(long_text), 10), "xxxxxxxxxx...");
   EXPECT_EQ(BodyExcerpt(Bytes{0x01, 'a'}), "\\x01a");
+}
+
+// The SCEP back end of the enrollment seam (core/scep/scep_enroller.h) over
+// the same fake CA: which request it builds and sends, and how it words the
+// CA's answers for the daemon.
+ScepEnrollerOptions EnrollerOptions() {
+  ScepEnrollerOptions o;
+  o.client = ClientOptions{"http://127.0.0.1:1/scep", "", {}};
+  return o;
+}
+
+TEST_F(ClientTest, ScepEnrollerFirstEnrollmentIsAPkcsReqAndIssuedHasTheChain) {
+  ScepEnroller e(ca_, EnrollerOptions());
+  auto ca = e.FetchCaCertificates();
+  ASSERT_TRUE(ca.ok()) << ca.error().message;
+  EXPECT_EQ(X509_cmp(ca->ca.get(), ca_.ca_.cert.get()), 0);
+  ASSERT_EQ(ca->chain.size(), 1u);
+  EXPECT_EQ(e.facts().digest, "SHA256");
+  CsrSpec spec;
+  spec.subject = "/CN=router-1";
+  auto t = e.Prepare(CachedKey(1), spec, nullptr, std::time(nullptr));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_FALSE(t->renewal);
+  EXPECT_EQ(t->cookie.at("message_type"), "19");
+  EXPECT_EQ(t->id, *TransactionIdFor(t->key.get()));
+  EXPECT_EQ(e.RequestName(*t), "PKCSReq");
+  enroll::Outcome out = e.Submit(*t, nullptr);
+  auto* issued = std::get_if<enroll::Issued>(&out);
+  ASSERT_NE(issued, nullptr);
+  EXPECT_EQ(X509_cmp(issued->cert.get(), ca_.issued.get()), 0);
+  ASSERT_EQ(issued->chain.size(), 1u);
+  EXPECT_EQ(ca_.last_type, MessageType::kPKCSReq);
+}
+
+TEST_F(ClientTest, ScepEnrollerRenewalRefusalPendingAndAMissingSigner) {
+  ScepEnroller e(ca_, EnrollerOptions());
+  ASSERT_TRUE(e.FetchCaCertificates().ok());
+  CsrSpec spec;
+  spec.subject = "/CN=router-1";
+  enroll::CurrentPair current{self_signed_.get(), key_.get()};
+  auto t = e.Prepare(CachedKey(1), spec, &current, std::time(nullptr));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_TRUE(t->renewal);
+  EXPECT_EQ(t->cookie.at("message_type"), "17") << "the CA offers Renewal";
+  EXPECT_EQ(e.RequestName(*t), "RenewalReq");
+
+  ca_.status = PkiStatus::kFailure;
+  enroll::Outcome out = e.Submit(*t, &current);
+  auto* rejected = std::get_if<enroll::Rejected>(&out);
+  ASSERT_NE(rejected, nullptr);
+  EXPECT_EQ(rejected->code, "badRequest");
+  EXPECT_TRUE(rejected->may_enroll_anew) << "a refused renewal may fall back";
+  EXPECT_EQ(ca_.last_type, MessageType::kRenewalReq);
+
+  ca_.status = PkiStatus::kPending;
+  out = e.Poll(*t, &current);
+  auto* pending = std::get_if<enroll::Pending>(&out);
+  ASSERT_NE(pending, nullptr);
+  EXPECT_EQ(pending->cookie, t->cookie);
+  EXPECT_EQ(ca_.last_type, MessageType::kCertPoll);
+
+  // The CertRep is encrypted to the pair that signed the request: without
+  // it the transaction cannot go on.
+  const std::size_t sent = ca_.requests.size();
+  out = e.Poll(*t, nullptr);
+  EXPECT_NE(std::get_if<enroll::StartOver>(&out), nullptr);
+  EXPECT_EQ(ca_.requests.size(), sent) << "nothing sent";
+}
+
+TEST_F(ClientTest, ScepEnrollerRenewsWithAPkcsReqWhenTheCaCannotRenew) {
+  ca_.caps_text = "POSTPKIOperation\nSHA-256\nAES";
+  ScepEnroller e(ca_, EnrollerOptions());
+  ASSERT_TRUE(e.FetchCaCertificates().ok());
+  CsrSpec spec;
+  spec.subject = "/CN=router-1";
+  enroll::CurrentPair current{self_signed_.get(), key_.get()};
+  auto t = e.Prepare(CachedKey(1), spec, &current, std::time(nullptr));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_TRUE(t->renewal);
+  EXPECT_EQ(t->cookie.at("message_type"), "19");
+  enroll::Outcome out = e.Submit(*t, &current);
+  EXPECT_NE(std::get_if<enroll::Issued>(&out), nullptr);
+  EXPECT_EQ(ca_.last_type, MessageType::kPKCSReq);
+  EXPECT_EQ(MessageTypeFor(CaCaps{}, true), MessageType::kPKCSReq);
 }
 
 }  // namespace

@@ -684,12 +684,13 @@ PendingTransaction MakePending(EVP_PKEY* key, std::int64_t now) {
   auto signer = MakeSelfSignedCert(req->get(), key, "SHA256", now);
   EXPECT_TRUE(signer.ok());
   PendingTransaction p;
+  p.protocol = "scep";
   p.transaction_id = "4F2A9C0D1E";
-  p.message_type = 17;
+  p.cookie["message_type"] = "17";
+  p.cookie["signer_cert_pem"] = *ossl::CertToPem(signer->get());
   p.key_pem = *ossl::PrivateKeyToPem(key);
   p.csr_pem = *ossl::CsrToPem(req->get());
-  p.signer_cert_pem = *ossl::CertToPem(signer->get());
-  p.signer_is_new_key = false;
+  p.renewal = true;
   p.started = now;
   p.polls = 3;
   return p;
@@ -715,8 +716,8 @@ TEST_F(CertStoreTest, PendingRoundTrip) {
   EXPECT_EQ(**loaded, p);
 
   p.polls = 4;
-  p.message_type = 19;
-  p.signer_is_new_key = true;
+  p.cookie["message_type"] = "19";
+  p.renewal = false;
   ASSERT_TRUE(store_.SavePending(p).ok());
   loaded = store_.LoadPending();
   ASSERT_TRUE(loaded.ok());
@@ -756,8 +757,7 @@ class CertStorePendingCorruptTest : public CertStoreTest {
 
 TEST_F(CertStorePendingCorruptTest, EachDamageIsNamed) {
   ASSERT_TRUE(store_.Prepare().ok());
-  EXPECT_NE(LoadEdited("message_type=17", "message_type=18")
-                .find("at line 4: bad value for message_type"),
+  EXPECT_NE(LoadEdited("renewal=yes", "renewal=maybe").find("at line 5: bad value for renewal"),
             std::string::npos);
   EXPECT_NE(LoadEdited("polls=3", "polls=-1").find("bad value for polls"), std::string::npos);
   EXPECT_NE(LoadEdited("polls=3\n", "").find("missing polls"), std::string::npos);
@@ -769,7 +769,53 @@ TEST_F(CertStorePendingCorruptTest, EachDamageIsNamed) {
   EXPECT_NE(LoadEdited("-----BEGIN PRIVATE KEY-----\\nMII", "-----BEGIN PRIVATE KEY-----\\nXII")
                 .find("key_pem does not parse"),
             std::string::npos);
-  EXPECT_NE(LoadEdited("version=1", "version=2").find("bad value for version"), std::string::npos);
+  EXPECT_NE(LoadEdited("version=2", "version=3").find("bad value for version"), std::string::npos);
+  EXPECT_NE(LoadEdited("cookie.message_type=", "cookie.Message-Type=")
+                .find("bad value for cookie.Message-Type"),
+            std::string::npos);
+  EXPECT_NE(LoadEdited("protocol=scep\n", "").find("missing protocol"), std::string::npos);
+}
+
+// Version 1, as scepd wrote it before the enrollment seam (SCEP only): still
+// read, its SCEP fields becoming the cookie; its own damage still named.
+TEST_F(CertStorePendingCorruptTest, Version1IsReadAsScep) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  ossl::Ptr<EVP_PKEY> key = CachedKey(2);
+  PendingTransaction p = MakePending(key.get(), now_);
+  std::string text = "# scepd: enrollment in progress (holds its private key); do not edit\n";
+  auto escape = [](const std::string& v) {
+    std::string out;
+    for (char c : v) out += c == '\n' ? std::string("\\n") : std::string(1, c);
+    return out;
+  };
+  text += "version=1\ntransaction_id=" + p.transaction_id + "\nmessage_type=17\n";
+  text += "signer_is_new_key=no\nstarted=" + std::to_string(p.started) + "\npolls=3\n";
+  text += "csr_pem=" + escape(p.csr_pem) + "\n";
+  text += "signer_cert_pem=" + escape(p.cookie["signer_cert_pem"]) + "\n";
+  text += "key_pem=" + escape(p.key_pem) + "\n";
+  ASSERT_EQ(::mkdir(File(".pending").c_str(), 0700), 0);
+  WriteFile(File(".pending/state"), text, 0600);
+  auto loaded = store_.LoadPending();
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(**loaded, p);
+
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string t = text;
+    t.replace(t.find(from), from.size(), to);
+    WriteFile(File(".pending/state"), t, 0600);
+    auto l = store_.LoadPending();
+    return l.ok() ? std::string("(loaded without error)") : l.error().message;
+  };
+  EXPECT_NE(edited("message_type=17", "message_type=18").find("at line 4: bad value for message_type"),
+            std::string::npos);
+  EXPECT_NE(edited("signer_is_new_key=no\n", "").find("missing signer_is_new_key"),
+            std::string::npos);
+  EXPECT_NE(edited("signer_cert_pem=-----BEGIN", "signer_cert_pem=-----BEGXN")
+                .find("signer_cert_pem does not parse"),
+            std::string::npos);
+  EXPECT_NE(edited("message_type=17", "protocol=scep").find("unknown key protocol"),
+            std::string::npos);
 }
 
 TEST_F(CertStoreTest, GarbagePendingStateIsAnError) {

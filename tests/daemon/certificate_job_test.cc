@@ -1155,3 +1155,73 @@ TEST_F(CertificateJobTest, UnreadableNextKeyIsDiscardedAndTheRenewalMakesItsOwn)
 
 }  // namespace
 }  // namespace scepd::testing
+
+namespace scepd::testing {
+namespace {
+
+// A pending file written by the release before the enrollment seam (version
+// 1, SCEP only: tests/data/pending_v1, see its README) resumes as SCEP: a
+// router upgraded while its CA considers a request finishes that same
+// transaction with that same key, without sending a new request.
+TEST_F(CertificateJobTest, ResumesAVersion1PendingFileAsScep) {
+  const std::string src = std::string(SCEPD_SOURCE_DIR) + "/tests/data/pending_v1";
+  const std::string v1 = ReadFile(src + "/data/.pending/state");
+  ASSERT_NE(v1.find("\nversion=1\n"), std::string::npos);
+  auto field = [&v1](const std::string& name) {
+    const std::size_t at = v1.find("\n" + name + "=");
+    if (at == std::string::npos) return std::string();
+    const std::size_t from = at + name.size() + 2;
+    return v1.substr(from, v1.find('\n', from) - from);
+  };
+  const std::string tid = field("transaction_id");
+  const std::int64_t started = std::stoll(field("started"));
+  ASSERT_FALSE(tid.empty());
+  ASSERT_EQ(field("message_type"), "19");
+
+  // The CA that answered PENDING, as it stopped: it knows the transaction.
+  std::filesystem::copy(src + "/responder", dir_.File("responder"),
+                        std::filesystem::copy_options::recursive);
+  ResponderOptions o;
+  o.state_dir = dir_.File("responder");
+  o.clock = [this] { return clock_.Now(); };
+  o.challenge = "secret";
+  auto r = Responder::Create(std::move(o));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  responder_ = std::move(*r);
+
+  ASSERT_EQ(::mkdir(data().c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((data() + "/.pending").c_str(), 0700), 0);
+  WriteFile(data() + "/.pending/state", v1, 0600);
+  clock_.Set(started + 300);
+
+  auto job = MakeJob();
+  job->Step();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_EQ(PkiTypes(), std::vector<int>{kCertPoll}) << "the same transaction, polled";
+  ASSERT_EQ(PkiRecords().size(), 1u);
+  EXPECT_EQ(PkiRecords()[0].transaction_id, tid);
+  EXPECT_TRUE(Contains(Log(), "resuming transaction " + tid + " (scep enrollment, 1 PENDING"))
+      << Log();
+  // The key of the version-1 file is the one installed.
+  std::string key_pem;
+  {
+    const std::string escaped = field("key_pem");
+    for (std::size_t i = 0; i < escaped.size(); ++i) {
+      if (escaped[i] == '\\' && i + 1 < escaped.size()) {
+        key_pem += escaped[i + 1] == 'n' ? '\n' : escaped[i + 1];
+        ++i;
+      } else {
+        key_pem += escaped[i];
+      }
+    }
+  }
+  auto v1_key = ossl::PrivateKeyFromPem(key_pem, "v1 key");
+  ASSERT_TRUE(v1_key.ok());
+  ossl::Ptr<EVP_PKEY> active = ActiveKey();
+  ASSERT_TRUE(active);
+  EXPECT_TRUE(SamePublicKey(active.get(), v1_key->get()));
+  EXPECT_FALSE(Pending().has_value());
+}
+
+}  // namespace
+}  // namespace scepd::testing

@@ -760,6 +760,13 @@ const std::vector<KeyBadValues>& EveryKeysBadValues() {
        "'md5:zz' is not a fingerprint (hex: invalid character 'z' at position 1); expected "
        "e.g. sha256:AB:CD:... or sha1:ABCD...",
        "sha256:0102", "a sha256 fingerprint has 32 bytes, this one has 2", nullptr},
+      {"certificate", "protocol", "SCEP", "expected scep, cmp or est, not 'SCEP'", "cmp",
+       "cmp is not built yet in this scepd; only scep is available", nullptr},
+      {"certificate", "key_type", "dsa", "expected rsa or ec, not 'dsa'", "ec",
+       "ec cannot be used with protocol scep: RFC 8894's message envelope needs an RSA key "
+       "(use key_type = rsa)", nullptr},
+      {"certificate", "ec_curve", "P-521", "expected P-256 or P-384, not 'P-521'", nullptr,
+       nullptr, "a curve name; only key_type = ec uses it"},
       {"certificate", "ca_identifier", "Root\x01" "CA", "contains a control character", nullptr,
        nullptr, "any text; only the CA gives it meaning"},
       {"certificate", "success_script", "echo \x01", "contains a control character", nullptr,

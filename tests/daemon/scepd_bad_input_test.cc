@@ -19,6 +19,7 @@
 #include "tests/support/process.h"
 #include "tests/support/reliability_doc.h"
 #include "tests/support/scep_server.h"
+#include "tests/support/scepd_conf.h"
 
 namespace scepd::testing {
 namespace {
@@ -102,19 +103,12 @@ class BadInputTest : public ::testing::Test {
 
   // The settings; `extra` lines go into [certificate].
   void WriteConfig(const std::string& url, const std::string& extra = "") {
-    WriteFile(conf(),
-              "[scepd]\n"
-              "enabled = yes\n"
-              "data_dir = " + data() + "\n"
-              "run_dir = " + run() + "\n"
-              "log_level = debug\n"
-              "log_target = stderr\n"
-              "serial_number = A1B2\n"
-              "[certificate]\n"
-              "url = " + url + "\n"
-              "subject = /O=scepd test/CN=router-SN\n"
-              "challenge_password = secret\n"
-              "await_result = 1\n" + extra);
+    ScepdConf c;
+    c.data_dir = data();
+    c.run_dir = run();
+    c.url = url;
+    c.certificate_lines = "await_result = 1\n" + extra;
+    WriteScepdConf(conf(), c);
   }
 
   // scepd --once, after the words of `prefix` (e.g. setpriv ...).

@@ -35,6 +35,7 @@
 #include "tests/support/reliability_doc.h"
 #include "tests/support/responder_process.h"
 #include "tests/support/scep_server.h"
+#include "tests/support/scepd_conf.h"
 
 namespace scepd::testing {
 namespace {
@@ -282,15 +283,11 @@ class CrashMatrix {
   // The config of one run directory; renewal runs want a renewal now.
   void WriteConfig(const std::string& dir, int renew_days) const {
     const std::string log = dir + "/script.log";
-    WriteFile(dir + "/scepd.conf",
-              "[scepd]\nenabled = yes\n"
-              "data_dir = " + dir + "/data\n"
-              "run_dir = " + dir + "/run\n"
-              "log_level = debug\nlog_target = stderr\nserial_number = A1B2\n"
-              "[certificate]\n"
-              "url = " + ca_.url + "\n"
-              "subject = /O=scepd test/CN=router-SN\n"
-              "challenge_password = secret\n"
+    ScepdConf c;
+    c.data_dir = dir + "/data";
+    c.run_dir = dir + "/run";
+    c.url = ca_.url;
+    c.certificate_lines =
               "key_size = 1024\n"
               "await_result = 1\n"
               "renew_days = " + std::to_string(renew_days) + "\n"
@@ -298,7 +295,8 @@ class CrashMatrix {
               "; if [ -e " + dir + "/kill-scepd ]; then rm -f " + dir +
               "/kill-scepd; kill -KILL $PPID; exit 0; fi; echo \"done $SCEP_EVENT $SCEP_SERIAL\" >> " +
               log + "\n"
-              "failure_script = echo \"failed $SCEP_ERROR\" >> " + log + "\n");
+              "failure_script = echo \"failed $SCEP_ERROR\" >> " + log + "\n";
+    WriteScepdConf(dir + "/scepd.conf", c);
   }
 
   // A run directory in its starting state: empty, or (renewal) a copy of a

@@ -13,6 +13,7 @@
 #include "tests/support/process.h"
 #include "tests/support/responder_process.h"
 #include "tests/support/scep_server.h"
+#include "tests/support/scepd_conf.h"
 
 namespace scepd::testing {
 namespace {
@@ -50,23 +51,18 @@ class ScepdTest : public ::testing::Test {
   // Writes the settings; `extra` lines go into [certificate].
   void WriteConfig(const std::string& url, const std::string& extra = "",
                    const std::string& challenge = "secret") {
-    WriteFile(conf(),
-              "[scepd]\n"
-              "enabled = yes\n"
-              "data_dir = " + data() + "\n"
-              "run_dir = " + run() + "\n"
-              "log_level = debug\n"
-              "log_target = stderr\n"
-              "serial_number = A1B2\n"
-              "[certificate]\n"
-              "url = " + url + "\n"
-              "subject = /O=scepd test/CN=router-SN\n"
-              "alt_name = DNS:router-SN.example\n"
-              "challenge_password = " + challenge + "\n"
-              "renew_days = 30\n"
-              "await_result = 1\n"
-              "success_script = env > " + dir_.File("success.env") + "\n"
-              "failure_script = env > " + dir_.File("failure.env") + "; exit 3\n" + extra);
+    ScepdConf c;
+    c.data_dir = data();
+    c.run_dir = run();
+    c.url = url;
+    c.challenge = challenge;
+    c.certificate_lines = "alt_name = DNS:router-SN.example\n"
+                          "renew_days = 30\n"
+                          "await_result = 1\n"
+                          "success_script = env > " + dir_.File("success.env") + "\n"
+                          "failure_script = env > " + dir_.File("failure.env") + "; exit 3\n" +
+                          extra;
+    WriteScepdConf(conf(), c);
   }
 
   ProcessResult Once() { return RunProcess({kScepd, "-c", conf(), "--once"}, {}, 120000); }

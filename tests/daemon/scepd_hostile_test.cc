@@ -21,6 +21,7 @@
 #include "tests/support/process.h"
 #include "tests/support/reliability_doc.h"
 #include "tests/support/responder_process.h"
+#include "tests/support/scepd_conf.h"
 
 namespace scepd::testing {
 namespace {
@@ -118,22 +119,15 @@ class ScepdHostileTest : public ::testing::TestWithParam<Fault> {
   // The settings: the HTTP timeout, a small key, renew_days from `extra`.
   static void WriteConfig(const std::string& dir, const std::string& url,
                           const std::string& extra, int http_timeout = 60) {
-    WriteFile(dir + "/scepd.conf",
-              "[scepd]\n"
-              "enabled = yes\n"
-              "data_dir = " + dir + "/data\n"
-              "run_dir = " + dir + "/run\n"
-              "log_level = debug\n"
-              "log_target = stderr\n"
-              "serial_number = A1B2\n"
-              "[certificate]\n"
-              "url = " + url + "\n"
-              "subject = /O=scepd test/CN=router-SN\n"
-              "challenge_password = secret\n"
-              "key_size = 1024\n"
-              "await_result = 1\n"
-              "http_timeout = " + std::to_string(http_timeout) + "\n"
-              "failure_script = env > " + dir + "/failure.env; exit 3\n" + extra);
+    ScepdConf c;
+    c.data_dir = dir + "/data";
+    c.run_dir = dir + "/run";
+    c.url = url;
+    c.certificate_lines = "key_size = 1024\n"
+                          "await_result = 1\n"
+                          "http_timeout = " + std::to_string(http_timeout) + "\n"
+                          "failure_script = env > " + dir + "/failure.env; exit 3\n" + extra;
+    WriteScepdConf(dir + "/scepd.conf", c);
   }
 
  protected:

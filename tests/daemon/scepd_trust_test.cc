@@ -12,6 +12,7 @@
 #include "tests/support/process.h"
 #include "tests/support/reliability_doc.h"
 #include "tests/support/responder_process.h"
+#include "tests/support/scepd_conf.h"
 
 namespace scepd::testing {
 namespace {
@@ -41,22 +42,15 @@ class ScepdTrustTest : public ::testing::Test {
   std::string data() const { return dir_.File("data"); }
 
   void WriteConfig(const std::string& url, const std::string& extra = "") {
-    WriteFile(dir_.File("scepd.conf"),
-              "[scepd]\n"
-              "enabled = yes\n"
-              "data_dir = " + data() + "\n"
-              "run_dir = " + dir_.File("run") + "\n"
-              "log_level = debug\n"
-              "log_target = stderr\n"
-              "serial_number = A1B2\n"
-              "[certificate]\n"
-              "url = " + url + "\n"
-              "subject = /O=scepd test/CN=router-SN\n"
-              "challenge_password = secret\n"
-              "key_size = 1024\n"
-              "await_result = 1\n"
-              "http_timeout = 60\n"
-              "failure_script = env > " + dir_.File("failure.env") + "\n" + extra);
+    ScepdConf c;
+    c.data_dir = data();
+    c.run_dir = dir_.File("run");
+    c.url = url;
+    c.certificate_lines = "key_size = 1024\n"
+                          "await_result = 1\n"
+                          "http_timeout = 60\n"
+                          "failure_script = env > " + dir_.File("failure.env") + "\n" + extra;
+    WriteScepdConf(dir_.File("scepd.conf"), c);
   }
 
   ProcessResult Once() {

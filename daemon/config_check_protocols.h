@@ -1,0 +1,25 @@
+#pragma once
+// Each protocol's own rules for a [certificate] section, beyond the checks
+// every section gets (daemon/config.cc): one function per protocol, in
+// config_check_<protocol>.cc. The reader calls the one `protocol` names
+// once the section is read and reports each problem at the line of its key.
+
+#include <string>
+#include <vector>
+
+#include "daemon/config.h"
+
+namespace scepd {
+
+// One problem: the key it is about and what is wrong ("FILE:LINE: [section]
+// key: " is put in front by the reader).
+struct ProtocolProblem {
+  std::string key;
+  std::string message;
+};
+
+// SCEP (RFC 8894): the message envelope is RSA key transport to the CA and
+// back, so the certificate's key must be RSA. Never fails.
+std::vector<ProtocolProblem> CheckScepSettings(const CertificateSettings& settings);
+
+}  // namespace scepd

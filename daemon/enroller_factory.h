@@ -1,0 +1,25 @@
+#pragma once
+// The one place that turns the settings' `protocol` into an enrollment back
+// end (core/enroll/enroller.h). Adding a protocol: its back end in
+// core/<protocol>/, its settings check in daemon/, one case here.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/enroll/enroller.h"
+#include "core/result.h"
+#include "core/transport.h"
+#include "daemon/config.h"
+
+namespace scepd {
+
+// The back end `settings.protocol` names, talking over `transport`
+// (borrowed; must outlive it). `warn` receives notes worth a warning (server
+// text already cleaned). Fails with kUnsupported for a protocol this build
+// has no back end for.
+Result<std::unique_ptr<enroll::Enroller>> MakeEnroller(
+    const CertificateSettings& settings, Transport& transport,
+    std::function<void(const std::string&)> warn);
+
+}  // namespace scepd
