@@ -29,6 +29,20 @@ Result<ossl::Ptr<EVP_PKEY>> GenerateRsaKey(int bits) {
   return ossl::Ptr<EVP_PKEY>(raw);
 }
 
+Result<ossl::Ptr<EVP_PKEY>> GenerateEcKey(const std::string& curve) {
+  std::string group;
+  if (curve == "P-256" || curve == "prime256v1") group = "P-256";
+  if (curve == "P-384" || curve == "secp384r1") group = "P-384";
+  if (curve == "P-521" || curve == "secp521r1") group = "P-521";
+  if (group.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "EC curve '" + curve + "' is not one of P-256, P-384, P-521");
+  }
+  EVP_PKEY* raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group.c_str());
+  if (raw == nullptr) return OpenSslError(ErrorCode::kCrypto, "generating " + group + " EC key");
+  return ossl::Ptr<EVP_PKEY>(raw);
+}
+
 bool SamePublicKey(const EVP_PKEY* a, const EVP_PKEY* b) noexcept {
   if (a == nullptr || b == nullptr) return false;
   const bool same = EVP_PKEY_eq(a, b) == 1;
