@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libcpp-httplib-dev
   scep busybox shellcheck openssl ca-certificates
   systemd groff-base man-db dpkg-dev
+  strongswan-pki libstrongswan-extra-plugins
   "$@"
 )
 

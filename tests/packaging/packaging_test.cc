@@ -207,7 +207,8 @@ TEST(SystemdUnit, VerifiesWithTheBuiltBinary) {
 // ---- manual pages ---------------------------------------------------------------
 
 const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1",
-                                            "scep_replace_pem.1", "check-cert.sh.8"};
+                                            "scep_replace_pem.1", "check-cert.sh.8",
+                                            "est-client.1"};
 
 TEST(ManPages, RenderWithoutWarnings) {
   for (const std::string& page : kManPages) {
@@ -236,6 +237,10 @@ TEST(ManPages, CarryTheProjectVersionAndCrossReference) {
   const std::string sscep = ReadFile(Src("docs/man/sscep.1"));
   for (const char* code : {"\n.B 89\n", "\n.B 91\n", "\n.B 93\n", "\n.B 95\n", "\n.B 97\n"}) {
     EXPECT_TRUE(Contains(sscep, code)) << code;
+  }
+  const std::string est_client = ReadFile(Src("docs/man/est-client.1"));
+  for (const char* code : {"\n.B 2\n", "\n.B 3\n", "\n.B 4\n", "\n.B 95\n", "\n.B 97\n"}) {
+    EXPECT_TRUE(Contains(est_client, code)) << code;
   }
 }
 
