@@ -100,8 +100,11 @@ Result<EstClientOptions> ParseEstClientArgs(const std::vector<std::string>& args
   if (!o.pin_sha256.empty() && !o.cacert.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "give --cacert or --pin-sha256, not both");
   }
-  if (o.cert.empty() != o.key.empty() && o.command != "enroll") {
-    return MakeError(ErrorCode::kInvalidArgument, "--cert and --key go together");
+  if (!o.cert.empty() && o.key.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "--cert needs its --key");
+  }
+  if (!o.key.empty() && o.cert.empty() && o.command != "enroll") {
+    return MakeError(ErrorCode::kInvalidArgument, "--key goes with --cert (a TLS client pair)");
   }
   if (!o.password_file.empty() && o.user.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "--password-file needs --user");

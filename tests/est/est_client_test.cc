@@ -17,6 +17,7 @@
 #include "tests/est_server/est_server.h"
 #include "tests/support/built_binary.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 
 namespace scepd::testing {
 namespace {
@@ -82,6 +83,14 @@ TEST_F(EstClientTest, CaCertsWithAnchorAndWithPinnedBootstrap) {
   auto r = Run(args);
   ASSERT_EQ(r.exit_code, cli::kEstExitSuccess) << Describe(r);
   EXPECT_EQ(ReadFile(dir_.File("got-ca.pem")), server_->ca_pem());
+  EXPECT_EQ(server_->last_sni(), "");  // no SNI for an IP address
+
+  // By name: the server name goes out as SNI and the certificate's
+  // DNS:localhost is checked.
+  auto by_name = Run({"cacerts", "--url", "https://localhost:" + std::to_string(server_->port()),
+                      "--cacert", dir_.File("ca.pem"), "--out", dir_.File("by-name.pem")});
+  ASSERT_EQ(by_name.exit_code, 0) << Describe(by_name);
+  EXPECT_EQ(server_->last_sni(), "localhost");
 
   unsigned char md[32];
   unsigned int n = 0;
@@ -99,11 +108,12 @@ TEST_F(EstClientTest, CaCertsWithAnchorAndWithPinnedBootstrap) {
   EXPECT_EQ(refused.exit_code, cli::kEstExitBadAnswer) << Describe(refused);
   EXPECT_TRUE(Contains(refused.err, "fingerprint")) << refused.err;
   EXPECT_FALSE(PathExists(dir_.File("wrong.pem")));
+  ExpectReliabilityRow("est.wrong-pin", refused.err + "exit " + std::to_string(refused.exit_code));
 
   // No trust anchor at all is a usage error, never a blind connection.
   auto blind = Run({"cacerts", "--url", server_->url(), "--out", dir_.File("blind.pem")});
   EXPECT_EQ(blind.exit_code, cli::kEstExitError) << Describe(blind);
-  EXPECT_EQ(server_->requests(), 3);
+  EXPECT_EQ(server_->requests(), 5);  // 1 + 1 by name + 2 pinned + 1 wrong pin
 }
 
 TEST_F(EstClientTest, EnrollWithBasicThenReenrollWithTheClientCertificate) {
@@ -203,6 +213,7 @@ TEST_F(EstClientTest, CsrAttrsAndServerKeygenAndLabels) {
 }
 
 struct FaultCase {
+  const char* id;  // docs/reliability.md row
   EstFault fault;
   int exit_code;
   const char* message;
@@ -211,11 +222,11 @@ struct FaultCase {
 TEST_F(EstClientTest, EveryFaultIsRefusedAndNothingIsWritten) {
   Start();
   const FaultCase cases[] = {
-      {EstFault::kWrongContentType, cli::kEstExitNetwork, "expected application/pkcs7-mime"},
-      {EstFault::kBrokenBase64, cli::kEstExitBadAnswer, "base64"},
-      {EstFault::kHtmlPage, cli::kEstExitNetwork, "HTML page"},
-      {EstFault::kUnauthorized, cli::kEstExitAuthentication, "WWW-Authenticate: Basic realm"},
-      {EstFault::kOtherKey, cli::kEstExitBadAnswer, "requested key"},
+      {"est.wrong-content-type", EstFault::kWrongContentType, cli::kEstExitNetwork, "expected application/pkcs7-mime"},
+      {"est.broken-base64", EstFault::kBrokenBase64, cli::kEstExitBadAnswer, "base64"},
+      {"est.html-page", EstFault::kHtmlPage, cli::kEstExitNetwork, "HTML page"},
+      {"est.unauthorized", EstFault::kUnauthorized, cli::kEstExitAuthentication, "WWW-Authenticate: Basic realm"},
+      {"est.other-key", EstFault::kOtherKey, cli::kEstExitBadAnswer, "requested key"},
   };
   for (const FaultCase& c : cases) {
     server_->SetFault(c.fault);
@@ -224,6 +235,7 @@ TEST_F(EstClientTest, EveryFaultIsRefusedAndNothingIsWritten) {
     EXPECT_TRUE(Contains(r.err, c.message)) << r.err;
     EXPECT_FALSE(PathExists(dir_.File("ee.pem"))) << c.message;
     EXPECT_FALSE(PathExists(dir_.File("ee.key"))) << c.message;
+    ExpectReliabilityRow(c.id, r.err + "exit " + std::to_string(r.exit_code));
   }
   server_->SetFault(EstFault::kNone);
   ASSERT_EQ(EnrollBasic().exit_code, 0);
@@ -238,6 +250,7 @@ TEST_F(EstClientTest, AServerCertificateFromAnotherCaIsNotTrusted) {
   EXPECT_TRUE(Contains(r.err, "not trusted")) << r.err;
   EXPECT_FALSE(PathExists(dir_.File("ee.pem")));
   EXPECT_EQ(server_->requests(), 0);
+  ExpectReliabilityRow("est.wrong-ca", r.err + "exit " + std::to_string(r.exit_code));
 }
 
 TEST_F(EstClientTest, Base64InLinesIsReadToo) {

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <ctime>
 
 #include "core/scep/certs_only.h"
@@ -81,14 +82,22 @@ EstServer::EstServer(EstServerOptions options) : options_(std::move(options)) {
   Install();
   const int port = server_->bind_to_any_port("127.0.0.1");
   if (port <= 0) return;
-  // Listening already: connections wait in the backlog until the loop runs.
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  port_ = port;
+  // Bounded wait until the loop runs, so stop() cannot race its start.
+  for (int i = 0; i < 500 && !server_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (server_->is_running()) port_ = port;
 }
 
 EstServer::~EstServer() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    for (int i = 0; i < 500 && !server_->is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    server_->stop();
+    thread_.join();
+  }
 }
 
 std::string EstServer::ca_pem() const { return Pem(ca_cert_.get()); }
@@ -110,6 +119,11 @@ void EstServer::SetCsrAttrs(Bytes der) {
 std::string EstServer::last_path() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_path_;
+}
+
+std::string EstServer::last_sni() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_sni_;
 }
 
 void EstServer::Install() {
@@ -153,8 +167,11 @@ void EstServer::Install() {
   };
   auto note = [this](const Request& req) {
     ++requests_;
+    const char* sni =
+        req.ssl != nullptr ? SSL_get_servername(req.ssl, TLSEXT_NAMETYPE_host_name) : nullptr;
     std::lock_guard<std::mutex> lock(mu_);
     last_path_ = req.path;
+    last_sni_ = sni != nullptr ? sni : "";
   };
 
   server_->Get(prefix + "cacerts", [=, this](const Request& req, Response& res) {

@@ -71,6 +71,8 @@ class EstServer {
   int reenrollments() const { return reenrollments_.load(); }   // of those, by reenroll
   int requests() const { return requests_.load(); }             // every request
   std::string last_path() const;
+  // The TLS server name (SNI) of the last request; empty without one.
+  std::string last_sni() const;
 
  private:
   void Install();
@@ -94,6 +96,7 @@ class EstServer {
   std::string retry_after_ = "1";
   Bytes csr_attrs_;
   std::string last_path_;
+  std::string last_sni_;
 };
 
 }  // namespace scepd::testing
