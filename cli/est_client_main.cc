@@ -136,7 +136,12 @@ class Session {
       }
     }
     TransportOptions t;
-    t.ca_bundle = o_.cacert;
+    if (!o_.cacert.empty()) {
+      // Read here (a regular file, PEM certificates) and handed to libcurl
+      // from memory, so a wrong path is a clear error before any request.
+      SCEPD_TRY(t.ca_pem, ReadUserFile(o_.cacert, "--cacert file"));
+      SCEPD_TRY_STATUS(ossl::CertsFromPem(t.ca_pem, "--cacert file " + o_.cacert));
+    }
     t.connect_timeout_s = std::min(o_.timeout_s, 30L);
     t.total_timeout_s = o_.timeout_s;
     SCEPD_TRY(transport_, CurlTransport::Create(t));
