@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a reset TLS connection is an error, not a crash
   auto options = ParseSscepArgs(argc, argv);
   if (!options.ok()) {
+    if (options.error().message == "version") {
+      std::fputs(SscepVersion().c_str(), stdout);
+      return kExitSuccess;
+    }
     bool help = options.error().message == "help";
     if (!help) std::fprintf(stderr, "%s: %s\n\n", argv[0], options.error().message.c_str());
     std::fputs(SscepUsage(argv[0]).c_str(), help ? stdout : stderr);

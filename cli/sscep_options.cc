@@ -5,6 +5,7 @@
 #include <charconv>
 #include <utility>
 
+#include "core/license.h"
 #include "io/files.h"
 
 namespace scepd::cli {
@@ -56,6 +57,7 @@ enum LongOption : int {
   kOptKeyUsage,
   kOptEku,
   kOptHelp,
+  kOptVersion,
 };
 
 // Applies one option (short letter or long id) to `o`.
@@ -162,6 +164,7 @@ const struct option kLongOptions[] = {
     {"key-usage", required_argument, nullptr, kOptKeyUsage},
     {"eku", required_argument, nullptr, kOptEku},
     {"help", no_argument, nullptr, kOptHelp},
+    {"version", no_argument, nullptr, kOptVersion},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -231,6 +234,7 @@ Result<SscepOptions> ParseSscepArgs(int argc, char** argv) {
   if (argc < 2) return MakeError(ErrorCode::kInvalidArgument, "missing operation");
   SscepOptions o;
   const std::string op = argv[1];
+  if (op == "--version") return MakeError(ErrorCode::kInvalidArgument, "version");
   if (op == "getca") o.operation = Operation::kGetCa;
   else if (op == "getnextca") o.operation = Operation::kGetNextCa;
   else if (op == "getcaps") o.operation = Operation::kGetCaps;
@@ -255,6 +259,7 @@ Result<SscepOptions> ParseSscepArgs(int argc, char** argv) {
                        "option " + name + (opt == ':' ? " needs a value" : " is unknown or needs a value"));
     }
     if (opt == 'h' || opt == kOptHelp) return MakeError(ErrorCode::kInvalidArgument, "help");
+    if (opt == kOptVersion) return MakeError(ErrorCode::kInvalidArgument, "version");
     if (opt == 'f') config_file = optarg;
     given.emplace_back(opt, optarg != nullptr ? optarg : "");
   }
@@ -266,9 +271,13 @@ Result<SscepOptions> ParseSscepArgs(int argc, char** argv) {
   return o;
 }
 
+std::string SscepVersion() {
+  return std::string("scepd's sscep " SCEPD_VERSION "\nLicense: ") + kLicense + "\n";
+}
+
 std::string SscepUsage(const char* program) {
   std::string p = program;
-  return "scepd's sscep " SCEPD_VERSION "\n\n"
+  return SscepVersion() + "\n"
          "Usage: " + p + " OPERATION [OPTIONS]\n\n"
          "Available OPERATIONs are\n"
          "  getca             Get CA/RA certificate(s)\n"

@@ -78,4 +78,8 @@ Status ApplySscepConfigFile(const std::string& path, SscepOptions& options);
 // The usage text printed without arguments or on a usage error.
 std::string SscepUsage(const char* program);
 
+// "scepd's sscep VERSION" and the licence line (--version, and the usage's
+// first lines).
+std::string SscepVersion();
+
 }  // namespace scepd::cli

@@ -26,10 +26,16 @@
 #include "io/curl_transport.h"
 #include "io/files.h"
 #include "io/resident_pages.h"
+#include "io/service_notifier.h"
 
 namespace scepd {
 
 namespace {
+
+// Tells systemd the state; a failure is logged, never fatal.
+void Notify(const ServiceNotifier& notifier, std::string_view state) {
+  if (auto st = notifier.Notify(state); !st.ok()) spdlog::warn("{}", st.error().message);
+}
 
 // Sleeps at least this long (seconds) start with ReleasePages: the
 // pages come back as faults at the next wake-up, a cost worth paying once
@@ -225,6 +231,8 @@ int Daemon::Run(int ready_fd) {
   }
   spdlog::info("scepd {} started ({} certificate(s), automation {})", SCEPD_VERSION, jobs_.size(),
                config_.daemon.enabled ? "on" : "off");
+  const ServiceNotifier notifier = ServiceNotifier::FromEnvironment();  // systemd Type=notify
+  Notify(notifier, "READY=1");
   if (!config_.daemon.enabled) PublishDisabled();
 
   const std::string pid_path = config_.daemon.run_dir + "/scepd.pid";
@@ -285,10 +293,12 @@ int Daemon::Run(int ready_fd) {
           case SIGTERM:
           case SIGINT:
             spdlog::info("stopping on signal {}", si.ssi_signo);
+            Notify(notifier, "STOPPING=1");
             running = false;
             break;
           case SIGHUP: {
             spdlog::info("SIGHUP: reloading {}", options_.config_path);
+            Notify(notifier, ReloadingState());
             auto reloaded = LoadConfig(options_.config_path, SerialSources{});
             if (!reloaded.ok()) {
               spdlog::error("settings not reloaded, keeping the old ones:\n{}",
@@ -299,6 +309,7 @@ int Daemon::Run(int ready_fd) {
               MakeJobs();
               if (!config_.daemon.enabled) PublishDisabled();
             }
+            Notify(notifier, "READY=1");
             break;
           }
           case SIGUSR1:

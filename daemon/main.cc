@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/license.h"
 #include "core/scep/client.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
@@ -31,7 +32,7 @@ constexpr char kUsage[] =
     "      --check-config validate the settings and print them, secrets masked\n"
     "  -d, --daemon       detach after start-up and write the pid file\n"
     "  status [--json]    print the status lines (or JSON) and exit\n"
-    "  -V, --version      print the version\n\n"
+    "  -V, --version      print the version and the licence\n\n"
     "Signals: SIGHUP re-reads the settings, SIGUSR1 checks now, SIGTERM stops.\n"
     "Exit codes: 0 ok, 1 failed, 64 usage, 75 already running, 78 bad settings.\n";
 
@@ -80,7 +81,9 @@ int main(int argc, char** argv) {
       case 'k': check = true; break;
       case 'd': detach = true; break;
       case 'j': json = true; break;
-      case 'V': std::printf("scepd %s\n", SCEPD_VERSION); return kDaemonExitOk;
+      case 'V':
+        std::printf("scepd %s\nLicense: %s\n", SCEPD_VERSION, kLicense);
+        return kDaemonExitOk;
       case 'h': std::fputs(kUsage, stdout); return kDaemonExitOk;
       default: std::fputs(kUsage, stderr); return kDaemonExitUsage;
     }

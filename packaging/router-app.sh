@@ -10,6 +10,19 @@
 #   opt/scepClient/etc/scepd.router.conf  the IPsec example
 #   opt/scepClient/etc/init               the init script (start, stop,
 #                                         restart, reload, status)
+#   opt/scepClient/LICENSE                scepd's licence (Apache-2.0)
+#   opt/scepClient/licenses/NAME          the licences of inih, spdlog and
+#                                         fmt when compiled in (copied from
+#                                         the build machine's Debian packages)
+#
+# Self-contained: the binaries may need only what a router's firmware has,
+# libc (with libm, libdl, libpthread, librt and the dynamic loader),
+# libcrypto and libcurl (loaded on first use, io/curl_library.h). Build the
+# tree with -DSCEPD_SIZE_OPT=ON -DSCEPD_STATIC_LIBSTDCXX=ON (inih, spdlog,
+# fmt, libstdc++ and libgcc linked in); the script reads the ELF
+# NEEDED entries of every binary it packs, lists them, and refuses any other
+# library unless --any-libraries is given (a test archive of a development
+# tree).
 #
 # Keys and certificates live in /var/data/scepClient and the status in
 # /var/run/scepClient, as scepd's defaults say; nothing in the archive is
@@ -17,9 +30,11 @@
 # app's settings path, /opt/scepClient/etc/scepd.conf, as their default.
 #
 # Usage: packaging/router-app.sh [-B BUILD_DIR] [-o ARCHIVE] [--no-strip]
-#   -B BUILD_DIR  the configured and built tree (default: build)
-#   -o ARCHIVE    the .tar.gz to write (default: scepClient-VERSION.tar.gz)
-#   --no-strip    keep the symbols (the binaries are stripped by default)
+#                                 [--any-libraries]
+#   -B BUILD_DIR     the configured and built tree (default: build)
+#   -o ARCHIVE       the .tar.gz to write (default: scepClient-VERSION.tar.gz)
+#   --no-strip       keep the symbols (the binaries are stripped by default)
+#   --any-libraries  pack binaries that need other shared libraries, too
 # Files are owned by root (0:0) in the archive; unpack with tar -C / -xzf.
 set -euo pipefail
 
@@ -27,11 +42,13 @@ app=/opt/scepClient
 build=build
 out=
 strip=(--strip)
+any_libraries=
 while [[ $# -gt 0 ]]; do
   case $1 in
     -B) build=${2:?-B needs a directory}; shift 2 ;;
     -o) out=${2:?-o needs a file}; shift 2 ;;
     --no-strip) strip=(); shift ;;
+    --any-libraries) any_libraries=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "router-app: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -93,6 +110,31 @@ set_default "$root$app/bin/check-cert.sh" 'SCEPD_CONF:-/etc/scepd.conf}' \
   "SCEPD_CONF:-$app/etc/scepd.conf}"
 set_default "$root$app/bin/scep_replace_pem" 'SCEPD_CONF:-/etc/scepd.conf}' \
   "SCEPD_CONF:-$app/etc/scepd.conf}"
+
+install -m 0644 "$(dirname "$0")/../LICENSE" "$root$app/LICENSE"
+for pkg in inih:libinih-dev spdlog:libspdlog-dev fmt:libfmt-dev; do
+  copyright=/usr/share/doc/${pkg#*:}/copyright
+  if [[ -r $copyright ]]; then
+    install -d -m 0755 "$root$app/licenses"
+    install -m 0644 "$copyright" "$root$app/licenses/${pkg%%:*}"
+  fi
+done
+
+# The shared libraries every packed binary needs (ELF NEEDED entries).
+firmware='^(libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux[^/]*\.so|ld\.so|ld-musl[^/]*\.so|libcrypto\.so|libcurl\.so)'
+needed=()
+while IFS= read -r -d '' file; do
+  [[ $(head -c 4 "$file" | od -An -c | tr -d ' ') == 177ELF ]] || continue
+  while read -r lib; do
+    needed+=("$lib")
+    if [[ ! $lib =~ $firmware && -z $any_libraries ]]; then
+      echo "router-app: ${file#"$root"/} needs $lib, which a router's firmware lacks" \
+        "(build with -DSCEPD_SIZE_OPT=ON -DSCEPD_STATIC_LIBSTDCXX=ON, or pass --any-libraries)" >&2
+      exit 1
+    fi
+  done < <(readelf -d "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+done < <(find "$root" -type f -print0)
+echo "router-app: the binaries need $(printf '%s\n' "${needed[@]}" | sort -u | tr '\n' ' ')"
 
 mkdir -p "$(dirname "$out")"
 tar -C "$root" --owner=0 --group=0 --numeric-owner --sort=name \

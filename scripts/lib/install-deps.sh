@@ -13,7 +13,7 @@ packages=(
   libssl-dev libcurl4-openssl-dev libinih-dev libspdlog-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev
   scep busybox shellcheck openssl ca-certificates
-  systemd groff-base man-db dpkg-dev
+  systemd groff-base man-db dpkg-dev lintian
   strongswan-pki libstrongswan-extra-plugins
   "$@"
 )

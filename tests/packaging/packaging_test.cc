@@ -1,10 +1,10 @@
 // The router integration files: init scripts (shellcheck, the SysV script
 // driving a real scepd under dash and busybox, the procd script against stub
-// procd functions), the systemd unit (systemd-analyze verify), the manual
-// pages (rendered without warnings), the example settings (scepd
-// --check-config), the Debian package (cpack of this build tree, inspected
-// and unpacked), the Router App archive and the OpenWrt Makefile's
-// references.
+// procd functions), the systemd unit (systemd-analyze verify and security),
+// the manual pages (rendered without warnings), the example settings (scepd
+// --check-config), the licence, the bash completion, the Debian package
+// (cpack of this build tree, inspected, unpacked, lintian, its purge), the
+// Router App archive (layout, ELF NEEDED entries) and the OpenWrt Makefile.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -52,15 +52,19 @@ std::string Describe(const ProcessResult& r) {
 
 TEST(InitScripts, ShellcheckClean) {
   auto r = RunProcess({"shellcheck", "-s", "sh", Src("init/scepd.sysv"), Src("init/scepd.procd"),
-                       Src("packaging/deb/postinst"), Src("packaging/deb/prerm")});
+                       Src("init/scepd-uci"), Src("packaging/deb/postinst"),
+                       Src("packaging/deb/prerm"), Src("packaging/deb/postrm")});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  auto completion = RunProcess({"shellcheck", "-s", "bash", Src("packaging/completion/scepd")});
+  EXPECT_EQ(completion.exit_code, 0) << Describe(completion);
   auto bash = RunProcess({"shellcheck", Src("packaging/router-app.sh")});
   EXPECT_EQ(bash.exit_code, 0) << Describe(bash);
 }
 
-TEST(InitScripts, ProcdScriptSetsUpInstanceReloadAndTriggers) {
-  // Stub procd functions that print their calls; rc.common is not needed to
-  // source the script (its shebang line is a comment then).
+// Stub procd functions that print their calls; rc.common is not needed to
+// source the script (its shebang line is a comment then). The UCI file, the
+// generated settings and the converter are redirected into `dir`.
+ProcessResult RunProcdScript(const TempDir& dir, const std::string& calls) {
   const std::string stubs = R"(
 procd_open_instance() { echo "open $*"; }
 procd_set_param() { echo "param $*"; }
@@ -69,18 +73,66 @@ procd_send_signal() { echo "signal $*"; }
 procd_add_reload_trigger() { echo "reload-trigger $*"; }
 procd_add_raw_trigger() { echo "raw-trigger $*"; }
 )";
-  auto r = Sh(stubs + ". " + ShellQuote(Src("init/scepd.procd")) +
-              "\necho \"START=$START USE_PROCD=$USE_PROCD\"\nstart_service\nreload_service\n"
-              "check\nservice_triggers\n");
+  return Sh(stubs + ". " + ShellQuote(Src("init/scepd.procd")) + "\n" + calls,
+            {"SCEPD_UCI_CONF=" + dir.File("config/scepd"),
+             "SCEPD_CONF=" + dir.File("var/etc/scepd.conf"), "SCEPD_UCI=" + Src("init/scepd-uci")});
+}
+
+TEST(InitScripts, ProcdScriptSetsUpInstanceReloadAndTriggers) {
+  TempDir dir("scepd-procd-");
+  ASSERT_EQ(::mkdir(dir.File("config").c_str(), 0755), 0);
+  WriteFile(dir.File("config/scepd"), ReadFile(Src("packaging/openwrt/files/scepd.config")));
+  auto r = RunProcdScript(dir, "echo \"START=$START USE_PROCD=$USE_PROCD\"\nstart_service\n"
+                               "reload_service\ncheck\nservice_triggers\n");
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_TRUE(Contains(r.out, "START=95 USE_PROCD=1")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "param command /usr/sbin/scepd -c /etc/scepd.conf\n")) << r.out;
+  const std::string conf = dir.File("var/etc/scepd.conf");
+  EXPECT_TRUE(Contains(r.out, "param command /usr/sbin/scepd -c " + conf + "\n")) << r.out;
   EXPECT_TRUE(Contains(r.out, "param respawn")) << r.out;
   EXPECT_TRUE(Contains(r.out, "param stderr 1")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "param file /etc/scepd.conf")) << r.out;
+  // procd's 5 s default would kill a running success script (300 s).
+  EXPECT_TRUE(Contains(r.out, "param term_timeout 330\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "param file " + dir.File("config/scepd") + "\n")) << r.out;
   EXPECT_TRUE(Contains(r.out, "signal scepd * HUP")) << r.out;
   EXPECT_TRUE(Contains(r.out, "signal scepd * USR1")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "reload-trigger scepd")) << r.out;
+  // "uci commit scepd; reload_config" raises config.change for scepd.
+  EXPECT_TRUE(Contains(r.out, "reload-trigger scepd\n")) << r.out;
+  // The settings scepd reads, converted from UCI, readable by root only.
+  struct stat st {};
+  ASSERT_EQ(::stat(conf.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto check = RunProcess({kScepd, "--check-config", "-c", conf});
+  EXPECT_EQ(check.exit_code, 0) << Describe(check);
+  EXPECT_TRUE(Contains(check.out, "data_dir = /etc/scepClient")) << check.out;
+}
+
+TEST(InitScripts, ProcdReloadConvertsTheChangedUciFileFirst) {
+  TempDir dir("scepd-procd-");
+  ASSERT_EQ(::mkdir(dir.File("config").c_str(), 0755), 0);
+  WriteFile(dir.File("config/scepd"), "config scepd\n\toption log_level 'info'\n");
+  auto start = RunProcdScript(dir, "start_service\n");
+  ASSERT_EQ(start.exit_code, 0) << Describe(start);
+  const std::string conf = dir.File("var/etc/scepd.conf");
+  EXPECT_TRUE(Contains(ReadFile(conf), "\nlog_level = info\n"));
+
+  // What `uci set scepd.@scepd[0].log_level=debug; uci commit scepd` leaves.
+  WriteFile(dir.File("config/scepd"), "\nconfig scepd\n\toption log_level 'debug'\n");
+  auto reload = RunProcdScript(dir, "reload_service\n");
+  ASSERT_EQ(reload.exit_code, 0) << Describe(reload);
+  EXPECT_TRUE(Contains(ReadFile(conf), "\nlog_level = debug\n"));
+  EXPECT_TRUE(Contains(reload.out, "signal scepd * HUP")) << reload.out;
+
+  // A broken edit: no signal, the last good settings stay for scepd.
+  WriteFile(dir.File("config/scepd"), "config scepd\n\toption log_level 'trace\n");
+  auto broken = RunProcdScript(dir, "reload_service\n");
+  EXPECT_NE(broken.exit_code, 0) << Describe(broken);
+  EXPECT_TRUE(Contains(broken.err, "scepd:2: quote (') not closed")) << broken.err;
+  EXPECT_FALSE(Contains(broken.out, "signal")) << broken.out;
+  EXPECT_TRUE(Contains(ReadFile(conf), "\nlog_level = debug\n"));
+  EXPECT_FALSE(PathExists(conf + ".new"));
+  auto broken_start = RunProcdScript(dir, "start_service\n");
+  EXPECT_NE(broken_start.exit_code, 0) << Describe(broken_start);
+  EXPECT_FALSE(Contains(broken_start.out, "open")) << broken_start.out;
 }
 
 // The SysV script against the real daemon in a scratch run_dir, under the
@@ -176,13 +228,63 @@ INSTANTIATE_TEST_SUITE_P(Shells, SysvScriptTest, ::testing::Values("/bin/sh", "b
 TEST(SystemdUnit, HasTheHardeningAndReload) {
   const std::string unit = ReadFile(Src("init/scepd.service"));
   for (const char* line :
-       {"Type=simple\n", "ExecStart=/usr/sbin/scepd -c /etc/scepd.conf\n",
+       {"Type=notify\n", "ExecStart=/usr/sbin/scepd -c /etc/scepd.conf\n",
         "ExecReload=/bin/kill -HUP $MAINPID\n", "Restart=on-failure\n", "NoNewPrivileges=yes\n",
         "ProtectSystem=strict\n", "ProtectHome=yes\n", "PrivateTmp=yes\n",
-        "RuntimeDirectory=scepClient\n", "ReadWritePaths=/var/data/scepClient\n",
+        "StateDirectory=scepd\n", "RuntimeDirectory=scepd\n", "CapabilityBoundingSet=\n",
+        "SystemCallFilter=@system-service\n", "TimeoutStopSec=330s\n",
         "WantedBy=multi-user.target\n"}) {
     EXPECT_TRUE(Contains(unit, line)) << "missing: " << line;
   }
+}
+
+// The exposure level systemd-analyze gives `unit` (offline), or -1.
+double SecurityExposure(const std::string& unit_file, std::string* report) {
+  auto r = RunProcess({"systemd-analyze", "security", "--offline=true", unit_file},
+                      {"SYSTEMD_LOG_COLOR=0", "SYSTEMD_COLORS=0"});
+  *report = Describe(r);
+  std::smatch m;
+  if (!std::regex_search(r.out, m, std::regex("Overall exposure level for [^:]+: ([0-9.]+)"))) {
+    return -1;
+  }
+  return std::stod(m[1]);
+}
+
+// The drop-in the README and the unit's header give for the README's
+// success script (scep_replace_pem /etc/settings.ipsec ...).
+std::string ReadmeDropIn() {
+  const std::string readme = ReadFile(Src("README.md"));
+  std::smatch m;
+  if (!std::regex_search(readme, m, std::regex("\n(\\[Service\\]\nReadWritePaths=[^\n]+\n)"))) {
+    return "";
+  }
+  return m[1];
+}
+
+TEST(SystemdUnit, RatesAtMostTwoPointFiveWithAndWithoutTheScriptDropIn) {
+  if (::access("/usr/bin/systemd-analyze", X_OK) != 0 &&
+      ::access("/bin/systemd-analyze", X_OK) != 0) {
+    GTEST_SKIP() << "systemd-analyze is not installed";
+  }
+  TempDir dir("scepd-unit-");
+  std::string report;
+  const double plain = SecurityExposure(Src("init/scepd.service"), &report);
+  EXPECT_GE(plain, 0.0) << report;
+  EXPECT_LE(plain, 2.5) << report;
+
+  // With the documented drop-in merged in, as systemd would apply it.
+  const std::string drop_in = ReadmeDropIn();
+  ASSERT_NE(drop_in, "") << "README.md lacks the [Service] ReadWritePaths= drop-in";
+  EXPECT_TRUE(Contains(ReadFile(Src("init/scepd.service")),
+                       "#     " + std::regex_replace(drop_in, std::regex("\n(.)"), "\n#     $1")))
+      << "the unit's header and the README give different drop-ins:\n" << drop_in;
+  std::string unit = ReadFile(Src("init/scepd.service"));
+  unit = std::regex_replace(unit, std::regex("\n\\[Install\\]"),
+                            "\n" + drop_in.substr(drop_in.find('\n') + 1) + "\n[Install]");
+  WriteFile(dir.File("scepd.service"), unit);
+  const double with_drop_in = SecurityExposure(dir.File("scepd.service"), &report);
+  EXPECT_GE(with_drop_in, 0.0) << report;
+  EXPECT_LE(with_drop_in, 2.5) << report;
 }
 
 TEST(SystemdUnit, VerifiesWithTheBuiltBinary) {
@@ -202,6 +304,46 @@ TEST(SystemdUnit, VerifiesWithTheBuiltBinary) {
                       {"MANPATH=" + dir.File("man"), "SYSTEMD_LOG_COLOR=0"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(r.err, "") << Describe(r);
+}
+
+// The sandbox systemd builds for the unit (ProtectSystem=strict: the file
+// system read-only, ReadWritePaths= bound writable on top), rebuilt with a
+// user and mount namespace around the README's success script. Naming only
+// the settings file is not enough, since scep_replace_pem writes the new
+// file beside it; the drop-in's directory is.
+TEST(SystemdUnit, ScriptDropInNamesWhatScepReplacePemWrites) {
+  if (RunProcess({"unshare", "-rm", "true"}).exit_code != 0) {
+    GTEST_SKIP() << "no user namespaces here (unshare -rm)";
+  }
+  const std::string drop_in = ReadmeDropIn();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(drop_in, m, std::regex("ReadWritePaths=([^\n ]+)")));
+  ASSERT_EQ(m[1].str(), "/etc") << "the README's example writes /etc/settings.ipsec";
+
+  TempDir dir("scepd-dropin-");
+  ASSERT_EQ(::mkdir(dir.File("etc").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(dir.File("data").c_str(), 0700), 0);
+  const std::string key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+  WriteFile(dir.File("data/latest.key"), key, 0600);
+  WriteFile(dir.File("data/latest.crt"), "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n");
+  const std::string settings = dir.File("etc/settings.ipsec");
+  const std::string before = "IPSEC_ENABLED=1\nIPSEC_LOCAL_KEY=''\n";
+  // `writable`: the path bound writable over the read-only directory.
+  auto run = [&](const std::string& writable) {
+    WriteFile(settings, before, 0600);
+    const std::string etc = dir.File("etc");
+    return RunProcess(
+        {"unshare", "-rm", "sh", "-c",
+         "set -e; mount --bind \"$1\" \"$1\"; mount -o remount,bind,ro \"$1\";"
+         " mount --bind \"$2\" \"$2\"; mount -o remount,bind,rw \"$2\"; exec \"$3\" --data-dir \"$4\" \"$5\" IPSEC_LOCAL_KEY pkey",
+         "sh", etc, writable, Src("scripts/scep_replace_pem"), dir.File("data"), settings});
+  };
+  auto file_only = run(settings);  // ReadWritePaths=/etc/settings.ipsec
+  EXPECT_EQ(file_only.exit_code, 1) << Describe(file_only);
+  EXPECT_EQ(ReadFile(settings), before);
+  auto directory = run(dir.File("etc"));  // ReadWritePaths=/etc
+  EXPECT_EQ(directory.exit_code, 0) << Describe(directory);
+  EXPECT_TRUE(Contains(ReadFile(settings), "IPSEC_LOCAL_KEY='" + key)) << ReadFile(settings);
 }
 
 // ---- manual pages ---------------------------------------------------------------
@@ -289,13 +431,58 @@ TEST(RouterExample, SuccessScriptIsValidShell) {
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
 }
 
-TEST(OpenWrtDefaults, Load) {
+// ---- licence and completion -----------------------------------------------------------
+
+TEST(Licence, IsApacheTwoEverywhere) {
+  const std::string licence = ReadFile(Src("LICENSE"));
+  EXPECT_TRUE(Contains(licence, "Apache License\n                           Version 2.0, January 2004"));
+  if (PathExists("/usr/share/common-licenses/Apache-2.0")) {
+    EXPECT_EQ(licence, ReadFile("/usr/share/common-licenses/Apache-2.0"));
+  }
+  auto scepd = RunProcess(TargetCommand({kScepd, "--version"}));
+  EXPECT_EQ(scepd.exit_code, 0) << Describe(scepd);
+  EXPECT_EQ(scepd.out, "scepd " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  auto sscep = RunProcess(TargetCommand({kSscep, "--version"}));
+  EXPECT_EQ(sscep.exit_code, 0) << Describe(sscep);
+  EXPECT_EQ(sscep.out, "scepd's sscep " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  auto usage = RunProcess(TargetCommand({kSscep}));
+  EXPECT_TRUE(Contains(usage.out + usage.err, "License: Apache-2.0\n")) << Describe(usage);
+  EXPECT_TRUE(Contains(ReadFile(Src("packaging/openwrt/Makefile")), "\nPKG_LICENSE:=Apache-2.0\n"));
+}
+
+// Completes `line` (the cursor at its end) with packaging/completion/scepd
+// in bash; returns the candidates, one a line.
+std::string Complete(const std::string& line, const std::string& cwd) {
   auto r = RunProcess(
-      {kScepd, "--check-config", "-c", Src("packaging/openwrt/files/scepd.conf")});
-  ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_TRUE(Contains(r.out, "enabled = no")) << r.out;
-  // /var is a tmpfs on OpenWrt: keys must live on flash.
-  EXPECT_TRUE(Contains(r.out, "data_dir = /etc/")) << r.out;
+      {"bash", "-c",
+       "cd " + ShellQuote(cwd) + " && . " + ShellQuote(Src("packaging/completion/scepd")) +
+           " && read -ra COMP_WORDS <<<\"$1\"; case $1 in *' ') COMP_WORDS+=('');; esac;"
+           " COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _scepd; printf '%s\\n' \"${COMPREPLY[@]}\"",
+       "complete", line});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  return r.out;
+}
+
+TEST(Completion, ScepdOptionsFilesAndStatus) {
+  TempDir dir("scepd-completion-");
+  WriteFile(dir.File("router.conf"), "");
+  EXPECT_EQ(Complete("scepd --che", dir.path()), "--check-config\n");
+  EXPECT_EQ(Complete("scepd -c rou", dir.path()), "router.conf\n");
+  EXPECT_EQ(Complete("scepd --config rou", dir.path()), "router.conf\n");
+  EXPECT_EQ(Complete("scepd st", dir.path()), "status\n");
+  EXPECT_EQ(Complete("scepd -c router.conf status --", dir.path()), "--json\n");
+  const std::string all = Complete("scepd -", dir.path());
+  for (const char* opt : {"--once\n", "--daemon\n", "--version\n", "--help\n", "-c\n"}) {
+    EXPECT_TRUE(Contains(all, opt)) << opt << all;
+  }
+  // Every option the usage text lists is offered (--json after status).
+  const std::string offered = all + Complete("scepd status -", dir.path());
+  auto usage = RunProcess(TargetCommand({kScepd, "--help"}));
+  std::regex long_opt("--[a-z-]+");
+  for (auto it = std::sregex_iterator(usage.out.begin(), usage.out.end(), long_opt);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(Contains(offered, (*it).str() + "\n")) << (*it).str() << " is not completed";
+  }
 }
 
 // ---- OpenWrt package ---------------------------------------------------------------
@@ -330,6 +517,35 @@ TEST(OpenWrtMakefile, ReferencesExistingFiles) {
     if (!line.empty()) {
       EXPECT_EQ(line[0], '\t') << "not a recipe line: " << line;
     }
+  }
+}
+
+// The release tarball the feed Makefile fetches (PKG_SOURCE): made by
+// cpack's source package, everything below scepd-VERSION/, nothing built.
+TEST(OpenWrtMakefile, ReleaseTarballHasWhatTheFeedBuilds) {
+  const std::string mk = ReadFile(Src("packaging/openwrt/Makefile"));
+  EXPECT_TRUE(Contains(mk, "\nPKG_SOURCE:=$(PKG_NAME)-$(PKG_VERSION).tar.gz\n")) << mk;
+  EXPECT_TRUE(Contains(mk, "\nPKG_LICENSE_FILES:=LICENSE\n")) << mk;
+  TempDir dir("scepd-source-");
+  auto cpack = RunProcess({"cpack", "--config", kBuild + "/CPackSourceConfig.cmake", "-B",
+                           dir.path()},
+                          {}, 170000);
+  ASSERT_EQ(cpack.exit_code, 0) << Describe(cpack);
+  const std::string tarball = dir.File("scepd-" SCEPD_VERSION ".tar.gz");
+  ASSERT_TRUE(PathExists(tarball)) << cpack.out;
+  auto list = RunProcess({"tar", "-tzf", tarball});
+  ASSERT_EQ(list.exit_code, 0) << Describe(list);
+  const std::string top = "scepd-" SCEPD_VERSION "/";
+  std::istringstream lines(list.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(line.rfind(top, 0), 0u) << line << " is outside " << top;
+    EXPECT_FALSE(std::regex_search(line, std::regex("^[^/]+/(build[^/]*|usr|\\.git)(/|$)")))
+        << line << " is build output or the repository";
+  }
+  for (const char* file : {"CMakeLists.txt", "LICENSE", "init/scepd.procd", "init/scepd-uci",
+                           "packaging/openwrt/files/scepd.config", "etc/scepd.conf"}) {
+    EXPECT_TRUE(Contains(list.out, top + file + "\n")) << file;
   }
 }
 
@@ -368,12 +584,16 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
            {"-rw-r--r--", "./etc/scepd.conf"},
            {"-rwxr-xr-x", "./etc/init.d/scepd"},
            {"-rw-r--r--", "./usr/lib/systemd/system/scepd.service"},
-           {"-rw-r--r--", "./usr/share/man/man8/scepd.8"},
-           {"-rw-r--r--", "./usr/share/man/man5/scepd.conf.5"},
-           {"-rw-r--r--", "./usr/share/man/man1/sscep.1"},
-           {"-rw-r--r--", "./usr/share/man/man1/scep_replace_pem.1"},
-           {"-rw-r--r--", "./usr/share/man/man8/check-cert.sh.8"},
+           {"-rw-r--r--", "./usr/share/man/man8/scepd.8.gz"},
+           {"-rw-r--r--", "./usr/share/man/man5/scepd.conf.5.gz"},
+           {"-rw-r--r--", "./usr/share/man/man1/sscep.1.gz"},
+           {"-rw-r--r--", "./usr/share/man/man1/scep_replace_pem.1.gz"},
+           {"-rw-r--r--", "./usr/share/man/man8/check-cert.sh.8.gz"},
            {"-rw-r--r--", "./usr/share/doc/scepd/examples/scepd.router.conf"},
+           {"-rw-r--r--", "./usr/share/doc/scepd/copyright"},
+           {"-rw-r--r--", "./usr/share/doc/scepd/changelog.gz"},
+           {"-rw-r--r--", "./usr/share/bash-completion/completions/scepd"},
+           {"-rw-r--r--", "./usr/share/lintian/overrides/scepd"},
        }) {
     std::regex re(std::string("(^|\n)") + std::regex_replace(e.mode, std::regex("[-]"), "\\-") +
                   " root/root +[0-9]+ [0-9-]+ [0-9:]+ " +
@@ -385,9 +605,16 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   auto info = RunProcess({"dpkg-deb", "-I", deb});
   ASSERT_EQ(info.exit_code, 0) << Describe(info);
   EXPECT_TRUE(Contains(info.out, " Package: scepd\n")) << info.out;
-  for (const char* dep : {"libssl3", "libcurl4", "libinih1"}) {
+  for (const char* dep : {"libssl3", "libcurl4"}) {
     EXPECT_TRUE(std::regex_search(info.out, std::regex(std::string(" Depends: .*") + dep)))
         << dep << "\n" << info.out;
+  }
+  EXPECT_EQ(std::regex_search(info.out, std::regex(" Depends: .*libinih1")),
+            !SCEPD_TEST_STATIC_INIH)
+      << info.out;
+  for (const char* script : {"postinst", "prerm", "postrm"}) {
+    EXPECT_TRUE(std::regex_search(info.out, std::regex(std::string(" +[0-9]+ bytes, +[0-9]+ lines +\\* +") + script)))
+        << script << " is not an executable maintainer script\n" << info.out;
   }
   // spdlog and fmt are dependencies exactly when they are not compiled in
   // (SCEPD_STATIC_SPDLOG, the size-optimised router build).
@@ -411,16 +638,92 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   EXPECT_EQ(Contains(dynamic.out, "[libfmt.so"), !SCEPD_TEST_STATIC_SPDLOG) << dynamic.out;
   auto version = RunProcess(TargetCommand({root + "/usr/sbin/scepd", "--version"}));
   EXPECT_EQ(version.exit_code, 0) << Describe(version);
-  EXPECT_EQ(version.out, "scepd " SCEPD_VERSION "\n");
+  EXPECT_EQ(version.out, "scepd " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   auto usage = RunProcess(TargetCommand({root + "/usr/bin/sscep"}));
   EXPECT_EQ(usage.exit_code, 1) << Describe(usage);
   EXPECT_TRUE(Contains(usage.out + usage.err, "Usage")) << Describe(usage);
   auto check = RunProcess(
       TargetCommand({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
-  auto man = RunProcess({"man", "--warnings", "-l", root + "/usr/share/man/man8/scepd.8"},
+  auto man = RunProcess({"man", "--warnings", "-l", root + "/usr/share/man/man8/scepd.8.gz"},
                         {"MANWIDTH=80"});
   EXPECT_EQ(man.exit_code, 0) << Describe(man);
+  EXPECT_TRUE(Contains(man.out, "scepd")) << Describe(man);
+  // The Debian settings keep state and runtime files where the FHS (and the
+  // unit's StateDirectory=/RuntimeDirectory=) put them.
+  EXPECT_TRUE(Contains(check.out, "data_dir = /var/lib/scepd\n")) << check.out;
+  EXPECT_TRUE(Contains(check.out, "run_dir = /run/scepd\n")) << check.out;
+  const std::string unit = ReadFile(root + "/usr/lib/systemd/system/scepd.service");
+  EXPECT_TRUE(Contains(unit, "StateDirectory=scepd\n") && Contains(unit, "RuntimeDirectory=scepd\n"));
+  // The machine-readable copyright names the licence.
+  const std::string copyright = ReadFile(root + "/usr/share/doc/scepd/copyright");
+  EXPECT_EQ(copyright.rfind("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n", 0), 0u);
+  EXPECT_TRUE(Contains(copyright, "\nFiles: *\n")) << copyright;
+  EXPECT_TRUE(Contains(copyright, "\nLicense: Apache-2.0\n")) << copyright;
+  EXPECT_TRUE(Contains(copyright, "/usr/share/common-licenses/Apache-2.0")) << copyright;
+
+  // lintian (Debian 12's): no error and no warning. The one override is
+  // check-cert.sh's name (the Router App's cron interface).
+  if (::access("/usr/bin/lintian", X_OK) != 0) {
+    GTEST_SKIP() << "lintian is not installed (scripts/lib/install-deps.sh installs it)";
+  }
+  auto lintian = RunProcess({"lintian", "--tag-display-limit", "0", "--show-overrides", deb},
+                            {"LANG=C.UTF-8"}, 170000);
+  EXPECT_EQ(lintian.exit_code, 0) << Describe(lintian);
+  EXPECT_FALSE(std::regex_search(lintian.out, std::regex("(^|\n)[EW]: "))) << Describe(lintian);
+  // Only its note that it runs as root (as the test suite does here).
+  EXPECT_EQ(std::regex_replace(lintian.err, std::regex("running with root privileges is not "
+                                                       "recommended!\n"), ""),
+            "")
+      << Describe(lintian);
+  std::regex overridden("(^|\n)O: ([^\n]+)");
+  for (auto it = std::sregex_iterator(lintian.out.begin(), lintian.out.end(), overridden);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_EQ((*it)[2].str(),
+              "scepd: script-with-language-extension [usr/bin/check-cert.sh]")
+        << "an override beyond the documented one";
+  }
+}
+
+TEST(DebPackage, PurgeRemovesWhatThePackageCreatedOnly) {
+  // postrm purge against a scratch root (dpkg's DPKG_ROOT), with the
+  // init system helpers replaced by stubs that log their calls.
+  TempDir dir("scepd-purge-");
+  const std::string root = dir.File("root");
+  for (const char* d : {"/root", "/root/var", "/root/var/lib", "/root/var/lib/scepd",
+                        "/root/var/lib/other", "/root/run", "/root/run/scepd", "/root/etc",
+                        "/root/var/data", "/root/var/data/scepClient", "/bin"}) {
+    ASSERT_EQ(::mkdir((dir.path() + d).c_str(), 0755), 0) << d;
+  }
+  WriteFile(root + "/var/lib/scepd/latest.key", "key", 0600);
+  WriteFile(root + "/var/lib/scepd/ca.crt-0", "ca");
+  WriteFile(root + "/run/scepd/status", "status");
+  WriteFile(root + "/var/lib/other/keep", "other package");
+  WriteFile(root + "/var/data/scepClient/latest.key", "a data_dir set by hand", 0600);
+  WriteFile(root + "/etc/scepd.challenge", "secret", 0600);
+  for (const char* tool : {"deb-systemd-helper", "update-rc.d", "systemctl"}) {
+    WriteFile(dir.File(std::string("bin/") + tool),
+              std::string("#!/bin/sh\necho \"") + tool + " $*\" >>" + dir.File("calls") + "\n",
+              0755);
+  }
+  const std::vector<std::string> env = {"DPKG_ROOT=" + root,
+                                        "PATH=" + dir.File("bin") + ":/usr/bin:/bin"};
+  auto remove = RunProcess({"/bin/sh", Src("packaging/deb/postrm"), "remove"}, env);
+  ASSERT_EQ(remove.exit_code, 0) << Describe(remove);
+  EXPECT_TRUE(PathExists(root + "/var/lib/scepd/latest.key")) << "remove keeps the keys";
+  auto purge = RunProcess({"/bin/sh", Src("packaging/deb/postrm"), "purge"}, env);
+  ASSERT_EQ(purge.exit_code, 0) << Describe(purge);
+  EXPECT_FALSE(PathExists(root + "/var/lib/scepd"));
+  EXPECT_FALSE(PathExists(root + "/run/scepd"));
+  EXPECT_TRUE(PathExists(root + "/var/lib/other/keep"));
+  EXPECT_TRUE(PathExists(root + "/var/data/scepClient/latest.key"));
+  EXPECT_TRUE(PathExists(root + "/etc/scepd.challenge"));
+  EXPECT_TRUE(PathExists(root + "/var/lib") && PathExists(root + "/run"));
+  const std::string calls = ReadFile(dir.File("calls"));
+  EXPECT_TRUE(Contains(calls, "deb-systemd-helper purge scepd.service\n")) << calls;
+  // Under DPKG_ROOT nothing touches the running system's init.
+  EXPECT_FALSE(Contains(calls, "update-rc.d")) << calls;
+  EXPECT_FALSE(Contains(calls, "systemctl")) << calls;
 }
 
 // ---- Router App archive ----------------------------------------------------------------
@@ -428,8 +731,13 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
 TEST(RouterApp, ArchiveHasTheSeedLayout) {
   TempDir dir("scepd-router-app-");
   const std::string archive = dir.File("scepClient.tar.gz");
-  auto build = RunProcess({Src("packaging/router-app.sh"), "-B", kBuild, "-o", archive}, {},
-                          120000);
+  // A development tree links inih, spdlog and libstdc++ as shared
+  // libraries; the router builds (SCEPD_SIZE_OPT) link them in.
+  const bool self_contained =
+      SCEPD_TEST_STATIC_SPDLOG && SCEPD_TEST_STATIC_INIH && SCEPD_TEST_STATIC_LIBSTDCXX;
+  std::vector<std::string> argv = {Src("packaging/router-app.sh"), "-B", kBuild, "-o", archive};
+  if (!self_contained) argv.push_back("--any-libraries");
+  auto build = RunProcess(argv, {}, 120000);
   ASSERT_EQ(build.exit_code, 0) << Describe(build);
   auto list = RunProcess({"tar", "-tvzf", archive});
   ASSERT_EQ(list.exit_code, 0) << Describe(list);
@@ -452,7 +760,7 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   ASSERT_EQ(x.exit_code, 0) << Describe(x);
   const std::string app = root + "/opt/scepClient";
   auto version = RunProcess(TargetCommand({app + "/bin/scepd", "--version"}));
-  EXPECT_EQ(version.out, "scepd " SCEPD_VERSION "\n") << Describe(version);
+  EXPECT_EQ(version.out, "scepd " SCEPD_VERSION "\nLicense: Apache-2.0\n") << Describe(version);
   auto check = RunProcess(
       TargetCommand({app + "/bin/scepd", "--check-config", "-c", app + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
@@ -466,6 +774,50 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
                        "${SCEPD_CONF:-/opt/scepClient/etc/scepd.conf}"));
   auto sc = RunProcess({"shellcheck", "-s", "sh", app + "/etc/init"});
   EXPECT_EQ(sc.exit_code, 0) << Describe(sc);
+  EXPECT_EQ(ReadFile(app + "/LICENSE"), ReadFile(Src("LICENSE")));
+
+  // Every ELF file's NEEDED entries: only what a firmware provides (libc,
+  // libcrypto; libcurl is loaded on first use), plus, in a development
+  // tree, exactly the libraries it was configured to link shared.
+  std::string firmware = "libc\\.so|libm\\.so|libdl\\.so|libpthread\\.so|librt\\.so|"
+                         "ld-linux[^ ]*\\.so|ld-musl[^ ]*\\.so|libcrypto\\.so|libcurl\\.so";
+  if (!SCEPD_TEST_STATIC_INIH) firmware += "|libinih\\.so";
+  if (!SCEPD_TEST_STATIC_SPDLOG) firmware += "|libspdlog\\.so|libfmt\\.so";
+  if (!SCEPD_TEST_STATIC_LIBSTDCXX) firmware += "|libstdc\\+\\+\\.so|libgcc_s\\.so";
+  const std::regex allowed("^(" + firmware + ")");
+  auto files = Sh("find " + ShellQuote(root) + " -type f");
+  std::istringstream paths(files.out);
+  std::string path;
+  int elf_files = 0;
+  while (std::getline(paths, path)) {
+    if (ReadFile(path).compare(0, 4, "\x7f" "ELF") != 0) continue;
+    ++elf_files;
+    auto dynamic = RunProcess({"readelf", "-d", path});
+    ASSERT_EQ(dynamic.exit_code, 0) << Describe(dynamic);
+    std::regex needed_re("\\(NEEDED\\)[^\\[]*\\[([^\\]]+)\\]");
+    int needed = 0;
+    for (auto it = std::sregex_iterator(dynamic.out.begin(), dynamic.out.end(), needed_re);
+         it != std::sregex_iterator(); ++it, ++needed) {
+      EXPECT_TRUE(std::regex_search((*it)[1].str(), allowed))
+          << path << " needs " << (*it)[1] << ", which a router's firmware lacks";
+    }
+    EXPECT_GT(needed, 0) << path << ": no NEEDED entries read\n" << dynamic.out;
+  }
+  EXPECT_EQ(elf_files, 2) << "scepd and sscep";
+  EXPECT_TRUE(Contains(build.out, "router-app: the binaries need ")) << build.out;
+}
+
+TEST(RouterApp, RefusesALibraryTheFirmwareLacks) {
+  if (SCEPD_TEST_STATIC_SPDLOG && SCEPD_TEST_STATIC_INIH && SCEPD_TEST_STATIC_LIBSTDCXX) {
+    GTEST_SKIP() << "this build links every such library in (ArchiveHasTheSeedLayout checks it)";
+  }
+  TempDir dir("scepd-router-app-");
+  auto build = RunProcess({Src("packaging/router-app.sh"), "-B", kBuild, "-o",
+                           dir.File("scepClient.tar.gz")}, {}, 120000);
+  EXPECT_EQ(build.exit_code, 1) << Describe(build);
+  EXPECT_TRUE(std::regex_search(build.err, std::regex("needs lib[a-z+_]+\\.so[.0-9]*, which a router's firmware lacks")))
+      << Describe(build);
+  EXPECT_FALSE(PathExists(dir.File("scepClient.tar.gz")));
 }
 
 }  // namespace
