@@ -145,6 +145,14 @@ X509* CaCertificates::Signer() const noexcept {
   return signer < all.size() ? all[signer].get() : nullptr;
 }
 
+const X509_NAME* CaCertificates::IssuingCaName() const noexcept {
+  X509* ca_cert = Ca();
+  if (ca_cert == nullptr) return nullptr;
+  if (!ra.empty() && ra.front() < all.size()) return X509_get_issuer_name(all[ra.front()].get());
+  if (!IsCa(ca_cert)) return X509_get_issuer_name(ca_cert);
+  return X509_get_subject_name(ca_cert);
+}
+
 std::vector<X509*> CaCertificates::Trusted() const {
   std::vector<X509*> out;
   if (X509* c = Ca()) out.push_back(c);

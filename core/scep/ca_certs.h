@@ -35,6 +35,13 @@ struct CaCertificates {
   // The certificate a CertRep is expected to be signed with: an RA cert
   // allowing digitalSignature, or the CA when there is no RA.
   X509* Signer() const noexcept;
+  // The name of the CA that issues our certificates, which CertPoll's
+  // IssuerAndSubject and GetCert's IssuerAndSerialNumber must carry
+  // (RFC 8894 sections 3.3.3 and 3.3.4): with RA certificates, the RA's
+  // issuer; without, the CA's subject; and when the one certificate we hold
+  // is not a CA (an RA certificate supplied on its own, as sscep users do
+  // with -c), its issuer. Borrowed from `all`; null only when `all` is empty.
+  const X509_NAME* IssuingCaName() const noexcept;
   // Every certificate that may sign a CertRep: the CA, then the RA
   // certificates. Pass these as the trusted signers of ParsePkiMessage.
   std::vector<X509*> Trusted() const;

@@ -21,8 +21,13 @@ bool IsHtml(const HttpResponse& r) {
   return lower.find("<html") != std::string::npos || lower.find("<!doctype") != std::string::npos;
 }
 
-// Non-200 and HTML answers are reported as such, with an excerpt.
-Status CheckHttp(const HttpResponse& r, std::string_view what) {
+// What IIS (under Microsoft NDES) accepts in a query string by default;
+// longer ones get HTTP 404 (IIS sub-status 404.15).
+constexpr std::size_t kIisQueryStringLimit = 2048;
+
+// Non-200 and HTML answers are reported as such, with an excerpt. An empty
+// body is an error unless `empty_ok` (GetCACaps: no capabilities).
+Status CheckHttp(const HttpResponse& r, std::string_view what, bool empty_ok = false) {
   if (r.status != 200) {
     std::string excerpt = BodyExcerpt(r.body);
     return MakeError(ErrorCode::kHttp, std::string(what) + ": server answered HTTP " +
@@ -33,7 +38,7 @@ Status CheckHttp(const HttpResponse& r, std::string_view what) {
     return MakeError(ErrorCode::kHttp, std::string(what) + ": server answered with an HTML page: " +
                                            BodyExcerpt(r.body));
   }
-  if (r.body.empty()) {
+  if (r.body.empty() && !empty_ok) {
     return MakeError(ErrorCode::kProtocol, std::string(what) + ": server answered with an empty body");
   }
   return {};
@@ -84,17 +89,20 @@ std::string Client::OperationUrl(const std::string& operation) const {
 }
 
 Result<HttpResponse> Client::Get(const std::string& operation, const std::string& message,
-                                 std::string_view what) {
+                                 std::string_view what, bool empty_ok) {
   HttpRequest req;
   req.url = OperationUrl(operation);
   if (!message.empty()) req.url += "&message=" + PercentEncode(message);
   SCEPD_TRY(HttpResponse resp, transport_.Send(req));
-  SCEPD_TRY_STATUS(CheckHttp(resp, what));
+  SCEPD_TRY_STATUS(CheckHttp(resp, what, empty_ok));
   return resp;
 }
 
 Result<CaCaps> Client::GetCaCaps() {
-  SCEPD_TRY(HttpResponse resp, Get("GetCACaps", options_.ca_identifier, "GetCACaps"));
+  // An empty answer is a CA that advertises nothing (RFC 8894 section
+  // 3.5.2), not a broken one.
+  SCEPD_TRY(HttpResponse resp,
+            Get("GetCACaps", options_.ca_identifier, "GetCACaps", /*empty_ok=*/true));
   caps_ = ParseCaCaps(ToString(resp.body));
   return caps_;
 }
@@ -142,8 +150,8 @@ Result<CertRep> Client::Poll(const EnrollRequest& r) {
   if (r.csr == nullptr || r.key == nullptr || r.signer_cert == nullptr || r.signer_key == nullptr) {
     return MakeError(ErrorCode::kInvalidArgument, "CertPoll: request, key and signer are required");
   }
-  SCEPD_TRY(Bytes payload, EncodeIssuerAndSubject(X509_get_subject_name(ca_->Ca()),
-                                                  X509_REQ_get_subject_name(r.csr)));
+  SCEPD_TRY(Bytes payload,
+            EncodeIssuerAndSubject(ca_->IssuingCaName(), X509_REQ_get_subject_name(r.csr)));
   return Exchange(MessageType::kCertPoll, payload, r.signer_cert, r.signer_key, r.transaction_id,
                   Expect::kKey, r.key, nullptr);
 }
@@ -151,7 +159,7 @@ Result<CertRep> Client::Poll(const EnrollRequest& r) {
 Result<CertRep> Client::GetCert(X509* signer_cert, EVP_PKEY* signer_key,
                                 const ASN1_INTEGER* serial) {
   if (!ca_) return MakeError(ErrorCode::kInvalidArgument, "GetCert: CA certificate unknown");
-  SCEPD_TRY(Bytes payload, EncodeIssuerAndSerial(X509_get_subject_name(ca_->Ca()), serial));
+  SCEPD_TRY(Bytes payload, EncodeIssuerAndSerial(ca_->IssuingCaName(), serial));
   SCEPD_TRY(std::string tid, TransactionIdFor(signer_key));
   return Exchange(MessageType::kGetCert, payload, signer_cert, signer_key, tid + "-GetCert",
                   Expect::kSerial, nullptr, serial);
@@ -196,7 +204,18 @@ Result<CertRep> Client::Exchange(MessageType type, const Bytes& payload, X509* s
     req.url = OperationUrl("PKIOperation") + "&message=" + PercentEncode(Base64Encode(der));
   }
   SCEPD_TRY(HttpResponse resp, transport_.Send(req));
-  SCEPD_TRY_STATUS(CheckHttp(resp, what));
+  if (Status st = CheckHttp(resp, what); !st.ok()) {
+    Error e = std::move(st).error();
+    const std::size_t query = req.url.size() - std::min(req.url.size(), req.url.find('?'));
+    if (req.method == HttpRequest::Method::kGet && (resp.status == 404 || resp.status == 414) &&
+        query > kIisQueryStringLimit) {
+      e.message += "; the request went by GET with a query string of " + std::to_string(query) +
+                   " bytes, longer than the " + std::to_string(kIisQueryStringLimit) +
+                   " bytes IIS (Microsoft NDES) accepts by default: enable POSTPKIOperation on "
+                   "the CA (it is not in its GetCACaps) or raise its maxQueryString";
+    }
+    return e;
+  }
 
   std::vector<X509*> trusted = ca_->Trusted();
   auto parsed = ParsePkiMessage(resp.body, trusted);

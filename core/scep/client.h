@@ -59,6 +59,7 @@ class Client {
   Client(Transport& transport, ClientOptions options);
 
   // GetCACaps. Also remembers the answer for algorithm and method choice.
+  // An empty 200 answer is the empty set (RFC 8894 section 3.5.2).
   // A CA that answers non-200 gets kHttp; callers may go on with SetCaps({}).
   Result<CaCaps> GetCaCaps();
   void SetCaps(const CaCaps& caps) { caps_ = caps; }
@@ -77,7 +78,8 @@ class Client {
   Result<Algorithms> ChosenAlgorithms() const;
 
   // PKCSReq or RenewalReq. Fails (error, not outcome) on transport errors,
-  // non-200 answers, HTML pages, bad signatures, a wrong transactionID or
+  // non-200 answers (a GET longer than IIS's default query string limit
+  // answered 404 or 414 says so and points to POSTPKIOperation), HTML pages, bad signatures, a wrong transactionID or
   // recipientNonce, or an issued certificate that does not carry our key.
   Result<CertRep> Enroll(const EnrollRequest& request);
   // CertPoll (GetCertInitial) for the same transaction.
@@ -91,7 +93,7 @@ class Client {
  private:
   enum class Expect { kKey, kSerial, kCrl };
   Result<HttpResponse> Get(const std::string& operation, const std::string& message,
-                           std::string_view what);
+                           std::string_view what, bool empty_ok = false);
   Result<CertRep> Exchange(MessageType type, const Bytes& payload, X509* signer_cert,
                            EVP_PKEY* signer_key, const std::string& transaction_id,
                            Expect expect, const EVP_PKEY* key, const ASN1_INTEGER* serial);

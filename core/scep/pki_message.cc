@@ -236,11 +236,18 @@ Result<PkiMessage> ParsePkiMessage(std::span<const std::uint8_t> der,
   }
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
 
-  // Content may be absent (detached) in CertRep PENDING/FAILURE from some CAs.
+  // Content may be absent (detached) in CertRep PENDING/FAILURE from some CAs:
+  // the signature then covers the empty string. The BIO must report end of
+  // data: an empty writable memory BIO reports "retry" instead, which
+  // OpenSSL's digest loop treats as a read error, so a read-only one.
   ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
   bool detached = content == nullptr || *content == nullptr;
   ossl::Ptr<BIO> empty;
-  if (detached) empty.reset(BIO_new(BIO_s_mem()));
+  if (detached) {
+    static const char kNothing[] = "";
+    empty.reset(BIO_new_mem_buf(kNothing, 0));
+    if (!empty) return OpenSslError(ErrorCode::kCrypto, "pkiMessage: out of memory");
+  }
 
   // No chain or purpose check: trust comes from the caller's list (the CA and
   // RA certificates we hold), and a CA certificate may lack digitalSignature.

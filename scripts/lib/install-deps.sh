@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libcpp-httplib-dev
   scep busybox shellcheck openssl ca-certificates
   systemd groff-base man-db dpkg-dev lintian
+  python3 python3-asn1crypto python3-cryptography
   strongswan-pki libstrongswan-extra-plugins
   "$@"
 )

@@ -229,6 +229,48 @@ TEST(CaCertRolesTest, ChainWithRaPicksTheRaIssuer) {
   EXPECT_EQ(c.Trusted().size(), 2u);  // the sub-CA and its RA, not the root
 }
 
+// CertPoll and GetCert name the CA that issues our certificate (RFC 8894
+// sections 3.3.3, 3.3.4): never an RA, never the root above the issuer.
+TEST(IssuingCaNameTest, EachShapeNamesTheIssuingCa) {
+  TestCa root = MakeTestCa("/CN=Root", kRootKey);
+  CertSpec spec;
+  spec.subject = "/CN=Issuing CA";
+  spec.is_ca = true;
+  spec.key_usage = KU_KEY_CERT_SIGN | KU_CRL_SIGN;
+  spec.serial = 2;
+  TestCa sub{CachedKey(7), nullptr};
+  sub.cert = MakeCert(spec, sub.key.get(), root.cert.get(), root.key.get());
+  ossl::Ptr<X509> ra_sign = IssueRa(sub, "/CN=RA sign", kRaSignKey, KU_DIGITAL_SIGNATURE, 3);
+  ossl::Ptr<X509> ra_enc = IssueRa(sub, "/CN=RA enc", kRaEncKey, KU_KEY_ENCIPHERMENT, 4);
+  auto names = [](const X509_NAME* name) {
+    ossl::Ptr<BIO> b(BIO_new(BIO_s_mem()));
+    X509_NAME_print_ex(b.get(), name, 0, XN_FLAG_ONELINE);
+    return ToString(ossl::BioToBytes(b.get()));
+  };
+  const std::string issuing = names(X509_get_subject_name(sub.cert.get()));
+  ASSERT_EQ(issuing, "CN = Issuing CA");
+
+  // The CA alone.
+  EXPECT_EQ(names(Select(Certs({sub.cert.get()})).IssuingCaName()), issuing);
+  // The issuing CA with its root, either order.
+  EXPECT_EQ(names(Select(Certs({root.cert.get(), sub.cert.get()})).IssuingCaName()), issuing);
+  // RA signature + RA encryption + issuing CA + root, in several orders.
+  const std::vector<std::vector<X509*>> orders = {
+      {ra_sign.get(), ra_enc.get(), sub.cert.get(), root.cert.get()},
+      {root.cert.get(), sub.cert.get(), ra_enc.get(), ra_sign.get()},
+      {ra_enc.get(), root.cert.get(), ra_sign.get(), sub.cert.get()}};
+  for (const auto& order : orders) {
+    std::vector<ossl::Ptr<X509>> certs;
+    for (X509* cert : order) certs.push_back(Copy(cert));
+    CaCertificates c = Select(std::move(certs));
+    EXPECT_EQ(names(c.IssuingCaName()), issuing);
+    EXPECT_NE(names(X509_get_subject_name(c.Signer())), issuing) << "the RA signs";
+  }
+  // An RA certificate held on its own (sscep -c with the RA's file): its
+  // issuer, not its own name.
+  EXPECT_EQ(names(Select(Certs({ra_sign.get()})).IssuingCaName()), issuing);
+}
+
 TEST(CaCertRolesTest, ForeignCertificateGetsNoRoleAndNoTrust) {
   // An "RA" certificate issued by someone else, appended to a genuine CA.
   Pki pki;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/cms.h>
+
 #include <algorithm>
+#include <optional>
 
 #include "tests/support/test_pki.h"
 
@@ -135,6 +138,73 @@ TEST_F(PkiMessageTest, SignerIsFoundAmongSeveralTrustedCertificates) {
   EXPECT_EQ(msg->attributes.pki_status, PkiStatus::kPending);
   EXPECT_TRUE(msg->envelope.empty());
   EXPECT_EQ(msg->certificates.size(), 2u);
+}
+
+// A CertRep whose SignedData has no eContent at all (detached; RFC 5652
+// section 5.2 allows it and an independent responder sends PENDING and
+// FAILURE so): the messageDigest is the digest of the empty string. Built
+// with OpenSSL's CMS calls directly, not with BuildPkiMessage (which always
+// includes an empty eContent).
+Bytes DetachedCertRep(X509* cert, EVP_PKEY* key, PkiStatus status,
+                      std::optional<FailInfo> fail_info) {
+  constexpr unsigned kFlags = CMS_BINARY | CMS_PARTIAL | CMS_DETACHED | CMS_NOSMIMECAP;
+  ossl::Ptr<CMS_ContentInfo> cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, kFlags));
+  EXPECT_TRUE(cms);
+  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, key, EVP_sha256(), kFlags);
+  EXPECT_NE(si, nullptr);
+  auto add = [&](std::string_view oid, int type, const std::string& value) {
+    EXPECT_EQ(CMS_signed_add1_attr_by_txt(si, std::string(oid).c_str(), type, value.data(),
+                                          static_cast<int>(value.size())),
+              1);
+  };
+  add(kOidMessageType, V_ASN1_PRINTABLESTRING, "3");
+  add(kOidTransactionId, V_ASN1_PRINTABLESTRING, "T-detached");
+  add(kOidSenderNonce, V_ASN1_OCTET_STRING, std::string(16, '\x22'));
+  add(kOidRecipientNonce, V_ASN1_OCTET_STRING, std::string(16, '\x11'));
+  add(kOidPkiStatus, V_ASN1_PRINTABLESTRING, std::to_string(static_cast<int>(status)));
+  if (fail_info) {
+    add(kOidFailInfo, V_ASN1_PRINTABLESTRING, std::to_string(static_cast<int>(*fail_info)));
+  }
+  ossl::Ptr<BIO> none(BIO_new_mem_buf("", 0));
+  EXPECT_EQ(CMS_final(cms.get(), none.get(), nullptr, kFlags), 1);
+  EXPECT_EQ(CMS_get0_content(cms.get()) == nullptr || *CMS_get0_content(cms.get()) == nullptr,
+            true);
+  auto der = ossl::ToDer(cms.get(), i2d_CMS_ContentInfo, "test CertRep");
+  EXPECT_TRUE(der.ok());
+  return der.ok() ? *der : Bytes{};
+}
+
+TEST_F(PkiMessageTest, DetachedPendingCertRepVerifies) {
+  Bytes der = DetachedCertRep(ca_.cert.get(), ca_.key.get(), PkiStatus::kPending, std::nullopt);
+  X509* trusted[] = {ca_.cert.get()};
+  auto msg = ParsePkiMessage(der, trusted);
+  ASSERT_TRUE(msg.ok()) << msg.error().message;
+  EXPECT_EQ(msg->attributes.pki_status, PkiStatus::kPending);
+  EXPECT_EQ(msg->attributes.transaction_id, "T-detached");
+  EXPECT_TRUE(msg->envelope.empty());
+}
+
+TEST_F(PkiMessageTest, DetachedFailureCertRepKeepsItsFailInfo) {
+  Bytes der =
+      DetachedCertRep(ca_.cert.get(), ca_.key.get(), PkiStatus::kFailure, FailInfo::kBadRequest);
+  X509* trusted[] = {ca_.cert.get()};
+  auto msg = ParsePkiMessage(der, trusted);
+  ASSERT_TRUE(msg.ok()) << msg.error().message;
+  EXPECT_EQ(msg->attributes.pki_status, PkiStatus::kFailure);
+  EXPECT_EQ(msg->attributes.fail_info, FailInfo::kBadRequest);
+}
+
+TEST_F(PkiMessageTest, DetachedCertRepFromAnotherKeyIsStillRefused) {
+  auto other_key = CachedKey(5);
+  CertSpec spec;
+  spec.subject = "/CN=impostor";
+  spec.serial = 77;
+  auto other = MakeCert(spec, other_key.get(), nullptr, nullptr);
+  Bytes der = DetachedCertRep(other.get(), other_key.get(), PkiStatus::kPending, std::nullopt);
+  X509* trusted[] = {ca_.cert.get()};
+  auto msg = ParsePkiMessage(der, trusted);
+  ASSERT_FALSE(msg.ok());
+  EXPECT_EQ(msg.error().code, ErrorCode::kVerify);
 }
 
 TEST_F(PkiMessageTest, UntrustedSignerIsRejected) {
