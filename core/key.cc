@@ -31,6 +31,20 @@ Result<ossl::Ptr<EVP_PKEY>> GenerateRsaKey(int bits) {
   return ossl::Ptr<EVP_PKEY>(raw);
 }
 
+Result<ossl::Ptr<EVP_PKEY>> GenerateEcKey(const std::string& curve) {
+  std::string group;
+  if (curve == "P-256" || curve == "prime256v1") group = "P-256";
+  if (curve == "P-384" || curve == "secp384r1") group = "P-384";
+  if (curve == "P-521" || curve == "secp521r1") group = "P-521";
+  if (group.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "EC curve '" + curve + "' is not one of P-256, P-384, P-521");
+  }
+  EVP_PKEY* raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group.c_str());
+  if (raw == nullptr) return OpenSslError(ErrorCode::kCrypto, "generating " + group + " EC key");
+  return ossl::Ptr<EVP_PKEY>(raw);
+}
+
 std::string KeySpecName(const KeySpec& spec) {
   if (spec.type == KeyType::kEc) return spec.ec_curve + " EC";
   return std::to_string(spec.rsa_bits) + "-bit RSA";
@@ -42,11 +56,7 @@ Result<ossl::Ptr<EVP_PKEY>> GenerateKey(const KeySpec& spec) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "EC curve " + spec.ec_curve + " is not P-256 or P-384");
   }
-  EVP_PKEY* raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", spec.ec_curve.c_str());
-  if (raw == nullptr) {
-    return OpenSslError(ErrorCode::kCrypto, "generating " + spec.ec_curve + " EC key");
-  }
-  return ossl::Ptr<EVP_PKEY>(raw);
+  return GenerateEcKey(spec.ec_curve);
 }
 
 bool KeyFitsSpec(const EVP_PKEY* key, const KeySpec& spec) noexcept {

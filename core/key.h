@@ -40,6 +40,12 @@ bool KeyFitsSpec(const EVP_PKEY* key, const KeySpec& spec) noexcept;
 // kMaxRsaBits], and with kCrypto when OpenSSL cannot generate the key.
 Result<ossl::Ptr<EVP_PKEY>> GenerateRsaKey(int bits);
 
+// Generates a new EC key pair on the named curve ("P-256", "P-384" or
+// "P-521"; OpenSSL's names prime256v1/secp384r1/secp521r1 too) the caller
+// owns. Fails with kInvalidArgument for another curve, kCrypto when OpenSSL
+// cannot generate the key.
+Result<ossl::Ptr<EVP_PKEY>> GenerateEcKey(const std::string& curve);
+
 // True when both keys (borrowed) have the same public part; a private key
 // matches its own public half. False when either is null or they differ in
 // type.

@@ -121,4 +121,20 @@ unknown = 1
 [certificate]
 [other]
 "
+# est_response: the first byte picks the path (see est_response_fuzzer.cc):
+# certs-only for the fixed key in one line and in lines, the RFC 7030
+# csrattrs example, a serverkeygen multipart answer, Retry-After values.
+mkdir -p corpus/est_response
+p7_b64=$(openssl crl2pkcs7 -nocrl -certfile pki/fuzz.crt -outform DER | base64 -w0)
+key_b64=$(openssl pkcs8 -topk8 -nocrypt -in pki/fuzz.key -outform DER | base64 -w0)
+{ printf '\x00'; printf '%s' "$p7_b64"; } >corpus/est_response/enroll-one-line
+{ printf '\x00'; printf '%s\n' "$p7_b64" | fold -w 64 | sed 's/$/\r/'; } >corpus/est_response/enroll-lines
+{ printf '\x04'; printf '%s' "$p7_b64"; } >corpus/est_response/cacerts
+{ printf '\x01'; printf '%s' "MEEGCSqGSIb3DQEJBzASBgcqhkjOPQIBMQcGBSuBBAAiMBYGCSqGSIb3DQEJDjEJBgcrBgEBAQEWBggqhkjOPQQDAw==" | base64 -d; } >corpus/est_response/csrattrs-rfc7030
+{ printf '\x02--b1\r\nContent-Type: application/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n' "$key_b64"
+  printf -- '--b1\r\nContent-Type: application/pkcs7-mime; smime-type=certs-only\r\n\r\n%s\r\n--b1--\r\n' "$p7_b64"; } >corpus/est_response/serverkeygen
+seed est_response retry-seconds $'\x03'"120"
+seed est_response retry-imf-date $'\x03'"Sun, 06 Nov 1994 08:49:37 GMT"
+seed est_response retry-asctime $'\x03'"Sun Nov  6 08:49:37 1994"
+
 echo "make-corpus: seeds in $fuzz_dir/corpus/: $(cd corpus && for d in */; do printf '%s%d ' "${d%/}=" "$(find "$d" -type f | wc -l)"; done)"

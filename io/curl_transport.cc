@@ -148,7 +148,12 @@ Status ApplyCommonOptions(CURL* handle, const TransportOptions& o, char* error_b
   s.Set(CURLOPT_USERAGENT, o.user_agent.c_str());
   s.Set(CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
   s.Set(CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
-  if (!o.ca_bundle.empty()) s.Set(CURLOPT_CAINFO, o.ca_bundle.c_str());
+  if (!o.ca_pem.empty()) {
+    curl_blob blob{const_cast<char*>(o.ca_pem.data()), o.ca_pem.size(), CURL_BLOB_COPY};
+    s.Set(CURLOPT_CAINFO_BLOB, &blob);
+  } else if (!o.ca_bundle.empty()) {
+    s.Set(CURLOPT_CAINFO, o.ca_bundle.c_str());
+  }
   if (!o.proxy.empty()) {
     s.Set(CURLOPT_PROXY, o.proxy.c_str());
     if (!o.proxy_credentials.empty()) s.Set(CURLOPT_PROXYUSERPWD, o.proxy_credentials.c_str());
@@ -159,6 +164,47 @@ Status ApplyCommonOptions(CURL* handle, const TransportOptions& o, char* error_b
   // configured proxy is used for every host, loopback included.
   if (!o.proxy_from_env) s.Set(CURLOPT_NOPROXY, "");
   return s.Done();
+}
+
+// The response headers an EST client needs. A new status line (after a
+// 100 Continue, say) starts over.
+struct HeaderSink {
+  std::string http_version;
+  std::string retry_after;
+  std::string www_authenticate;
+};
+
+bool HeaderNameIs(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = line[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != name[i]) return false;
+  }
+  return true;
+}
+
+std::string HeaderValue(std::string_view line, std::size_t name_size) {
+  std::string_view v = line.substr(name_size + 1);
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!v.empty() && is_space(v.front())) v.remove_prefix(1);
+  while (!v.empty() && is_space(v.back())) v.remove_suffix(1);
+  return std::string(v);
+}
+
+std::size_t WriteHeader(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+  auto* sink = static_cast<HeaderSink*>(user);
+  const std::size_t n = size * count;
+  const std::string_view line(data, n);
+  if (line.substr(0, 5) == "HTTP/") {
+    *sink = HeaderSink();
+    sink->http_version = std::string(line.substr(0, line.find(' ')));
+  } else if (HeaderNameIs(line, "retry-after")) {
+    sink->retry_after = HeaderValue(line, 11);
+  } else if (HeaderNameIs(line, "www-authenticate")) {
+    sink->www_authenticate = HeaderValue(line, 16);
+  }
+  return n;
 }
 
 double Seconds(curl_off_t microseconds) { return static_cast<double>(microseconds) / 1e6; }
@@ -241,10 +287,17 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
                                                     ? std::string("application/octet-stream")
                                                     : request.content_type));
   }
+  for (const auto& [name, value] : request.headers) {
+    if ((name + value).find_first_of("\r\n") != std::string::npos) {
+      return MakeError(ErrorCode::kInvalidArgument, "header " + name + " contains a line break");
+    }
+    headers_ok = headers_ok && add_header(name + ": " + value);
+  }
   if (!headers_ok) return MakeError(ErrorCode::kInternal, "out of memory building headers");
 
   BodySink sink;
   sink.cap = options_.max_response_bytes;
+  HeaderSink header_sink;
   static const char kEmpty[] = "";
   OptionSetter s(handle);
   s.Set(CURLOPT_URL, request.url.c_str());
@@ -261,9 +314,44 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   }
   s.Set(CURLOPT_WRITEFUNCTION, &WriteBody);
   s.Set(CURLOPT_WRITEDATA, static_cast<void*>(&sink));
+  s.Set(CURLOPT_HEADERFUNCTION, &WriteHeader);
+  s.Set(CURLOPT_HEADERDATA, static_cast<void*>(&header_sink));
+  if (!request.basic_user.empty()) {
+    // libcurl keeps its own copies until the next reset (below, or at the
+    // next request); ours are the request owner's to wipe.
+    s.Set(CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));  // NOLINT(runtime/int)
+    s.Set(CURLOPT_USERNAME, request.basic_user.c_str());
+    s.Set(CURLOPT_PASSWORD, request.basic_password.c_str());
+  }
+  // NOCOPY: libcurl reads the PEM where it is, so the only copy of the key
+  // is the caller's, which it wipes.
+  curl_blob cert_blob{const_cast<char*>(request.client_cert_pem.data()),
+                      request.client_cert_pem.size(), CURL_BLOB_NOCOPY};
+  curl_blob key_blob{const_cast<char*>(request.client_key_pem.data()),
+                     request.client_key_pem.size(), CURL_BLOB_NOCOPY};
+  const bool client_cert = !request.client_cert_pem.empty() && !request.client_key_pem.empty();
+  if (client_cert) {
+    s.Set(CURLOPT_SSLCERT_BLOB, &cert_blob);
+    s.Set(CURLOPT_SSLCERTTYPE, "PEM");
+    s.Set(CURLOPT_SSLKEY_BLOB, &key_blob);
+    s.Set(CURLOPT_SSLKEYTYPE, "PEM");
+    // A connection made with another identity (or none) is not reused, and
+    // this one is closed after the answer, so no later request rides on it.
+    s.Set(CURLOPT_FRESH_CONNECT, 1L);
+    s.Set(CURLOPT_FORBID_REUSE, 1L);
+  }
   SCEPD_TRY_STATUS(s.Done());
 
   const CURLcode rc = Curl().easy_perform(handle);
+  // Forget the credentials as soon as the answer is read: libcurl frees its
+  // copies on reset (which also clears what easy_getinfo reports).
+  struct ResetAfter {
+    CURL* handle;
+    bool active;
+    ~ResetAfter() {
+      if (active) Curl().easy_reset(handle);
+    }
+  } reset_after{handle, client_cert || !request.basic_user.empty()};
   if (rc == CURLE_OK) {
     HttpResponse response;
     Curl().easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
@@ -271,7 +359,11 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
     if (Curl().easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
         content_type != nullptr) {
       response.content_type = NormalizeContentType(content_type);
+      response.content_type_header = content_type;
     }
+    response.http_version = std::move(header_sink.http_version);
+    response.retry_after = std::move(header_sink.retry_after);
+    response.www_authenticate = std::move(header_sink.www_authenticate);
     response.body = std::move(sink.body);
     return response;
   }
@@ -324,6 +416,9 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
       return MakeError(ErrorCode::kInvalidArgument, "cannot use URL for " + host + ": " + detail);
     case CURLE_WEIRD_SERVER_REPLY:
       return MakeError(ErrorCode::kHttp, "malformed HTTP reply from " + host + ": " + detail);
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return MakeError(ErrorCode::kNetwork,
+                       "TLS: the certificate of " + host + " is not trusted: " + detail);
     case CURLE_SSL_CACERT_BADFILE:
       return MakeError(ErrorCode::kIo, "cannot load CA bundle " + options_.ca_bundle + ": " + detail);
     case CURLE_OUT_OF_MEMORY:

@@ -39,7 +39,14 @@ struct TransportOptions {
   // PEM file of CA certificates trusted for HTTPS servers; empty = the
   // system's default bundle.
   std::string ca_bundle;
-  // HTTPS peer and host name verification; off only for testing.
+  // PEM text of CA certificates trusted for HTTPS servers, used instead of
+  // ca_bundle when non-empty (an anchor pinned by fingerprint and kept in
+  // memory).
+  std::string ca_pem;
+  // HTTPS peer and host name verification; off only for testing and for the
+  // provisional first contact of an EST bootstrap (RFC 7030 section
+  // 4.1.1), whose answer is only trusted after a fingerprint check and a
+  // second, verified request.
   bool verify_tls = true;
   // Seconds to resolve and connect (TCP, and TLS for https). Also the stall
   // window: a transfer moving under 1 byte/s for this long is abandoned.

@@ -15,6 +15,7 @@ packages=(
   scep busybox shellcheck openssl ca-certificates tinyproxy microsocks
   systemd groff-base man-db dpkg-dev lintian
   python3 python3-asn1crypto python3-cryptography python3-prometheus-client chromium
+  strongswan-pki libstrongswan-extra-plugins
   "$@"
 )
 

@@ -349,7 +349,7 @@ TEST(SystemdUnit, ScriptDropInNamesWhatScepReplacePemWrites) {
 // ---- manual pages ---------------------------------------------------------------
 
 const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1", "mkrequest.1",
-                                            "scep_replace_pem.1", "check-cert.sh.8"};
+                                            "scep_replace_pem.1", "check-cert.sh.8", "est-client.1"};
 
 TEST(ManPages, RenderWithoutWarnings) {
   for (const std::string& page : kManPages) {
@@ -383,6 +383,10 @@ TEST(ManPages, CarryTheProjectVersionAndCrossReference) {
   const std::string client = ReadFile(Src("docs/man/scep-client.1"));
   for (const char* code : {"\n.B 0\n", "\n.B 1\n", "\n.B 3\n", "\n.B 95\n", "\n.B 97\n"}) {
     EXPECT_TRUE(Contains(client, code)) << code;
+  }
+  const std::string est_client = ReadFile(Src("docs/man/est-client.1"));
+  for (const char* code : {"\n.B 2\n", "\n.B 3\n", "\n.B 4\n", "\n.B 95\n", "\n.B 97\n"}) {
+    EXPECT_TRUE(Contains(est_client, code)) << code;
   }
 }
 

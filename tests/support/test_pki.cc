@@ -133,6 +133,9 @@ ossl::Ptr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer_cert,
     if (spec.key_usage & KU_CRL_SIGN) ku += ",cRLSign";
     AddExt(cert.get(), issuer_for_ext, NID_key_usage, ku.c_str());
   }
+  if (!spec.alt_names.empty()) {
+    AddExt(cert.get(), issuer_for_ext, NID_subject_alt_name, spec.alt_names.c_str());
+  }
   EXPECT_GT(X509_sign(cert.get(), issuer_key ? issuer_key : key,
                       EVP_get_digestbyname(spec.digest.c_str())),
             0);

@@ -27,6 +27,9 @@ struct CertSpec {
   std::int64_t not_before = 0;  // seconds since the epoch; 0 = now - 1h
   std::int64_t not_after = 0;   // 0 = not_before + 30 days
   std::string digest = "SHA256";
+  // subjectAltName in OpenSSL's config form ("DNS:localhost,IP:127.0.0.1");
+  // empty leaves the extension out.
+  std::string alt_names;
 };
 
 // Issues a certificate for `key`'s public half, signed by issuer_key; with no
