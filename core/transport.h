@@ -16,6 +16,10 @@ struct HttpRequest {
   std::string url;           // absolute, query included
   std::string content_type;  // POST only
   Bytes body;                // POST only
+  // One request per connection: sent with "Connection: close" and the
+  // connection is not kept for the next request (CMP servers that tie a
+  // transaction to its connection).
+  bool close_connection = false;
 };
 
 struct HttpResponse {
