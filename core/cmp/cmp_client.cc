@@ -208,6 +208,7 @@ Result<std::unique_ptr<CmpSession>> CmpSession::Create(Transport& transport, Cmp
         OSSL_CMP_CTX_set1_pkey(ctx, signature->key) != 1) {
       return OpenSslError(ErrorCode::kCrypto, "setting CMP signing certificate and key");
     }
+    session->own_cert_ = ossl::UpRef(signature->cert);
   }
   return session;
 }
@@ -355,7 +356,9 @@ Result<Outcome> CmpSession::Poll() {
 Result<Outcome> CmpSession::Revoke(X509* cert, int reason) {
   transport_error_.clear();
   pin_error_.clear();
-  if (cert != nullptr && OSSL_CMP_CTX_set1_oldCert(ctx_.get(), cert) != 1) {
+  if (cert == nullptr) cert = own_cert_.get();
+  if (cert == nullptr) return MakeError(ErrorCode::kInvalidArgument, "no certificate to revoke");
+  if (OSSL_CMP_CTX_set1_oldCert(ctx_.get(), cert) != 1) {
     return OpenSslError(ErrorCode::kCrypto, "setting the certificate to revoke");
   }
   if (OSSL_CMP_CTX_set_option(ctx_.get(), OSSL_CMP_OPT_REVOCATION_REASON, reason) != 1) {

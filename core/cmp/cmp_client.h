@@ -105,7 +105,7 @@ class CmpSession {
   Transport& transport_;
   CmpOptions options_;
   ossl::Ptr<OSSL_CMP_CTX> ctx_;
-  ossl::Ptr<X509_STORE> trusted_;
+  ossl::Ptr<X509> own_cert_;  // the signing certificate, revoked by default
   std::optional<Request> pending_;
   std::string transport_error_;  // what the last Transfer failed with
   std::string pin_error_;        // why CertConf refused the chain
