@@ -264,7 +264,20 @@ Error CmpSession::Failure(const std::string& what) {
     ClearOpenSslErrors();
     return MakeError(ErrorCode::kNetwork, what + ": " + transport_error_);
   }
-  return OpenSslError(ErrorCode::kProtocol, what);
+  Error e = OpenSslError(ErrorCode::kProtocol, what);
+  if (e.message.find("wrong pbm value") != std::string::npos) {
+    // The server's MAC does not verify with our secret: the usual reason is
+    // a wrong secret or reference number (the server refused it too).
+    e.code = ErrorCode::kVerify;
+    e.message = what + ": the answer's MAC does not match our secret (wrong reference number or "
+                "secret?): " + e.message.substr(what.size() + 2);
+  }
+  if (e.message.find("missing protection") != std::string::npos) {
+    e.code = ErrorCode::kVerify;
+    e.message = what + ": the server answered without protection (accepted only when unprotected "
+                "errors are allowed): " + e.message.substr(what.size() + 2);
+  }
+  return e;
 }
 
 Outcome CmpSession::Rejected() const {
