@@ -7,6 +7,7 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/cmp.h>
 #include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs7.h>
@@ -40,6 +41,9 @@ SCEPD_OSSL_DELETER(ASN1_STRING, ASN1_STRING_free)
 SCEPD_OSSL_DELETER(ASN1_TYPE, ASN1_TYPE_free)
 SCEPD_OSSL_DELETER(BIGNUM, BN_free)
 SCEPD_OSSL_DELETER(BIO, BIO_free_all)
+SCEPD_OSSL_DELETER(OSSL_CMP_CTX, OSSL_CMP_CTX_free)
+SCEPD_OSSL_DELETER(OSSL_CMP_MSG, OSSL_CMP_MSG_free)
+SCEPD_OSSL_DELETER(OSSL_CMP_ITAV, OSSL_CMP_ITAV_free)
 SCEPD_OSSL_DELETER(CMS_ContentInfo, CMS_ContentInfo_free)
 SCEPD_OSSL_DELETER(EVP_CIPHER, EVP_CIPHER_free)
 SCEPD_OSSL_DELETER(EVP_MD, EVP_MD_free)

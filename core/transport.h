@@ -33,6 +33,10 @@ struct HttpRequest {
   // key after Send; transports pass it on from memory, never via a file.
   std::string client_cert_pem{};
   std::string client_key_pem{};
+  // One request per connection: sent with "Connection: close" and the
+  // connection is not kept for the next request (CMP servers that tie a
+  // transaction to its connection).
+  bool close_connection{false};
 };
 
 struct HttpResponse {

@@ -136,5 +136,27 @@ key_b64=$(openssl pkcs8 -topk8 -nocrypt -in pki/fuzz.key -outform DER | base64 -
 seed est_response retry-seconds $'\x03'"120"
 seed est_response retry-imf-date $'\x03'"Sun, 06 Nov 1994 08:49:37 GMT"
 seed est_response retry-asctime $'\x03'"Sun Nov  6 08:49:37 1994"
+# cmp_response: answers of OpenSSL's mock CMP server (no sockets:
+# -use_mock_srv), PBM-protected with reference 62154 and secret "ssh" as the
+# target's session uses, for a certificate of the fuzz key.
+cmp_tmp=$(mktemp -d)
+trap 'rm -rf "$cmp_tmp"' EXIT
+openssl req -new -key pki/fuzz.key -subj /CN=fuzz -out "$cmp_tmp/ee.csr" 2>/dev/null
+openssl x509 -req -in "$cmp_tmp/ee.csr" -CA pki/fuzz.crt -CAkey pki/fuzz.key -set_serial 5 \
+  -days 3650 -out "$cmp_tmp/ee.crt" 2>/dev/null
+c=corpus/cmp_response
+mkdir -p "$c"
+cmp_mock() {
+  openssl cmp -use_mock_srv -srv_ref 62154 -srv_secret pass:ssh -rsp_cert "$cmp_tmp/ee.crt" \
+    -rsp_extracerts pki/fuzz.crt -rsp_capubs pki/fuzz.crt -ref 62154 -secret pass:ssh \
+    -recipient "/CN=scepd fuzz CA" -newkey pki/fuzz.key -subject /CN=fuzz \
+    -certout "$cmp_tmp/out.crt" "$@" >"$cmp_tmp/log" 2>&1 || { cat "$cmp_tmp/log" >&2; exit 1; }
+}
+cmp_mock -cmd ir -implicit_confirm -grant_implicitconf -rspout "$c/ir_pbm_ip.der"
+cmp_mock -cmd ir -rspout "$c/ir_pbm_ip_then_pkiconf.der,$c/pkiconf.der"
+cmp_mock -cmd ir -implicit_confirm -grant_implicitconf -poll_count 2 -check_after 1 \
+  -rspout "$c/ir_waiting.der,$c/pollrep.der,$c/ip_after_poll.der"
+cmp_mock -cmd genm -rspout "$c/genp.der"
+cmp_mock -cmd rr -oldcert "$cmp_tmp/ee.crt" -rspout "$c/rp.der"
 
 echo "make-corpus: seeds in $fuzz_dir/corpus/: $(cd corpus && for d in */; do printf '%s%d ' "${d%/}=" "$(find "$d" -type f | wc -l)"; done)"

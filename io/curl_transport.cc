@@ -281,6 +281,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   };
   // No "Expect: 100-continue" round trip: SCEP servers need not support it.
   bool headers_ok = add_header("Expect:");
+  if (request.close_connection) headers_ok = headers_ok && add_header("Connection: close");
   if (post) {
     headers_ok = headers_ok &&
                  add_header("Content-Type: " + (request.content_type.empty()
@@ -340,6 +341,7 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
     s.Set(CURLOPT_FRESH_CONNECT, 1L);
     s.Set(CURLOPT_FORBID_REUSE, 1L);
   }
+  if (request.close_connection) s.Set(CURLOPT_FORBID_REUSE, 1L);
   SCEPD_TRY_STATUS(s.Done());
 
   const CURLcode rc = Curl().easy_perform(handle);
