@@ -64,7 +64,7 @@ constexpr std::array<std::string_view, 10> kScepdKeys = {
     "status_group", "metrics_file",
 };
 
-constexpr std::array<std::string_view, 26> kCertificateKeys = {
+constexpr std::array<std::string_view, 28> kCertificateKeys = {
     "protocol",          "data_dir",           "url",
     "renew_days",        "await_result",       "max_await_result",
     "legacy_ciphers",    "key_size",           "subject",
@@ -74,7 +74,7 @@ constexpr std::array<std::string_view, 26> kCertificateKeys = {
     "challenge_password_file", "ca_fingerprint", "ca_identifier",
     "success_script",    "failure_script",     "keep_old",
     "http_timeout",      "tls_ca_file",        "key_type",
-    "ec_curve",
+    "ec_curve",          "proxy",              "proxy_credentials_file",
 };
 
 bool IsKeyOf(SectionKind kind, std::string_view key) {
@@ -653,6 +653,7 @@ class Checker {
         out->tls_ca_file = raw->value;
       }
     }
+    CheckProxy(out);
     // The protocol's own rules (config_check_<protocol>.cc), at the line of
     // the key they are about.
     if (out->protocol == "scep") {
@@ -809,6 +810,67 @@ class Checker {
     return SubstituteSerial(raw.value, **serial_);
   }
 
+  // proxy and proxy_credentials_file: a proxy URL without user-info (the
+  // credentials come from the file, so they are in no settings line, log or
+  // --check-config output).
+  void CheckProxy(CertificateSettings* out) {
+    if (const RawValue* raw = Find("proxy")) {
+      const std::string& v = raw->value;
+      const std::size_t scheme_end = v.find("://");
+      const std::string scheme = scheme_end == std::string::npos ? "" : Lower(v.substr(0, scheme_end));
+      const std::string rest = scheme_end == std::string::npos ? v : v.substr(scheme_end + 3);
+      const std::string authority = rest.substr(0, rest.find('/'));
+      const std::size_t colon = authority.rfind(':');
+      const bool has_port = colon != std::string::npos && colon + 1 < authority.size() &&
+                            authority.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+                            (authority.find(']') == std::string::npos || authority.find(']') < colon);
+      if (v.empty() || HasControl(v, false) || v.find(' ') != std::string::npos) {
+        Report(*raw, "proxy", "expected host:port or a proxy URL, not '" + v + "'");
+      } else if (authority.find('@') != std::string::npos) {
+        Report(*raw, "proxy",
+               "credentials do not go into the URL (they would be shown and logged); "
+               "put user:password into the file named by proxy_credentials_file");
+      } else if (!scheme.empty() && scheme != "http" && scheme != "https" && scheme != "socks5" &&
+                 scheme != "socks5h") {
+        Report(*raw, "proxy", "scheme '" + scheme + "' is not http, https, socks5 or socks5h");
+      } else if (!has_port || colon == 0 || rest.size() > authority.size() + 1) {
+        Report(*raw, "proxy", "expected host:port (a port number is required), not '" + v + "'");
+      } else {
+        out->proxy = v;
+      }
+    }
+    const RawValue* file = Find("proxy_credentials_file");
+    if (file == nullptr) return;
+    const std::string& path = file->value;
+    if (Find("proxy") == nullptr) {
+      Report(*file, "proxy_credentials_file", "set without proxy");
+      return;
+    }
+    if (path.empty() || path.front() != '/' || HasControl(path, false)) {
+      Report(*file, "proxy_credentials_file", "expected an absolute path, not '" + path + "'");
+      return;
+    }
+    auto read = ReadFileText(path, 64 * 1024);  // regular files only, never blocks
+    if (!read.ok()) {
+      Report(*file, "proxy_credentials_file", CannotRead(path, read.error()));
+      return;
+    }
+    std::string content = std::move(*read);
+    OPENSSL_cleanse(read->data(), read->capacity());
+    const std::string::size_type end = content.find_first_of("\r\n");
+    std::string first(content, 0, end == std::string::npos ? content.size() : end);
+    Wipe(content);
+    if (first.empty() || first.size() > 1024 || HasControl(first, false) ||
+        first.find(':') == std::string::npos) {
+      Wipe(first);
+      Report(*file, "proxy_credentials_file",
+             "'" + path + "' must hold user:password on its first line");
+      return;
+    }
+    out->proxy_credentials_file = path;
+    out->proxy_credentials = std::move(first);
+  }
+
   void CheckChallenge(CertificateSettings* out) {
     const RawValue* inline_password = Find("challenge_password");
     const RawValue* file = Find("challenge_password_file");
@@ -889,7 +951,10 @@ class Checker {
 }  // namespace
 
 void WipeSecrets(Config* config) noexcept {
-  for (CertificateSettings& cert : config->certificates) Wipe(cert.challenge_password);
+  for (CertificateSettings& cert : config->certificates) {
+    Wipe(cert.challenge_password);
+    Wipe(cert.proxy_credentials);
+  }
 }
 
 std::span<const std::string_view> ScepdSettingsKeys() noexcept { return kScepdKeys; }

@@ -162,6 +162,15 @@ struct CertificateSettings {
   // PEM file of the CA certificates that may sign an HTTPS server's
   // certificate; empty = the system's bundle. HTTPS is always verified.
   std::string tls_ca_file;
+  // HTTP(S) or SOCKS proxy every request to the CA goes through, whatever
+  // the protocol: "host:port", "[v6]:port" or "http://", "https://",
+  // "socks5://", "socks5h://" + host:port; empty = none (the environment's
+  // http_proxy is ignored on purpose). Never with credentials in it.
+  std::string proxy;
+  // File holding "user:password" for the proxy (first line), and what was
+  // read from it at load time. Secret: never printed, wiped by WipeSecrets.
+  std::string proxy_credentials_file;
+  std::string proxy_credentials;
 
   friend bool operator==(const CertificateSettings&, const CertificateSettings&) = default;
 };

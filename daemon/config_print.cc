@@ -85,6 +85,8 @@ std::string FormatEffectiveConfig(const Config& config) {
     AppendKey(&out, "keep_old", std::to_string(c.keep_old));
     AppendKey(&out, "http_timeout", std::to_string(c.http_timeout));
     AppendOptional(&out, "tls_ca_file", c.tls_ca_file);
+    AppendOptional(&out, "proxy", c.proxy);
+    AppendOptional(&out, "proxy_credentials_file", c.proxy_credentials_file);
   }
   return out;
 }

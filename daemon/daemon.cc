@@ -21,6 +21,7 @@
 
 #include "core/ossl.h"
 #include "core/renewal_policy.h"
+#include "core/wipe.h"
 #include "daemon/cert_store.h"
 #include "daemon/status_command.h"
 #include "daemon/status_file.h"
@@ -52,7 +53,11 @@ Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& 
   options.total_timeout_s = settings.http_timeout;
   options.connect_timeout_s = std::min(30, settings.http_timeout);
   options.ca_bundle = settings.tls_ca_file;
-  SCEPD_TRY(auto t, CurlTransport::Create(options));
+  options.proxy = settings.proxy;  // every protocol's requests go through it
+  options.proxy_credentials = settings.proxy_credentials;
+  auto created = CurlTransport::Create(options);
+  Wipe(options.proxy_credentials);
+  SCEPD_TRY(auto t, std::move(created));
   return std::unique_ptr<Transport>(std::move(t));
 }
 

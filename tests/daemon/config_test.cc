@@ -1,6 +1,7 @@
 #include "daemon/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <span>
@@ -779,6 +780,11 @@ const std::vector<KeyBadValues>& EveryKeysBadValues() {
        "/nonexistent/ca.pem", "cannot read '/nonexistent/ca.pem': No such file or directory", nullptr},
       {"certificate", "keep_old", "two", "expected a whole number from 0 to 100, not 'two'",
        "101", "expected a whole number from 0 to 100, not '101'", nullptr},
+      {"certificate", "proxy", "gopher://127.0.0.1:70",
+       "scheme 'gopher' is not http, https, socks5 or socks5h", "127.0.0.1",
+       "expected host:port (a port number is required), not '127.0.0.1'", nullptr},
+      {"certificate", "proxy_credentials_file", "creds", "set without proxy", nullptr, nullptr,
+       "a path; checked with proxy (ProxyAndItsCredentialsFile)"},
   };
   return rows;
 }
@@ -883,6 +889,51 @@ TEST_F(ConfigTest, HttpTimeoutAndTlsCaFile) {
   EXPECT_NE(Errors("[certificate]\ntls_ca_file = " + dir_.File("missing.pem") + "\n")
                 .find("tls_ca_file: cannot read"),
             std::string::npos);
+}
+
+
+// Issue 21: the daemon's proxy, for every protocol; credentials only from a file.
+TEST_F(ConfigTest, ProxyAndItsCredentialsFile) {
+  const std::string creds = dir_.File("proxy-creds");
+  WriteFile(creds, "router:pr0xy-pass\nignored second line\n", 0600);
+  auto config = Parse("[certificate]\nproxy = http://127.0.0.1:3128\nproxy_credentials_file = " +
+                      creds + "\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->certificates[0].proxy, "http://127.0.0.1:3128");
+  EXPECT_EQ(config->certificates[0].proxy_credentials, "router:pr0xy-pass");
+  const std::string effective = FormatEffectiveConfig(*config);
+  EXPECT_NE(effective.find("proxy = http://127.0.0.1:3128\n"), std::string::npos) << effective;
+  EXPECT_NE(effective.find("proxy_credentials_file = " + creds), std::string::npos) << effective;
+  EXPECT_EQ(effective.find("pr0xy-pass"), std::string::npos) << "credentials printed";
+  WipeSecrets(&*config);
+  EXPECT_TRUE(config->certificates[0].proxy_credentials.empty());
+
+  for (const char* ok : {"proxy.example:8080", "[::1]:3128", "socks5h://127.0.0.1:1080",
+                         "https://proxy.example:443/"}) {
+    auto c = Parse(std::string("[certificate]\nproxy = ") + ok + "\n");
+    ASSERT_TRUE(c.ok()) << ok << ": " << c.error().message;
+    EXPECT_EQ(c->certificates[0].proxy, ok);
+  }
+  EXPECT_EQ(Errors("[certificate]\nproxy = http://user:pw@127.0.0.1:3128\n"),
+            "t.conf:2: [certificate] proxy: credentials do not go into the URL (they would be "
+            "shown and logged); put user:password into the file named by proxy_credentials_file");
+  EXPECT_EQ(Errors("[certificate]\nproxy = ftp://127.0.0.1:21\n"),
+            "t.conf:2: [certificate] proxy: scheme 'ftp' is not http, https, socks5 or socks5h");
+  EXPECT_EQ(Errors("[certificate]\nproxy = proxy.example\n"),
+            "t.conf:2: [certificate] proxy: expected host:port (a port number is required), not "
+            "'proxy.example'");
+  EXPECT_EQ(Errors("[certificate]\nproxy_credentials_file = " + creds + "\n"),
+            "t.conf:2: [certificate] proxy_credentials_file: set without proxy");
+  WriteFile(dir_.File("no-colon"), "justauser\n", 0600);
+  EXPECT_EQ(Errors("[certificate]\nproxy = 127.0.0.1:3128\nproxy_credentials_file = " +
+                   dir_.File("no-colon") + "\n"),
+            "t.conf:3: [certificate] proxy_credentials_file: '" + dir_.File("no-colon") +
+                "' must hold user:password on its first line");
+  ASSERT_EQ(::mkfifo(dir_.File("fifo").c_str(), 0600), 0);
+  const std::string fifo_error = Errors("[certificate]\nproxy = 127.0.0.1:3128\n"
+                                        "proxy_credentials_file = " + dir_.File("fifo") + "\n");
+  EXPECT_NE(fifo_error.find("t.conf:3: [certificate] proxy_credentials_file:"), std::string::npos)
+      << fifo_error;
 }
 
 }  // namespace

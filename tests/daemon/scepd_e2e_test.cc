@@ -14,6 +14,7 @@
 #include "tests/support/responder_process.h"
 #include "tests/support/scep_server.h"
 #include "tests/support/scepd_conf.h"
+#include "tests/support/tinyproxy.h"
 
 namespace scepd::testing {
 namespace {
@@ -408,6 +409,38 @@ TEST_F(ScepdTest, CertificateValidPast2050IsEnrolledReportedAndKept) {
   EXPECT_NE(again.err.find("valid"), std::string::npos) << again.err;
   EXPECT_EQ(again.err.find("expired"), std::string::npos) << again.err;
   EXPECT_EQ(ca.CountRequests("\"operation\":\"PKIOperation\""), 1) << "nothing sent again";
+}
+
+// Issue 21: the proxy setting carries the daemon's requests (and the
+// credentials from their file reach the proxy, never the log).
+TEST_F(ScepdTest, ProxySettingCarriesEveryRequestToTheCa) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  Tinyproxy proxy;
+  std::string error;
+  ASSERT_TRUE(proxy.Start(dir_.path(), &error)) << error;
+  WriteFile(dir_.File("proxy-creds"), "gw:pr0xy-pass\n", 0600);
+  WriteConfig(ca.url(), "proxy = " + proxy.address() + "\nproxy_credentials_file = " +
+                            dir_.File("proxy-creds") + "\n");
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(LinkTarget(data() + "/latest.crt"), "02.crt");
+  proxy.Stop();
+  const std::string log = proxy.Log();
+  const std::string target = "http://127.0.0.1:" + std::to_string(ca.port()) + "/scep?operation=";
+  EXPECT_NE(log.find("GET " + target + "GetCACert"), std::string::npos) << log;
+  EXPECT_NE(log.find("PKIOperation"), std::string::npos) << log;
+  EXPECT_EQ(r.err.find("pr0xy-pass"), std::string::npos) << "proxy credentials logged";
+
+  // With the proxy gone the same settings cannot reach the CA: the requests
+  // did go through it, not around it.
+  WriteConfig(ca.url(), "proxy = " + proxy.address() + "\n");
+  std::string text = ReadFile(conf());
+  text.replace(text.find("renew_days = 30"), 15, "renew_days = 400");  // renew now
+  WriteFile(conf(), text);
+  auto down = Once();
+  EXPECT_NE(down.exit_code, 0) << down.err;
+  EXPECT_EQ(LinkTarget(data() + "/latest.crt"), "02.crt") << "the working pair was lost";
 }
 
 }  // namespace
