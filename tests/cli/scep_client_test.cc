@@ -20,6 +20,7 @@
 #include "tests/support/process.h"
 #include "tests/support/responder_process.h"
 #include "tests/support/scep_server.h"
+#include "tests/support/tinyproxy.h"
 
 namespace scepd::testing {
 namespace {
@@ -247,20 +248,18 @@ class ProxyTest : public ScepClientTest {
 
 TEST_F(ProxyTest, GetCaAndEnrollThroughTinyproxy) {
   StartServer();
-  const int port = FreeLoopbackPort();
-  WriteFile(dir_.File("tinyproxy.conf"), "Port " + std::to_string(port) +
-                                             "\nListen 127.0.0.1\nTimeout 30\nLogLevel Info\n"
-                                             "LogFile \"" + dir_.File("tinyproxy.log") +
-                                             "\"\nAllow 127.0.0.1\nMaxClients 10\n");
-  StartProxy({"tinyproxy", "-d", "-c", dir_.File("tinyproxy.conf")}, port);
+  Tinyproxy tinyproxy;
+  std::string error;
+  ASSERT_TRUE(tinyproxy.Start(dir_.path(), &error)) << error;
+  const int port = tinyproxy.port();
   const std::string proxy = "http://127.0.0.1:" + std::to_string(port) + "/";
   auto r = Client({"GET-CA", "-H", proxy, "-o", "ca", server_->url()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto e = Client({"ENROLL", "-H", proxy, "-C", "ca-0.ca", "-p", "secret", "-o", "p", "-P",
                    "generate://pkcs8@rsa:1024/p", "-s", "CN=via proxy", server_->url()});
   ASSERT_EQ(e.exit_code, 0) << e.out << e.err;
-  proxy_.Stop();
-  std::string log = TryReadFile(dir_.File("tinyproxy.log")).value_or("");
+  tinyproxy.Stop();
+  std::string log = tinyproxy.Log();
   const std::string target = "127.0.0.1:" + std::to_string(server_->port()) + "/scep?operation=";
   EXPECT_TRUE(Contains(log, "GET http://" + target + "GetCACert")) << log;
   EXPECT_TRUE(Contains(log, "PKIOperation")) << log;
@@ -283,18 +282,16 @@ TEST_F(ProxyTest, GetCaThroughMicrosocks) {
 
 TEST_F(ProxyTest, SscepMonitorInformationIsAddedToEveryRequest) {
   StartServer();
-  const int port = FreeLoopbackPort();
-  WriteFile(dir_.File("tinyproxy.conf"), "Port " + std::to_string(port) +
-                                             "\nListen 127.0.0.1\nTimeout 30\nLogLevel Info\n"
-                                             "LogFile \"" + dir_.File("tinyproxy.log") +
-                                             "\"\nAllow 127.0.0.1\nMaxClients 10\n");
-  StartProxy({"tinyproxy", "-d", "-c", dir_.File("tinyproxy.conf")}, port);
+  Tinyproxy tinyproxy;
+  std::string error;
+  ASSERT_TRUE(tinyproxy.Start(dir_.path(), &error)) << error;
+  const int port = tinyproxy.port();
   auto r = RunProcess({BuiltBinary("cli/sscep"), "getca", "-u", server_->url(), "-c", "ca.crt", "-p",
                        "127.0.0.1:" + std::to_string(port), "-M", "router=gw1", "-M", "site=hq&rack=4"},
                       {}, 60000, "", dir_.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  proxy_.Stop();
-  std::string log = TryReadFile(dir_.File("tinyproxy.log")).value_or("");
+  tinyproxy.Stop();
+  std::string log = tinyproxy.Log();
   EXPECT_TRUE(Contains(log, "?operation=GetCACert&router=gw1&site=hq&rack=4")) << log;
   auto bad = RunProcess({BuiltBinary("cli/sscep"), "getca", "-u", server_->url(), "-c", "ca.crt", "-M", "novalue"},
                         {}, 60000, "", dir_.path());
