@@ -497,6 +497,9 @@ TEST(OpenWrtMakefile, ReferencesExistingFiles) {
   EXPECT_TRUE(Contains(mk, "include $(INCLUDE_DIR)/cmake.mk"));
   EXPECT_TRUE(Contains(mk, "PKG_VERSION:=" SCEPD_VERSION "\n"));
   EXPECT_TRUE(Contains(mk, "$(eval $(call BuildPackage,scepd))"));
+  // Every command line: scep-client is a link to the multi-call sscep.
+  EXPECT_TRUE(Contains(mk, "\t$(LN) sscep $(1)/usr/bin/scep-client\n"));
+  EXPECT_TRUE(Contains(mk, "/usr/bin/mkrequest $(1)/usr/bin/\n"));
   // ./files/X lives beside the Makefile, $(PKG_BUILD_DIR)/X in the source.
   int refs = 0;
   std::regex files_re("\\./files/([A-Za-z0-9_.-]+)");
@@ -762,7 +765,8 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   ASSERT_EQ(list.exit_code, 0) << Describe(list);
   for (const char* path :
        {"opt/scepClient/bin/scepd", "opt/scepClient/bin/sscep", "opt/scepClient/bin/check-cert.sh",
-        "opt/scepClient/bin/scep_replace_pem", "opt/scepClient/etc/init",
+        "opt/scepClient/bin/scep_replace_pem", "opt/scepClient/bin/mkrequest",
+        "opt/scepClient/etc/init",
         "opt/scepClient/www/cgi-bin/scepd.cgi"}) {
     EXPECT_TRUE(std::regex_search(list.out, std::regex(std::string("-rwxr-xr-x 0/0 .* ") + path +
                                                       "\n")))
@@ -774,6 +778,9 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
                                                       "\n")))
         << path << "\n" << list.out;
   }
+
+  // scep-client (the Tectia command line) is the same program as sscep.
+  EXPECT_TRUE(Contains(list.out, " opt/scepClient/bin/scep-client -> sscep\n")) << list.out;
 
   const std::string root = dir.File("root");
   ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
