@@ -325,7 +325,7 @@ TEST(CmpUnitTest, ParseCmpResponseChecksStatusTypeAndDer) {
   auto a = ParseCmpResponse(r);
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().code, ErrorCode::kHttp);
-  EXPECT_NE(a.error().message.find("HTTP 500: oops?"), std::string::npos) << a.error().message;
+  EXPECT_NE(a.error().message.find("HTTP 500: oops\\x01"), std::string::npos) << a.error().message;
   r.status = 200;
   auto b = ParseCmpResponse(r);
   ASSERT_FALSE(b);

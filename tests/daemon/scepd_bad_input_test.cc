@@ -26,20 +26,7 @@ namespace {
 
 const std::string kScepd = BuiltBinary("daemon/scepd");
 
-std::string LinkTarget(const std::string& path) {
-  char buf[512];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-}
 
-template <class Pred>
-bool WaitFor(Pred pred, int timeout_ms = 60000) {
-  for (int waited = 0; waited < timeout_ms; waited += 100) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
 std::size_t Count(const std::string& text, const std::string& what) {
   std::size_t n = 0;

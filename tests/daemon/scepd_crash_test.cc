@@ -129,16 +129,7 @@ bool IsUnder(const std::string& path, const std::string& dir) {
 
 // ---- files ---------------------------------------------------------------------
 
-std::string LinkTarget(const std::string& path) {
-  char buf[512];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-}
 
-unsigned Mode(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
-}
 
 bool IsRegular(const std::string& path) {
   struct stat st;

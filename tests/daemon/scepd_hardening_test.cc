@@ -40,25 +40,8 @@ namespace {
 
 const std::string kScepd = BuiltBinary("daemon/scepd");
 
-std::string LinkTarget(const std::string& path) {
-  char buf[512];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-}
 
-template <class Pred>
-bool WaitFor(Pred pred, int timeout_ms = 60000) {
-  for (int waited = 0; waited < ScaledTimeout(timeout_ms); waited += 100) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
-unsigned Mode(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
-}
 
 class HardeningTest : public ::testing::Test {
  protected:

@@ -25,19 +25,7 @@ const std::string kScepd = BuiltBinary("daemon/scepd");
 // Distinctive, so that any copy of it is found.
 const std::string kChallenge = "Zq9-chall3nge-Xw7";
 
-unsigned Mode(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
-}
 
-template <class Pred>
-bool WaitFor(Pred pred, int timeout_ms = 60000) {
-  for (int waited = 0; waited < timeout_ms; waited += 100) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
 // /proc/<pid>/<what> with NULs as newlines ("" when it cannot be read).
 std::string ProcFile(pid_t pid, const std::string& what) {

@@ -20,11 +20,6 @@ namespace {
 const std::string kScepd = BuiltBinary("daemon/scepd");
 const std::string kSscep = BuiltBinary("cli/sscep");
 
-std::string LinkTarget(const std::string& path) {
-  char buf[512];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof(buf));
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-}
 
 // "AB:CD:..." as `openssl x509 -fingerprint -sha256` prints it.
 std::string Sha256Of(const std::string& pem_file) {

@@ -23,14 +23,6 @@ namespace {
 const std::string kSscep = BuiltBinary("cli/sscep");
 const std::string kScepd = BuiltBinary("daemon/scepd");
 
-template <class Pred>
-bool WaitFor(Pred pred, int timeout_ms = 120000) {
-  for (int waited = 0; waited < ScaledTimeout(timeout_ms); waited += 100) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
 int Count(const std::string& text, const std::string& what) {
   int n = 0;

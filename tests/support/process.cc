@@ -583,4 +583,15 @@ std::string ShellQuote(const std::string& s) {
   return out;
 }
 
+std::string LinkTarget(const std::string& path) {
+  char buf[4096];
+  const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+}
+
+unsigned Mode(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
+
 }  // namespace scepd::testing

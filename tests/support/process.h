@@ -10,8 +10,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace scepd::testing {
@@ -131,6 +133,24 @@ std::optional<std::string> TryReadFile(const std::string& path);
 
 // True if `path` exists (any type; symlinks are not followed).
 bool PathExists(const std::string& path);
+
+// The target of the symbolic link `path`, or "" if it is not one.
+std::string LinkTarget(const std::string& path);
+
+// The permission bits of `path` itself (lstat: a link is not followed), or
+// 0 if it does not exist.
+unsigned Mode(const std::string& path);
+
+// Polls `pred` every 100 ms until it holds or `timeout_ms` (ScaledTimeout:
+// longer under an emulator) has passed; the last answer of `pred`.
+template <class Pred>
+bool WaitFor(Pred pred, int timeout_ms = 120000) {
+  for (int waited = 0; waited < ScaledTimeout(timeout_ms); waited += 100) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pred();
+}
 
 // Creates or truncates `path` with exactly `mode` (umask does not apply)
 // and writes `content`. Records a test failure if that fails.

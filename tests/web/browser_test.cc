@@ -24,19 +24,7 @@ constexpr char kChromium[] = "/usr/bin/chromium";
 constexpr char kBusybox[] = "/bin/busybox";
 constexpr char kPython[] = "/usr/bin/python3";
 
-template <class Pred>
-bool WaitFor(Pred pred, int timeout_ms) {
-  for (int waited = 0; waited < ScaledTimeout(timeout_ms); waited += 100) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
-}
 
-unsigned Mode(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
-}
 
 TEST(BrowserTest, ConfigureApplyStatusAndRenewNowInChromium) {
   if (::access(kChromium, X_OK) != 0) {

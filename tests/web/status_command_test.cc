@@ -31,16 +31,8 @@ ProcessResult Python(const std::string& script, const std::string& input) {
   return RunProcess({kPython, "-c", script}, {}, 20000, input);
 }
 
-template <class Pred>
-bool WaitFor(Pred pred, int timeout_ms = 20000) {
-  for (int waited = 0; waited < ScaledTimeout(timeout_ms); waited += 50) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
 
-unsigned Mode(const std::string& path) {
+unsigned ModeFollowingLinks(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
 }
@@ -245,7 +237,7 @@ TEST_P(StatusDaemonTest, RunDirIsGroupReadableWhateverTheUmaskAndARefusedReloadS
   EXPECT_EQ(st.st_mode & 07777, 0750u);
   EXPECT_EQ(st.st_gid, ::getgrnam(group_name.c_str())->gr_gid);
   for (const char* f : {"status", "status.json", "scepd.json", "scepd.pid"}) {
-    EXPECT_EQ(Mode(run() + "/" + f), 0644u) << f;
+    EXPECT_EQ(ModeFollowingLinks(run() + "/" + f), 0644u) << f;
   }
   auto ok = RunProcess({kScepd, "-c", conf(), "status", "--json"});
   EXPECT_EQ(ok.exit_code, 6) << ok.out;  // automation off
