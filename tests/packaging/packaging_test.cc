@@ -821,6 +821,7 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   if (!SCEPD_TEST_STATIC_INIH) firmware += "|libinih\\.so";
   if (!SCEPD_TEST_STATIC_SPDLOG) firmware += "|libspdlog\\.so|libfmt\\.so";
   if (!SCEPD_TEST_STATIC_LIBSTDCXX) firmware += "|libstdc\\+\\+\\.so|libgcc_s\\.so";
+  if (SCEPD_TEST_SANITIZED) firmware += "|libasan\\.so|libubsan\\.so";
   const std::regex allowed("^(" + firmware + ")");
   auto files = Sh("find " + ShellQuote(root) + " -type f");
   std::istringstream paths(files.out);
