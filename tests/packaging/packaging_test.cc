@@ -443,13 +443,13 @@ TEST(Licence, IsApacheTwoEverywhere) {
   if (PathExists("/usr/share/common-licenses/Apache-2.0")) {
     EXPECT_EQ(licence, ReadFile("/usr/share/common-licenses/Apache-2.0"));
   }
-  auto scepd = RunProcess(TargetCommand({kScepd, "--version"}));
+  auto scepd = RunProcess({kScepd, "--version"});
   EXPECT_EQ(scepd.exit_code, 0) << Describe(scepd);
   EXPECT_EQ(scepd.out, "scepd " SCEPD_VERSION "\nLicense: Apache-2.0\n");
-  auto sscep = RunProcess(TargetCommand({kSscep, "--version"}));
+  auto sscep = RunProcess({kSscep, "--version"});
   EXPECT_EQ(sscep.exit_code, 0) << Describe(sscep);
   EXPECT_EQ(sscep.out, "scepd's sscep " SCEPD_VERSION "\nLicense: Apache-2.0\n");
-  auto usage = RunProcess(TargetCommand({kSscep}));
+  auto usage = RunProcess({kSscep});
   EXPECT_TRUE(Contains(usage.out + usage.err, "License: Apache-2.0\n")) << Describe(usage);
   EXPECT_TRUE(Contains(ReadFile(Src("packaging/openwrt/Makefile")), "\nPKG_LICENSE:=Apache-2.0\n"));
 }
@@ -481,7 +481,9 @@ TEST(Completion, ScepdOptionsFilesAndStatus) {
   }
   // Every option the usage text lists is offered (--json after status).
   const std::string offered = all + Complete("scepd status -", dir.path());
-  auto usage = RunProcess(TargetCommand({kScepd, "--help"}));
+  auto usage = RunProcess({kScepd, "--help"});
+  ASSERT_EQ(usage.exit_code, 0) << Describe(usage);
+  ASSERT_TRUE(Contains(usage.out, "--check-config")) << Describe(usage);
   std::regex long_opt("--[a-z-]+");
   for (auto it = std::sregex_iterator(usage.out.begin(), usage.out.end(), long_opt);
        it != std::sregex_iterator(); ++it) {
