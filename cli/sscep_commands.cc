@@ -10,6 +10,7 @@
 #include <ctime>
 #include <thread>
 
+#include "cli/cert_files.h"
 #include "cli/exit_code.h"
 #include "core/cert_info.h"
 #include "core/csr.h"
@@ -39,24 +40,14 @@ Status Require(const std::string& value, const char* what) {
   return {};
 }
 
-Result<std::vector<ossl::Ptr<X509>>> LoadCertFile(const std::string& path) {
-  SCEPD_TRY(Bytes data, ReadFileBytes(path));
-  std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
-  if (text.find("-----BEGIN") != std::string_view::npos) return ossl::CertsFromPem(text, path);
-  SCEPD_TRY(auto cert, ossl::CertFromDer(data, path));
-  std::vector<ossl::Ptr<X509>> out;
-  out.push_back(std::move(cert));
-  return out;
-}
-
 // -c FILE: the file itself, or FILE-0, FILE-1, ... as getca writes them.
 Result<std::vector<ossl::Ptr<X509>>> LoadCaFiles(const std::string& path) {
-  if (PathExists(path)) return LoadCertFile(path);
+  if (PathExists(path)) return LoadCertificates(path);
   std::vector<ossl::Ptr<X509>> all;
   for (int i = 0; i < 100; ++i) {
     std::string numbered = path + "-" + std::to_string(i);
     if (!PathExists(numbered)) break;
-    SCEPD_TRY(auto certs, LoadCertFile(numbered));
+    SCEPD_TRY(auto certs, LoadCertificates(numbered));
     for (auto& c : certs) all.push_back(std::move(c));
   }
   if (all.empty()) {
@@ -79,7 +70,7 @@ Status LoadCa(Session& s) {
   std::size_t enc_index = 0;
   bool has_enc = false;
   if (!s.opts.enc_cert_file.empty()) {
-    SCEPD_TRY(auto enc, LoadCertFile(s.opts.enc_cert_file));
+    SCEPD_TRY(auto enc, LoadCertificates(s.opts.enc_cert_file));
     enc_index = certs.size();
     certs.push_back(std::move(enc.front()));
     has_enc = true;
@@ -210,7 +201,7 @@ Result<int> Enroll(Session& s) {
   ossl::Ptr<X509> signer_cert;
   ossl::Ptr<EVP_PKEY> signer_key;
   if (!o.sign_cert_file.empty()) {
-    SCEPD_TRY(auto certs, LoadCertFile(o.sign_cert_file));
+    SCEPD_TRY(auto certs, LoadCertificates(o.sign_cert_file));
     signer_cert = std::move(certs.front());
     SCEPD_TRY(signer_key, LoadKey(o.sign_key_file));
     if (!KeyMatchesCert(signer_cert.get(), signer_key.get())) {
@@ -220,7 +211,7 @@ Result<int> Enroll(Session& s) {
     req.type = scep::MessageTypeFor(s.client->caps(), /*renewal=*/true);
   } else {
     if (o.resume && !o.self_signed_file.empty() && PathExists(o.self_signed_file)) {
-      SCEPD_TRY(auto certs, LoadCertFile(o.self_signed_file));
+      SCEPD_TRY(auto certs, LoadCertificates(o.self_signed_file));
       signer_cert = std::move(certs.front());
     } else {
       auto made = MakeSelfSignedCert(csr.get(), key.get(), algs.digest, std::time(nullptr));
@@ -327,7 +318,7 @@ Result<Identity> LoadIdentity(const SscepOptions& o) {
   SCEPD_TRY_STATUS(Require(o.private_key_file, "private key file (-k)"));
   SCEPD_TRY_STATUS(Require(o.local_cert_file, "local certificate file (-l)"));
   Identity id;
-  SCEPD_TRY(auto certs, LoadCertFile(o.local_cert_file));
+  SCEPD_TRY(auto certs, LoadCertificates(o.local_cert_file));
   id.cert = std::move(certs.front());
   SCEPD_TRY(id.key, LoadKey(o.private_key_file));
   if (!KeyMatchesCert(id.cert.get(), id.key.get())) {
@@ -345,7 +336,7 @@ Result<int> GetCert(Session& s) {
   // -O: the certificate of the issuer to ask (its subject), not the CA's.
   ossl::Ptr<X509> issuer_cert;
   if (!s.opts.sign_cert_file.empty()) {
-    SCEPD_TRY(auto certs, LoadCertFile(s.opts.sign_cert_file));
+    SCEPD_TRY(auto certs, LoadCertificates(s.opts.sign_cert_file));
     issuer_cert = std::move(certs.front());
   }
   SCEPD_TRY_STATUS(LoadCa(s));
@@ -370,7 +361,7 @@ Result<int> GetCrl(Session& s) {
   // replaces the serial.
   ossl::Ptr<X509> about;
   if (!s.opts.sign_cert_file.empty()) {
-    SCEPD_TRY(auto certs, LoadCertFile(s.opts.sign_cert_file));
+    SCEPD_TRY(auto certs, LoadCertificates(s.opts.sign_cert_file));
     about = std::move(certs.front());
   }
   ossl::Ptr<ASN1_INTEGER> serial;
