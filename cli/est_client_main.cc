@@ -27,6 +27,7 @@
 #include "core/est/server_keygen.h"
 #include "core/key.h"
 #include "core/ossl.h"
+#include "core/renewal_policy.h"
 #include "core/wipe.h"
 #include "io/curl_transport.h"
 #include "io/files.h"
@@ -47,12 +48,16 @@ std::int64_t Now() {
       .count();
 }
 
+// "2094-11-06 08:49:37 UTC" from FormatUtc, which needs no time_t: a
+// server's date past 2038 prints right on 32-bit routers too.
 std::string UtcText(std::int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  char buf[40] = "?";
-  if (::gmtime_r(&tt, &tm) != nullptr) std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
+  std::string iso = FormatUtc(t);  // "2094-11-06T08:49:37Z"
+  if (iso.size() >= 2 && iso.back() == 'Z') {
+    iso.pop_back();
+    if (auto sep = iso.find('T'); sep != std::string::npos) iso[sep] = ' ';
+    iso += " UTC";
+  }
+  return iso;
 }
 
 // Reads a file given by the user after checking it is a regular file (a
