@@ -198,20 +198,21 @@ DaemonLiveness FindDaemon(const std::string& run_dir) {
   return out;
 }
 
-int PrintStatus(const std::string& config_path, bool json) {
-  Config c;
-  std::string settings_error;
+Config SettingsForReport(const std::string& config_path, std::string* settings_error) {
   auto loaded = LoadConfig(config_path, SerialSources{});
-  if (loaded.ok()) {
-    c = std::move(*loaded);
-  } else {
-    settings_error = loaded.error().message;
-    auto text = ReadFileText(config_path);
-    if (text.ok()) {
-      c = SettingsAsFarAsValid(*text, config_path);
-      OPENSSL_cleanse(text->data(), text->size());
-    }
+  if (loaded.ok()) return std::move(*loaded);
+  *settings_error = loaded.error().message;
+  Config c;
+  if (auto text = ReadFileText(config_path, 1 << 20); text.ok()) {
+    c = SettingsAsFarAsValid(*text, config_path);
+    OPENSSL_cleanse(text->data(), text->size());
   }
+  return c;
+}
+
+int PrintStatus(const std::string& config_path, bool json) {
+  std::string settings_error;
+  Config c = SettingsForReport(config_path, &settings_error);
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   const DaemonLiveness daemon = FindDaemon(c.daemon.run_dir);
   int code = kStatusOk;

@@ -44,6 +44,11 @@ StatusReport StatusFromFiles(const Config& config, const CertificateSettings& ce
 // to the defaults. Never fails.
 Config SettingsAsFarAsValid(const std::string& text, const std::string& path);
 
+// The settings a status report works from: the whole file when it is valid;
+// otherwise its valid lines (SettingsAsFarAsValid), with every error in
+// *settings_error. Never fails.
+Config SettingsForReport(const std::string& config_path, std::string* settings_error);
+
 // The exit code one certificate's status.json (as this version writes it)
 // calls for at `now`, daemon and settings aside.
 int CertificateExit(const std::string& status_json, std::int64_t now);

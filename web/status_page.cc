@@ -65,18 +65,8 @@ std::string TimeText(const std::string& epoch) {
 std::string StatusPage(const std::string& config_path, const std::string& csrf_token,
                        const std::string& done) {
   std::string body;
-  Config c;
   std::string settings_error;
-  auto loaded = LoadConfig(config_path, SerialSources{});
-  if (loaded.ok()) {
-    c = std::move(*loaded);
-  } else {
-    settings_error = loaded.error().message;
-    if (auto text = ReadFileText(config_path, 1 << 20); text.ok()) {
-      c = SettingsAsFarAsValid(*text, config_path);
-      OPENSSL_cleanse(text->data(), text->size());
-    }
-  }
+  Config c = SettingsForReport(config_path, &settings_error);
   const DaemonLiveness daemon = FindDaemon(c.daemon.run_dir);
   if (done == "renew") body += "<p class=\"ok\" id=\"done\">Renewal requested.</p>\n";
   if (done == "check") body += "<p class=\"ok\" id=\"done\">Check requested.</p>\n";
