@@ -147,6 +147,7 @@ Result<ScepClientArgs> ParseScepClientArgs(int argc, char** argv) {
     auto url = tectia::ParseKeyUrl(o.key_url);
     if (!url.ok()) return std::move(url).error();
     Wipe(url->passphrase);
+    if (!url->ec_curve.empty()) return Usage("-P: SCEP keys are rsa (the CA encrypts to them)");
   }
   if (!o.subject.empty()) {
     if (auto names = tectia::ParseSubjectNames(o.subject); !names.ok()) return std::move(names).error();

@@ -198,6 +198,16 @@ Status CheckTemplateName(std::string_view name) {
   return {};
 }
 
+Result<ossl::X509ExtensionStack> BuildRequestExtensions(const CsrSpec& spec) {
+  ossl::X509ExtensionStack exts(sk_X509_EXTENSION_new_null());
+  if (!exts) return OpenSslError(ErrorCode::kInternal, "building request");
+  SCEPD_TRY_STATUS(AddAltNames(exts.get(), spec.alt_names));
+  SCEPD_TRY_STATUS(AddKeyUsage(exts.get(), spec));
+  SCEPD_TRY_STATUS(AddExtendedKeyUsage(exts.get(), spec));
+  SCEPD_TRY_STATUS(AddTemplateName(exts.get(), spec.template_name));
+  return exts;
+}
+
 Result<ossl::Ptr<X509_REQ>> BuildCsr(const CsrSpec& spec, EVP_PKEY* key,
                                      const std::string& digest) {
   if (key == nullptr) return Invalid("request: no key");
@@ -211,12 +221,7 @@ Result<ossl::Ptr<X509_REQ>> BuildCsr(const CsrSpec& spec, EVP_PKEY* key,
     return OpenSslError(ErrorCode::kCrypto, "building request");
   }
 
-  ossl::X509ExtensionStack exts(sk_X509_EXTENSION_new_null());
-  if (!exts) return OpenSslError(ErrorCode::kInternal, "building request");
-  SCEPD_TRY_STATUS(AddAltNames(exts.get(), spec.alt_names));
-  SCEPD_TRY_STATUS(AddKeyUsage(exts.get(), spec));
-  SCEPD_TRY_STATUS(AddExtendedKeyUsage(exts.get(), spec));
-  SCEPD_TRY_STATUS(AddTemplateName(exts.get(), spec.template_name));
+  SCEPD_TRY(ossl::X509ExtensionStack exts, BuildRequestExtensions(spec));
   if (sk_X509_EXTENSION_num(exts.get()) > 0 &&
       X509_REQ_add_extensions(req.get(), exts.get()) != 1) {
     return OpenSslError(ErrorCode::kInternal, "adding extensionRequest");

@@ -39,6 +39,12 @@ struct CsrSpec {
 // ...", "alt_name: alternative name 2 (...)...", "template_name: ...",
 // "extended key usage 'fooAuth': unknown name or OID", "challenge_password:
 // ...", "digest 'x': ..."), or for a null key; kCrypto if signing fails.
+// The requested extensions of `spec` alone (subjectAltName, the template
+// name, keyUsage, extendedKeyUsage; possibly none), as BuildCsr puts them in
+// its extensionRequest: for protocols whose request carries extensions
+// itself (a CMP certificate template). Fails as BuildCsr does for them.
+Result<ossl::X509ExtensionStack> BuildRequestExtensions(const CsrSpec& spec);
+
 Result<ossl::Ptr<X509_REQ>> BuildCsr(const CsrSpec& spec, EVP_PKEY* key,
                                      const std::string& digest = "SHA256");
 

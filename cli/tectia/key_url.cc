@@ -50,6 +50,16 @@ Result<KeyUrl> ParseKeyUrl(std::string_view text) {
       return Invalid("'" + std::string(text) +
                      "': only key files and generate://savetype[:passphrase]@rsa:bits/prefix are supported");
     }
+    // Tectia's external key URLs name the format before the path
+    // ("file://pkcs8@/initial.prv"); PEM says it again, so it is dropped.
+    if (auto at = path.find('@'); at != std::string_view::npos && path.find('/') == at + 1) {
+      const std::string type = Lower(path.substr(0, at));
+      if (type == "ssh2" || type == "ssh1" || type == "ssh" || type == "x509") {
+        return Invalid("key format '" + type + "' is a proprietary format of the SSH Tectia "
+                       "libraries, which this client does not read; use a PEM key file");
+      }
+      if (type == "pkcs1" || type == "pkcs8" || type == "pkcs8s") path = path.substr(at + 1);
+    }
     if (path.empty()) return Invalid("empty key file name");
     url.path = std::string(path);
     return url;
@@ -95,10 +105,22 @@ Result<KeyUrl> ParseKeyUrl(std::string_view text) {
     return Invalid("expected '@keytype:bits/prefix' after the savetype, got '@" + std::string(spec) + "'");
   }
   std::string key_type = Lower(spec.substr(0, spec_colon));
-  if (key_type != "rsa") {
-    return Invalid("key type '" + key_type + "': SCEP keys are rsa");
-  }
   std::string_view bits = spec.substr(spec_colon + 1, slash - spec_colon - 1);
+  if (key_type == "ec") {
+    const std::string curve = Lower(bits);
+    if (curve == "p-256" || curve == "prime256v1") url.ec_curve = "P-256";
+    if (curve == "p-384" || curve == "secp384r1") url.ec_curve = "P-384";
+    if (curve == "p-521" || curve == "secp521r1") url.ec_curve = "P-521";
+    if (url.ec_curve.empty()) {
+      return Invalid("EC curve '" + std::string(bits) + "' is not P-256, P-384 or P-521");
+    }
+    url.prefix = std::string(spec.substr(slash + 1));
+    if (url.prefix.empty()) return Invalid("generate:// URL without a file prefix after the curve");
+    return url;
+  }
+  if (key_type != "rsa") {
+    return Invalid("key type '" + key_type + "': rsa:bits (or ec:curve where the protocol allows it)");
+  }
   auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), url.bits);
   if (bits.empty() || ec != std::errc() || end != bits.data() + bits.size() || url.bits < kMinRsaBits ||
       url.bits > kMaxRsaBits) {
@@ -117,7 +139,8 @@ Result<std::string> EncodeKey(EVP_PKEY* key, const KeyUrl& url) {
   if (!bio) bio.reset(BIO_new(BIO_s_mem()));
   if (!bio) return OpenSslError(ErrorCode::kInternal, "saving the key");
   if (url.save_type == KeySaveType::kPkcs1) {
-    // The "traditional" PEM of an RSA key is RSAPrivateKey (PKCS#1).
+    // The "traditional" PEM of an RSA key is RSAPrivateKey (PKCS#1); of an
+    // EC key, SEC 1 ECPrivateKey.
     if (PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr,
                                              nullptr) != 1) {
       return OpenSslError(ErrorCode::kCrypto, "encoding the key as PKCS#1");

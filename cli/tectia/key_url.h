@@ -20,6 +20,7 @@ struct KeyUrl {
   std::string passphrase;  // pkcs8s only; a secret: wipe it (core/wipe.h)
   bool passphrase_ignored = false;  // pkcs1/pkcs8 given one: they are saved unencrypted
   int bits = 0;            // RSA modulus size
+  std::string ec_curve;    // "P-256", "P-384" or "P-521" for @ec:curve; empty for rsa
   std::string prefix;      // the key is saved as prefix + ".prv"
   // Otherwise: the key file (a plain path or file:///path).
   std::string path;
@@ -34,7 +35,9 @@ struct KeyUrl {
 // dropped and passphrase_ignored set, for the caller to warn;
 // ssh2, ssh1, ssh and x509 are formats of the vendor's own libraries and
 // are refused saying so. The key type must be rsa, bits within
-// [kMinRsaBits, kMaxRsaBits] (core/key.h), the prefix non-empty. Fails with
+// [kMinRsaBits, kMaxRsaBits] (core/key.h), or ec with a curve P-256, P-384,
+// P-521 (OpenSSL's names too; callers whose protocol needs RSA refuse it),
+// the prefix non-empty. Fails with
 // kInvalidArgument naming the part at fault; the message never quotes the
 // passphrase.
 Result<KeyUrl> ParseKeyUrl(std::string_view text);

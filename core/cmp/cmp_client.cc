@@ -246,16 +246,30 @@ int CmpSession::CertConf(OSSL_CMP_CTX* ctx, X509* cert, int fail_info, const cha
   fail_info = OSSL_CMP_certConf_cb(ctx, cert, fail_info, text);
   auto* self = static_cast<CmpSession*>(OSSL_CMP_CTX_get_transfer_cb_arg(ctx));
   const std::string pin = NormalizeFingerprint(self->options_.pinned_sha256);
-  if (fail_info != 0 || pin.empty() || self->options_.ca_cert != nullptr) return fail_info;
+  if (fail_info != 0) return fail_info;
+  bool pinned_ok = pin.empty() || self->options_.ca_cert != nullptr;
   for (const auto& c : ReceivedChain(ctx, cert)) {
-    if (Sha256Hex(c.get()) == pin) return fail_info;
+    if (!pinned_ok && Sha256Hex(c.get()) == pin) pinned_ok = true;
   }
-  self->pin_error_ = "no CA certificate in the answer matches the pinned fingerprint";
-  *text = "CA certificate does not match the pinned fingerprint";
-  return 1 << OSSL_CMP_PKIFAILUREINFO_wrongAuthority;
+  if (!pinned_ok) {
+    self->pin_error_ = "no CA certificate in the answer matches the pinned fingerprint";
+    *text = "CA certificate does not match the pinned fingerprint";
+    return 1 << OSSL_CMP_PKIFAILUREINFO_wrongAuthority;
+  }
+  if (self->options_.accept && !self->options_.accept(cert)) {
+    self->declined_ = true;
+    *text = "certificate declined by the user";
+    return 1 << OSSL_CMP_PKIFAILUREINFO_badCertTemplate;
+  }
+  return fail_info;
 }
 
 Error CmpSession::Failure(const std::string& what) {
+  if (declined_) {
+    ClearOpenSslErrors();
+    return MakeError(ErrorCode::kVerify,
+                     what + ": the certificate was declined; the server was told so (certConf)");
+  }
   if (!pin_error_.empty()) {
     ClearOpenSslErrors();
     return MakeError(ErrorCode::kVerify, what + ": " + pin_error_);
@@ -303,6 +317,7 @@ Outcome CmpSession::Rejected() const {
 Result<Outcome> CmpSession::TryCertReq(int body_type, bool first) {
   transport_error_.clear();
   pin_error_.clear();
+  declined_ = false;
   int check_after = 0;
   const int rc = OSSL_CMP_try_certreq(ctx_.get(), body_type, nullptr, &check_after);
   Outcome out;
@@ -320,7 +335,7 @@ Result<Outcome> CmpSession::TryCertReq(int body_type, bool first) {
     out.chain = ReceivedChain(ctx_.get(), cert);
     return out;
   }
-  if (pin_error_.empty() && OSSL_CMP_CTX_get_status(ctx_.get()) == OSSL_CMP_PKISTATUS_rejection) {
+  if (pin_error_.empty() && !declined_ && OSSL_CMP_CTX_get_status(ctx_.get()) == OSSL_CMP_PKISTATUS_rejection) {
     ClearOpenSslErrors();
     return Rejected();
   }
@@ -342,7 +357,7 @@ Result<Outcome> CmpSession::Start(const NewCertRequest& request) {
     }
     if (request.new_key != nullptr) {
       ossl::Ptr<EVP_PKEY> key = ossl::UpRef(request.new_key);
-      if (OSSL_CMP_CTX_set0_newPkey(ctx, 1, key.get()) != 1) {
+      if (OSSL_CMP_CTX_set0_newPkey(ctx, request.public_key_only ? 0 : 1, key.get()) != 1) {
         return OpenSslError(ErrorCode::kCrypto, "setting CMP new key");
       }
       static_cast<void>(key.release());
@@ -355,6 +370,24 @@ Result<Outcome> CmpSession::Start(const NewCertRequest& request) {
       }
     } else if (request.type == Request::kIr) {
       return MakeError(ErrorCode::kInvalidArgument, "ir needs a subject");
+    }
+    if (request.extensions != nullptr && sk_X509_EXTENSION_num(request.extensions) > 0) {
+      ossl::X509ExtensionStack exts(sk_X509_EXTENSION_deep_copy(
+          request.extensions, X509_EXTENSION_dup, X509_EXTENSION_free));
+      if (!exts || OSSL_CMP_CTX_set0_reqExtensions(ctx, exts.get()) != 1) {
+        return OpenSslError(ErrorCode::kCrypto, "setting CMP requested extensions");
+      }
+      static_cast<void>(exts.release());
+    }
+    int popo = OSSL_CRMF_POPO_SIGNATURE;
+    if (request.popo == NewCertRequest::Popo::kRaVerified) popo = OSSL_CRMF_POPO_RAVERIFIED;
+    if (request.popo == NewCertRequest::Popo::kKeyEncipherment) popo = OSSL_CRMF_POPO_KEYENC;
+    if (request.public_key_only && popo == OSSL_CRMF_POPO_SIGNATURE) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "a request for a public key alone needs raVerified or keyEncipherment POPO");
+    }
+    if (OSSL_CMP_CTX_set_option(ctx, OSSL_CMP_OPT_POPO_METHOD, popo) != 1) {
+      return OpenSslError(ErrorCode::kCrypto, "setting CMP proof-of-possession method");
     }
   }
   pending_ = request.type;

@@ -8,6 +8,7 @@
 // (nothing here sleeps or blocks beyond one HTTP exchange).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,12 @@ struct CmpOptions {
   // this it is refused as unauthenticated.
   bool allow_unprotected_errors = false;
   bool implicit_confirm = true;  // requested; the server may still ask certConf
+  // Asked about an issued certificate (borrowed) after OpenSSL's own checks
+  // passed, before it is confirmed: false declines it, and the certConf
+  // sent rejects it (with implicit confirm granted no certConf is sent;
+  // callers that may decline ask for none). Empty: every certificate that
+  // passes the checks is accepted.
+  std::function<bool(X509* issued)> accept;
 };
 
 enum class Request { kIr, kCr, kKur, kP10cr };
@@ -53,6 +60,16 @@ struct NewCertRequest {
   EVP_PKEY* new_key = nullptr;  // borrowed; ir/cr/kur (kur may reuse the current key)
   std::string subject;          // "/CN=..."; empty: the current certificate's (kur)
   X509_REQ* csr = nullptr;      // p10cr only (borrowed)
+  // Requested extensions (borrowed, copied; null: none) for ir/cr/kur.
+  STACK_OF(X509_EXTENSION)* extensions = nullptr;
+  // new_key holds only the public key of someone else's pair (an RA's
+  // request for an end entity): no signature POPO can be made.
+  bool public_key_only = false;
+  // Proof of possession: a signature with new_key; raVerified (an RA
+  // vouches, RFC 4211 section 4.1); or keyEncipherment (the CA encrypts the
+  // certificate to new_key, RFC 4210 section 5.2.8).
+  enum class Popo { kSignature, kRaVerified, kKeyEncipherment };
+  Popo popo = Popo::kSignature;
 };
 
 // The answer, shaped for an Enroller back end: issued, pending or rejected;
@@ -109,6 +126,7 @@ class CmpSession {
   std::optional<Request> pending_;
   std::string transport_error_;  // what the last Transfer failed with
   std::string pin_error_;        // why CertConf refused the chain
+  bool declined_ = false;        // options_.accept said no
 };
 
 // PKIFailureInfo bit names ("badPOP", ...) of the set bits, comma-separated.
