@@ -3,14 +3,7 @@
 // The mock issues nothing: it answers with a fixed -rsp_cert, so each test
 // makes that certificate from the client's key first.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -19,27 +12,15 @@
 #include "core/cmp/cmp_client.h"
 #include "core/ossl.h"
 #include "io/curl_transport.h"
+#include "tests/support/cmp_mock_server.h"
 #include "tests/support/process.h"
 #include "tests/support/test_pki.h"
 
 namespace scepd::cmp {
 namespace {
 
-using testing::BackgroundProcess;
 using testing::CertSpec;
 using testing::TempDir;
-
-bool PortAccepts(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
 
 std::string Fingerprint(X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -85,21 +66,9 @@ class CmpServerTest : public ::testing::Test {
 
   // Starts the mock with `args` on a free port; waits (bounded) until it listens.
   void StartServer(std::vector<std::string> args) {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = testing::FreeLoopbackPort();
-      std::vector<std::string> argv = {"openssl", "cmp", "-port", std::to_string(port_)};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::string error;
-      ASSERT_TRUE(server_.Start(argv, dir_.File("server.log"), {}, dir_.path(), &error)) << error;
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(testing::ScaledTimeout(5000));
-      while (std::chrono::steady_clock::now() < deadline && server_.Running()) {
-        if (PortAccepts(port_)) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      server_.Stop();
-    }
-    FAIL() << "openssl cmp server did not start: " << testing::ReadFile(dir_.File("server.log"));
+    std::string error;
+    ASSERT_TRUE(server_.Start(dir_.path(), args, &error)) << error;
+    port_ = server_.port();
   }
 
   std::vector<std::string> MacServer() {
@@ -142,7 +111,7 @@ class CmpServerTest : public ::testing::Test {
   ossl::Ptr<EVP_PKEY> key_, srv_key_;
   ossl::Ptr<X509> old_cert_, new_cert_, srv_cert_;
   std::unique_ptr<CurlTransport> transport_;
-  BackgroundProcess server_;
+  testing::CmpMockServer server_;
   int port_ = -1;
 };
 
@@ -315,6 +284,65 @@ TEST_F(CmpServerTest, GivenCaNotMatchingPinIsRefusedBeforeSending) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kVerify);
   EXPECT_TRUE(mac.secret.empty());
+}
+
+constexpr int kCertConfBody = 24;  // RFC 4210 PKIBody certConf [24]
+
+// Passes every request on and notes its PKIBody type.
+struct RecordingTransport : Transport {
+  explicit RecordingTransport(Transport& inner) : inner_(inner) {}
+  Result<HttpResponse> Send(const HttpRequest& request) override {
+    const unsigned char* p = request.body.data();
+    ossl::Ptr<OSSL_CMP_MSG> msg(d2i_OSSL_CMP_MSG(nullptr, &p, static_cast<long>(request.body.size())));
+    body_types.push_back(msg ? OSSL_CMP_MSG_get_bodytype(msg.get()) : -1);
+    return inner_.Send(request);
+  }
+  Transport& inner_;
+  std::vector<int> body_types;
+};
+
+TEST_F(CmpServerTest, DecliningTheCertificateSendsARejectingCertConf) {
+  StartServer(MacServer());
+  RecordingTransport recorder(*transport_);
+  CmpOptions o = Options();
+  o.implicit_confirm = false;
+  int asked = 0;
+  o.accept = [&](X509* cert) {
+    ++asked;
+    EXPECT_EQ(X509_cmp(cert, new_cert_.get()), 0);
+    return false;
+  };
+  MacProtection mac{"62154", "ssh"};
+  auto session = CmpSession::Create(recorder, o, &mac, nullptr);
+  ASSERT_TRUE(session) << session.error().message;
+  auto out = (*session)->Start(Ir());
+  ASSERT_FALSE(out) << "a declined certificate came back as an outcome";
+  EXPECT_EQ(asked, 1);
+  EXPECT_NE(out.error().message.find("declined"), std::string::npos) << out.error().message;
+  ASSERT_EQ(recorder.body_types.size(), 2u);
+  EXPECT_EQ(recorder.body_types[0], OSSL_CMP_IR);
+  EXPECT_EQ(recorder.body_types[1], kCertConfBody);
+
+  // Accepting: the same exchange ends with the certificate.
+  o.accept = [](X509*) { return true; };
+  MacProtection mac2{"62154", "ssh"};
+  auto again = CmpSession::Create(*transport_, o, &mac2, nullptr);
+  ASSERT_TRUE(again);
+  auto issued = (*again)->Start(Ir());
+  ASSERT_TRUE(issued) << issued.error().message;
+  EXPECT_EQ(issued->kind, Outcome::Kind::kIssued);
+}
+
+TEST_F(CmpServerTest, PublicKeyOnlyRequestNeedsAnotherPopo) {
+  StartServer(SignatureServer());
+  auto session = SignedSession(Options());
+  ASSERT_TRUE(session);
+  NewCertRequest r = Ir();
+  r.type = Request::kCr;
+  r.public_key_only = true;
+  auto out = (*session)->Start(r);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, ErrorCode::kInvalidArgument);
 }
 
 TEST(CmpUnitTest, ParseCmpResponseChecksStatusTypeAndDer) {
