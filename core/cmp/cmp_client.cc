@@ -246,7 +246,13 @@ int CmpSession::CertConf(OSSL_CMP_CTX* ctx, X509* cert, int fail_info, const cha
   fail_info = OSSL_CMP_certConf_cb(ctx, cert, fail_info, text);
   auto* self = static_cast<CmpSession*>(OSSL_CMP_CTX_get_transfer_cb_arg(ctx));
   const std::string pin = NormalizeFingerprint(self->options_.pinned_sha256);
-  if (fail_info != 0) return fail_info;
+  if (fail_info != 0) {
+    self->refused_ = "the issued certificate failed OpenSSL's checks (" +
+                     FailInfoNames(static_cast<std::uint32_t>(fail_info)) +
+                     (*text != nullptr ? std::string(": ") + *text : std::string()) +
+                     "); a rejecting certConf was sent";
+    return fail_info;
+  }
   bool pinned_ok = pin.empty() || self->options_.ca_cert != nullptr;
   for (const auto& c : ReceivedChain(ctx, cert)) {
     if (!pinned_ok && Sha256Hex(c.get()) == pin) pinned_ok = true;
@@ -265,6 +271,10 @@ int CmpSession::CertConf(OSSL_CMP_CTX* ctx, X509* cert, int fail_info, const cha
 }
 
 Error CmpSession::Failure(const std::string& what) {
+  if (!refused_.empty()) {
+    Error e = OpenSslError(ErrorCode::kVerify, what + ": " + refused_);
+    return e;
+  }
   if (declined_) {
     ClearOpenSslErrors();
     return MakeError(ErrorCode::kVerify,
@@ -317,6 +327,7 @@ Outcome CmpSession::Rejected() const {
 Result<Outcome> CmpSession::TryCertReq(int body_type, bool first) {
   transport_error_.clear();
   pin_error_.clear();
+  refused_.clear();
   declined_ = false;
   int check_after = 0;
   const int rc = OSSL_CMP_try_certreq(ctx_.get(), body_type, nullptr, &check_after);
@@ -335,7 +346,7 @@ Result<Outcome> CmpSession::TryCertReq(int body_type, bool first) {
     out.chain = ReceivedChain(ctx_.get(), cert);
     return out;
   }
-  if (pin_error_.empty() && !declined_ && OSSL_CMP_CTX_get_status(ctx_.get()) == OSSL_CMP_PKISTATUS_rejection) {
+  if (pin_error_.empty() && !declined_ && refused_.empty() && OSSL_CMP_CTX_get_status(ctx_.get()) == OSSL_CMP_PKISTATUS_rejection) {
     ClearOpenSslErrors();
     return Rejected();
   }

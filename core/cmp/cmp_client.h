@@ -127,6 +127,7 @@ class CmpSession {
   std::string transport_error_;  // what the last Transfer failed with
   std::string pin_error_;        // why CertConf refused the chain
   bool declined_ = false;        // options_.accept said no
+  std::string refused_;          // why OpenSSL's own certificate check said no
 };
 
 // PKIFailureInfo bit names ("badPOP", ...) of the set bits, comma-separated.
