@@ -1,5 +1,5 @@
 // The shell files that come with the command lines: the mkrequest script
-// (POSIX sh) and the bash completion of sscep and scep-client, checked with
+// (POSIX sh) and the bash completion of sscep, scep-client and cmp-client, checked with
 // shellcheck and exercised in bash.
 
 #include <gtest/gtest.h>
@@ -27,7 +27,7 @@ TEST(ShellFiles, ShellcheckClean) {
   }
   auto sh = RunProcess({"shellcheck", "-s", "sh", kSource + "/cli/mkrequest"});
   EXPECT_EQ(sh.exit_code, 0) << sh.out << sh.err;
-  for (const char* f : {"sscep", "scep-client"}) {
+  for (const char* f : {"sscep", "scep-client", "cmp-client"}) {
     auto r = RunProcess({"shellcheck", kSource + "/packaging/completion/" + f});
     EXPECT_EQ(r.exit_code, 0) << f << "\n" << r.out << r.err;
   }
@@ -50,6 +50,17 @@ TEST(ShellFiles, ScepClientCompletion) {
     EXPECT_NE(enroll.find(o), std::string::npos) << o << enroll;
   }
   EXPECT_EQ(Complete("scep-client", "_scep_client", "scep-client get-ca -").find("-P\n"), std::string::npos);
+}
+
+TEST(ShellFiles, CmpClientCompletion) {
+  EXPECT_EQ(Complete("cmp-client", "_cmp_client", "cmp-client in"), "INITIALIZE\n");
+  EXPECT_EQ(Complete("cmp-client", "_cmp_client", "cmp-client INIT -u digitalSignature\\;key"),
+            "keyEncipherment\nkeyAgreement\nkeyCertSign\n");
+  std::string update = Complete("cmp-client", "_cmp_client", "cmp-client update -");
+  for (const char* o : {"-c\n", "-k\n", "-P\n", "-y\n"}) EXPECT_NE(update.find(o), std::string::npos) << o << update;
+  EXPECT_EQ(update.find("-p\n"), std::string::npos) << update;  // UPDATE is signed, no secret
+  std::string init = Complete("cmp-client", "_cmp_client", "cmp-client -y INITIALIZE -");
+  EXPECT_NE(init.find("-p\n"), std::string::npos) << init;
 }
 
 }  // namespace

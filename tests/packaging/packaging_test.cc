@@ -348,7 +348,7 @@ TEST(SystemdUnit, ScriptDropInNamesWhatScepReplacePemWrites) {
 
 // ---- manual pages ---------------------------------------------------------------
 
-const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1", "mkrequest.1",
+const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1", "cmp-client.1", "mkrequest.1",
                                             "scep_replace_pem.1", "check-cert.sh.8", "est-client.1"};
 
 TEST(ManPages, RenderWithoutWarnings) {
@@ -383,6 +383,10 @@ TEST(ManPages, CarryTheProjectVersionAndCrossReference) {
   const std::string client = ReadFile(Src("docs/man/scep-client.1"));
   for (const char* code : {"\n.B 0\n", "\n.B 1\n", "\n.B 3\n", "\n.B 95\n", "\n.B 97\n"}) {
     EXPECT_TRUE(Contains(client, code)) << code;
+  }
+  const std::string cmp_client = ReadFile(Src("docs/man/cmp-client.1"));
+  for (const char* code : {"\n.B 0\n", "\n.B 1\n", "\n.B 2\n", "\n.B 3\n", "\n.B 4\n", "\n.B 95\n", "\n.B 97\n"}) {
+    EXPECT_TRUE(Contains(cmp_client, code)) << code;
   }
   const std::string est_client = ReadFile(Src("docs/man/est-client.1"));
   for (const char* code : {"\n.B 2\n", "\n.B 3\n", "\n.B 4\n", "\n.B 95\n", "\n.B 97\n"}) {
@@ -501,6 +505,7 @@ TEST(OpenWrtMakefile, ReferencesExistingFiles) {
   EXPECT_TRUE(Contains(mk, "$(eval $(call BuildPackage,scepd))"));
   // Every command line: scep-client is a link to the multi-call sscep.
   EXPECT_TRUE(Contains(mk, "\t$(LN) sscep $(1)/usr/bin/scep-client\n"));
+  EXPECT_TRUE(Contains(mk, "\t$(LN) sscep $(1)/usr/bin/cmp-client\n"));
   EXPECT_TRUE(Contains(mk, "/usr/bin/mkrequest $(1)/usr/bin/\n"));
   // ./files/X lives beside the Makefile, $(PKG_BUILD_DIR)/X in the source.
   int refs = 0;
@@ -599,10 +604,12 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
            {"-rw-r--r--", "./usr/share/man/man1/scep_replace_pem.1.gz"},
            {"-rw-r--r--", "./usr/share/man/man8/check-cert.sh.8.gz"},
            {"-rw-r--r--", "./usr/share/man/man1/scep-client.1.gz"},
+           {"-rw-r--r--", "./usr/share/man/man1/cmp-client.1.gz"},
            {"-rw-r--r--", "./usr/share/man/man1/mkrequest.1.gz"},
            {"-rwxr-xr-x", "./usr/bin/mkrequest"},
            {"-rw-r--r--", "./usr/share/bash-completion/completions/sscep"},
            {"-rw-r--r--", "./usr/share/bash-completion/completions/scep-client"},
+           {"-rw-r--r--", "./usr/share/bash-completion/completions/cmp-client"},
            {"-rw-r--r--", "./usr/share/doc/scepd/examples/scepd.router.conf"},
            {"-rwxr-xr-x", "./usr/lib/scepd/cgi-bin/scepd.cgi"},
            {"-rw-r--r--", "./usr/share/scepd/www/httpd.conf"},
@@ -621,6 +628,9 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   // scep-client is a link to the multi-call sscep, not a second binary.
   EXPECT_TRUE(std::regex_search(list.out, std::regex("(^|\n)lrwxrwxrwx root/root +0 [0-9-]+ [0-9:]+ "
                                                      "\\./usr/bin/scep-client -> sscep\n")))
+      << list.out;
+  EXPECT_TRUE(std::regex_search(list.out, std::regex("(^|\n)lrwxrwxrwx root/root +0 [0-9-]+ [0-9:]+ "
+                                                     "\\./usr/bin/cmp-client -> sscep\n")))
       << list.out;
 
   auto info = RunProcess({"dpkg-deb", "-I", deb});
@@ -666,6 +676,9 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   auto client = RunProcess(TargetCommand({root + "/usr/bin/scep-client", "--version"}));
   EXPECT_EQ(client.exit_code, 0) << Describe(client);
   EXPECT_EQ(client.out, "scepd's scep-client " SCEPD_VERSION "\n");
+  auto cmp = RunProcess(TargetCommand({root + "/usr/bin/cmp-client", "--version"}));
+  EXPECT_EQ(cmp.exit_code, 0) << Describe(cmp);
+  EXPECT_EQ(cmp.out, "scepd's cmp-client " SCEPD_VERSION "\n");
   auto check = RunProcess(
       TargetCommand({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
@@ -783,6 +796,7 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
 
   // scep-client (the Tectia command line) is the same program as sscep.
   EXPECT_TRUE(Contains(list.out, " opt/scepClient/bin/scep-client -> sscep\n")) << list.out;
+  EXPECT_TRUE(Contains(list.out, " opt/scepClient/bin/cmp-client -> sscep\n")) << list.out;
 
   const std::string root = dir.File("root");
   ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
