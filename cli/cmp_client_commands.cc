@@ -35,6 +35,21 @@ constexpr std::size_t kMaxEntropyFile = 64 * 1024;
 
 void Say(const std::string& text) { std::fprintf(stderr, "cmp-client: %s\n", text.c_str()); }
 
+int g_verbosity = 0;
+void Verbose(const std::string& text) {
+  if (g_verbosity > 0) Say(text);
+}
+
+const char* RequestName(cmp::Request type) {
+  switch (type) {
+    case cmp::Request::kIr: return "ir";
+    case cmp::Request::kCr: return "cr";
+    case cmp::Request::kKur: return "kur";
+    case cmp::Request::kP10cr: return "p10cr";
+  }
+  return "?";
+}
+
 std::string StripFileScheme(const std::string& path) {
   if (path.size() > 7 && (path.compare(0, 7, "file://") == 0 || path.compare(0, 7, "FILE://") == 0)) {
     return path.substr(7);
@@ -210,8 +225,10 @@ Result<NewKey> ObtainNewKey(const CmpClientOptions& o) {
     SCEPD_TRY_STATUS(StirEntropy(o.entropy_file));
   }
   if (k.url.ec_curve.empty()) {
+    Verbose("generating a " + std::to_string(k.url.bits) + "-bit RSA key");
     SCEPD_TRY(k.key, GenerateRsaKey(k.url.bits));
   } else {
+    Verbose("generating a " + k.url.ec_curve + " EC key");
     SCEPD_TRY(k.key, GenerateEcKey(k.url.ec_curve));
   }
   return k;
@@ -424,8 +441,11 @@ Result<int> NewCertificate(const CmpClientOptions& o) {
     req.new_key = key->key.get();
   }
   SCEPD_TRY(auto run, Connect(o, key ? &*key : nullptr, &outputs));
+  Verbose(std::string("sending ") + RequestName(req.type) + " to " + o.access +
+          (o.psk.empty() ? ", signed" : ", MAC-protected (PBM)"));
+  auto result = run->session->Start(req);
   if (key) Wipe(key->url.passphrase);  // EncodeKey ran in the callback, or never will
-  return Finish(*run, run->session->Start(req), outputs);
+  return Finish(*run, std::move(result), outputs);
 }
 
 Result<int> Tunnel(const CmpClientOptions& o) {
@@ -482,6 +502,7 @@ Result<int> Revoke(const CmpClientOptions& o) {
     SCEPD_TRY(target, LoadOneCert(o.template_file));
   }
   SCEPD_TRY(auto run, Connect(o, nullptr, nullptr));
+  Verbose("sending rr to " + o.access);
   auto out = run->session->Revoke(target.get());
   if (!out.ok()) return std::move(out).error();
   if (out->kind == cmp::Outcome::Kind::kRejected) return ReportRejected(*out);
@@ -524,6 +545,7 @@ int CmpExitCodeFor(const Error& error) noexcept {
 }
 
 int RunCmpClient(const CmpClientOptions& options) {
+  g_verbosity = options.verbosity;
   auto result = Dispatch(options);
   std::fflush(stdout);
   if (!result.ok()) {

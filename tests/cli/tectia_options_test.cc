@@ -70,6 +70,32 @@ TEST(KeyUrl, GenerateUrlsOfTheThreeOpenFormats) {
   EXPECT_EQ(url->save_type, KeySaveType::kPkcs1);
 }
 
+TEST(KeyUrl, EcCurvesAndTectiasExternalKeyForm) {
+  auto url = ParseKeyUrl("generate://pkcs8@ec:P-256/k");
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_EQ(url->ec_curve, "P-256");
+  EXPECT_EQ(ParseKeyUrl("generate://pkcs1@EC:secp384r1/k")->ec_curve, "P-384");
+  EXPECT_EQ(ParseKeyUrl("generate://pkcs8@ec:prime256v1/k")->ec_curve, "P-256");
+  EXPECT_EQ(ParseKeyUrl("generate://pkcs8@rsa:2048/k")->ec_curve, "");
+  auto bad = ParseKeyUrl("generate://pkcs8@ec:P-192/k");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Mentions(bad.error(), "P-192")) << bad.error().message;
+  // The format word before the path, as the vendor's examples write -k.
+  EXPECT_EQ(ParseKeyUrl("file://pkcs8@/initial.prv")->path, "/initial.prv");
+  auto ssh2 = ParseKeyUrl("file://ssh2@/initial.prv");
+  ASSERT_FALSE(ssh2.ok());
+  EXPECT_TRUE(Mentions(ssh2.error(), "proprietary")) << ssh2.error().message;
+  // An EC key saves in every savetype.
+  auto key = GenerateEcKey("P-256");
+  ASSERT_TRUE(key.ok());
+  for (const char* u : {"generate://pkcs1@ec:P-256/k", "generate://pkcs8@ec:P-256/k",
+                        "generate://pkcs8s:pw@ec:P-256/k"}) {
+    auto pem = EncodeKey(key->get(), *ParseKeyUrl(u));
+    ASSERT_TRUE(pem.ok()) << u << ": " << pem.error().message;
+    EXPECT_NE(pem->find("PRIVATE KEY-----"), std::string::npos) << u;
+  }
+}
+
 TEST(KeyUrl, ProprietaryFormatsAndBadPartsAreRefusedWithTheReason) {
   for (const char* type : {"ssh2", "ssh1", "ssh", "x509"}) {
     auto url = ParseKeyUrl(std::string("generate://") + type + "@rsa:2048/k");
