@@ -121,7 +121,8 @@ Status ShowCertificate(X509* cert) {
   out += "  SubjectName = <" + LdapName(X509_get_subject_name(cert)) + ">\n";
   out += "  IssuerName = <" + LdapName(X509_get_issuer_name(cert)) + ">\n";
   out += "  SerialNumber= " + SerialDecimal(cert) + "\n";
-  out += std::string("  SignatureAlgorithm = ") + OBJ_nid2ln(X509_get_signature_nid(cert)) + "\n";
+  const char* sig_alg = OBJ_nid2ln(X509_get_signature_nid(cert));
+  out += std::string("  SignatureAlgorithm = ") + (sig_alg != nullptr ? sig_alg : "?") + "\n";
   out += "  Validity =\n    NotBefore = " + TimeText(X509_get0_notBefore(cert)) +
          "\n    NotAfter  = " + TimeText(X509_get0_notAfter(cert)) + "\n";
   out += "  PublicKeyInfo =\n    PublicKey = " + KeyText(cert) + "\n";
