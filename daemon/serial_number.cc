@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <fstream>
 
 #include "io/child_process.h"
+#include "io/files.h"
 
 namespace scepd {
 namespace {
@@ -72,17 +72,6 @@ bool IsPlaceholder(std::string_view serial) {
     if (EqualsIgnoreCase(serial, p)) return true;
   }
   return serial.find_first_not_of('0') == std::string_view::npos;  // "0", "0000"
-}
-
-// Reads at most `limit` bytes into *out; false when the file cannot be read.
-bool ReadSmallFile(const std::string& path, std::size_t limit, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out->assign(limit, '\0');
-  in.read(out->data(), static_cast<std::streamsize>(limit));
-  if (in.bad()) return false;
-  out->resize(static_cast<std::size_t>(in.gcount()));
-  return true;
 }
 
 struct CommandOutput {
@@ -185,9 +174,11 @@ Result<std::string> FindSerialNumber(std::string_view serial_number,
   for (const std::string& path : sources.files) {
     if (!tried.empty()) tried += ", ";
     tried += path;
-    std::string content;
-    if (!ReadSmallFile(path, kMaxSerialFileSize, &content)) continue;
-    const std::string_view serial = Trim(content);
+    // Non-blocking and regular files only: a FIFO or device put at one of
+    // these paths must not hang start-up.
+    auto content = ReadFileText(path, kMaxSerialFileSize);
+    if (!content.ok()) continue;
+    const std::string_view serial = Trim(*content);
     if (IsPlaceholder(serial) || !SerialProblem(serial).empty()) continue;
     return std::string(serial);
   }
