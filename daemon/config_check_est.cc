@@ -17,7 +17,13 @@ std::string ReadPasswordFile(const std::string& path, std::string* password) {
     return "expected an absolute path, not '" + path + "'";
   }
   auto read = ReadFileText(path, 64 * 1024);
-  if (!read.ok()) return "cannot read '" + path + "': " + read.error().message;
+  if (!read.ok()) {
+    std::string reason = read.error().message;
+    if (const std::size_t at = reason.find(path + ": "); at != std::string::npos) {
+      reason.erase(0, at + path.size() + 2);
+    }
+    return "cannot read '" + path + "': " + reason;
+  }
   std::string content = std::move(*read);
   Wipe(*read);
   if (content.size() > kMaxPasswordBytes) {
