@@ -91,6 +91,11 @@ std::vector<ProtocolProblem> CheckEstSettings(CertificateSettings* settings) {
   } else if (!s.est_username.empty() && !has_password && !password_problem) {
     problems.push_back({"est_username", "needs est_password or est_password_file"});
   }
+  if (s.key_type == KeyType::kRsa && s.key_size < 2048) {
+    problems.push_back({"key_size",
+                        "protocol est renews with the current pair as TLS client certificate, "
+                        "which needs at least 2048 bits (OpenSSL's default security level)"});
+  }
   if (s.est_username.find(':') != std::string::npos) {
     problems.push_back({"est_username", "must not contain ':' (HTTP Basic, RFC 7617)"});
   }
