@@ -6,6 +6,7 @@
 #   opt/scepClient/bin/sscep              the command line clients (one
 #   opt/scepClient/bin/scep-client        multi-call binary; scep-client, the
 #                                         Tectia syntax, is a link to sscep)
+#   opt/scepClient/bin/est-client         the EST command line (est-client(1))
 #   opt/scepClient/bin/mkrequest          sscep's key and request script
 #   opt/scepClient/bin/check-cert.sh      the cron check
 #   opt/scepClient/bin/scep_replace_pem   the settings-file helper
@@ -92,6 +93,7 @@ install -d -m 0755 "$root$app/bin" "$root$app/etc"
 install -m 0755 "$(pick usr/sbin/scepd)" "$root$app/bin/scepd"
 install -m 0755 "$(pick usr/bin/sscep)" "$root$app/bin/sscep"
 ln -s sscep "$root$app/bin/scep-client"
+install -m 0755 "$(pick usr/bin/est-client)" "$root$app/bin/est-client"
 install -m 0755 "$(pick usr/bin/mkrequest)" "$root$app/bin/mkrequest"
 install -m 0755 "$(pick usr/bin/check-cert.sh)" "$root$app/bin/check-cert.sh"
 install -m 0755 "$(pick usr/bin/scep_replace_pem)" "$root$app/bin/scep_replace_pem"

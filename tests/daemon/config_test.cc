@@ -905,6 +905,10 @@ TEST_F(ConfigTest, EstSettingsAreCheckedAtTheirLine) {
   EXPECT_EQ(Errors(head + tls + "est_username = router\nest_password_file = /nonexistent/pw\n"),
             "t.conf:6: [certificate] est_password_file: cannot read '/nonexistent/pw': No "
             "such file or directory");
+  EXPECT_EQ(Errors(head + tls + "key_size = 1024\n"),
+            "t.conf:5: [certificate] key_size: protocol est renews with the current pair as TLS "
+            "client certificate, which needs at least 2048 bits (OpenSSL's default security "
+            "level)");
   WriteFile(dir_.File("two-lines"), "one\ntwo\n", 0600);
   const std::string two = Errors(head + tls + "est_username = router\nest_password_file = " +
                                  dir_.File("two-lines") + "\n");
