@@ -1,3 +1,5 @@
+#include <openssl/crypto.h>
+
 #include <string>
 
 #include "core/est/est_url.h"
@@ -25,7 +27,7 @@ std::string ReadPasswordFile(const std::string& path, std::string* password) {
     return "cannot read '" + path + "': " + reason;
   }
   std::string content = std::move(*read);
-  Wipe(*read);
+  OPENSSL_cleanse(read->data(), read->capacity());  // what a short string left behind
   if (content.size() > kMaxPasswordBytes) {
     Wipe(content);
     return "'" + path + "' is larger than " + std::to_string(kMaxPasswordBytes) +
@@ -43,7 +45,7 @@ std::string ReadPasswordFile(const std::string& path, std::string* password) {
   }
   if (content.empty()) return "'" + path + "' is empty";
   *password = std::move(content);
-  Wipe(content);
+  OPENSSL_cleanse(content.data(), content.capacity());
   return {};
 }
 

@@ -49,7 +49,10 @@ std::unique_ptr<enroll::Enroller> MakeEstEnroller(const CertificateSettings& set
   options.url = settings.url;
   options.label = settings.est_label;
   options.username = settings.est_username;
-  options.password = settings.est_password;
+  // Reserved up front: heap storage that moves hand over and the
+  // enroller wipes, never a short-string buffer left behind (core/wipe.h).
+  options.password.reserve(256);
+  options.password.assign(settings.est_password);
   if (settings.tls_ca_file.empty() && settings.ca_fingerprint.algorithm == "sha256") {
     // RFC 7030 section 4.1.1 bootstrap: the enroller's own transports,
     // trusting only the pinned CA once it is found (the provisional one

@@ -149,8 +149,7 @@ enroll::Outcome EstEnroller::Exchange(const enroll::Transaction& t,
                             "the current pair cannot be used as TLS client certificate"};
     }
     req.client_cert_pem = std::move(*cert_pem);
-    req.client_key_pem = std::move(*key_pem);
-    Wipe(*key_pem);  // what a moved-from short string may keep
+    req.client_key_pem = std::move(*key_pem);  // a PEM key: heap storage, handed over
   } else if (!options_.username.empty()) {
     req.basic_user = options_.username;
     req.basic_password = options_.password;

@@ -15,6 +15,7 @@
 #include "tests/est_server/est_server.h"
 #include "tests/support/built_binary.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/scepd_conf.h"
 
 namespace scepd::testing {
@@ -168,6 +169,7 @@ TEST_F(ScepdEstTest, RestartWhilePendingResumesTheSameRequest) {
   auto r = Once();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Contains(r.err, "resuming transaction")) << r.err;
+  ExpectReliabilityRow("daemon.est-restart-while-pending", pending + r.err);
   EXPECT_EQ(server_->enrollments(), 1);
   ExpectInstalledPair();
   EXPECT_FALSE(PathExists(data() + "/.pending/state"));
@@ -176,14 +178,20 @@ TEST_F(ScepdEstTest, RestartWhilePendingResumesTheSameRequest) {
 TEST_F(ScepdEstTest, GarbageAnswersFailAndWriteNothing) {
   Start();
   WriteConfig();
-  for (EstFault fault : {EstFault::kHtmlPage, EstFault::kBrokenBase64,
-                         EstFault::kWrongContentType, EstFault::kOtherKey}) {
-    SCOPED_TRACE(static_cast<int>(fault));
+  const std::pair<EstFault, const char*> cases[] = {
+      {EstFault::kHtmlPage, "daemon.est-html-page"},
+      {EstFault::kBrokenBase64, "daemon.est-broken-base64"},
+      {EstFault::kWrongContentType, "daemon.est-wrong-content-type"},
+      {EstFault::kOtherKey, "daemon.est-other-key"}};
+  for (const auto& [fault, row] : cases) {
+    SCOPED_TRACE(row);
     server_->SetFault(fault);
     auto r = Once();
     EXPECT_NE(r.exit_code, 0) << r.err;
     EXPECT_FALSE(PathExists(data() + "/latest.crt"));
-    EXPECT_TRUE(PathExists(dir_.File("failure.env")));
+    const std::string env = ReadFile(dir_.File("failure.env"));
+    EXPECT_TRUE(Contains(env, "SCEP_EVENT=failed\n")) << env;
+    ExpectReliabilityRow(row, r.err + "exit " + std::to_string(r.exit_code) + "\n" + env);
   }
 }
 
@@ -203,6 +211,10 @@ TEST_F(ScepdEstTest, WrongPasswordIsAClearAuthenticationFailure) {
   EXPECT_FALSE(PathExists(data() + "/latest.crt"));
   auto check = RunProcess({kScepd, "-c", conf(), "--check-config"}, {}, 30000);
   EXPECT_FALSE(Contains(check.out + check.err, "not-it"));
+  EXPECT_TRUE(Contains(check.out, "est_password = ********")) << check.out;
+  ExpectReliabilityRow("daemon.est-unauthorized",
+                       r.err + "exit " + std::to_string(r.exit_code) + "\n--check-config:\n" +
+                           check.out);
 }
 
 TEST_F(ScepdEstTest, ATlsCertificateFromAnotherCaIsNotTrusted) {
@@ -216,6 +228,7 @@ TEST_F(ScepdEstTest, ATlsCertificateFromAnotherCaIsNotTrusted) {
   EXPECT_EQ(server_->enrollments(), 0);
   EXPECT_FALSE(PathExists(data() + "/latest.crt"));
   EXPECT_TRUE(PathExists(dir_.File("failure.env")));
+  ExpectReliabilityRow("daemon.est-wrong-tls-ca", r.err + "exit " + std::to_string(r.exit_code));
 }
 
 }  // namespace
