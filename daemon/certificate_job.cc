@@ -59,6 +59,7 @@ CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daem
       deps_(std::move(deps)),
       store_(settings_.data_dir) {
   status_.name = settings_.name;
+  status_.protocol = settings_.protocol;
 }
 
 CertificateJob::~CertificateJob() {

@@ -64,7 +64,7 @@ constexpr std::array<std::string_view, 10> kScepdKeys = {
     "status_group", "metrics_file",
 };
 
-constexpr std::array<std::string_view, 28> kCertificateKeys = {
+constexpr std::array<std::string_view, 32> kCertificateKeys = {
     "protocol",          "data_dir",           "url",
     "renew_days",        "await_result",       "max_await_result",
     "legacy_ciphers",    "key_size",           "subject",
@@ -75,6 +75,8 @@ constexpr std::array<std::string_view, 28> kCertificateKeys = {
     "success_script",    "failure_script",     "keep_old",
     "http_timeout",      "tls_ca_file",        "key_type",
     "ec_curve",          "proxy",              "proxy_credentials_file",
+    "est_label",         "est_username",       "est_password",
+    "est_password_file",
 };
 
 bool IsKeyOf(SectionKind kind, std::string_view key) {
@@ -562,11 +564,11 @@ class Checker {
       problems_->Add(section.line, section.header, "url", "required when enabled = yes");
     }
     if (const RawValue* raw = Find("protocol")) {
-      if (raw->value == "scep") {
+      if (raw->value == "scep" || raw->value == "est") {
         out->protocol = raw->value;
-      } else if (raw->value == "cmp" || raw->value == "est") {
+      } else if (raw->value == "cmp") {
         Report(*raw, "protocol",
-               raw->value + " is not built yet in this scepd; only scep is available");
+               raw->value + " is not built yet in this scepd; only scep and est are available");
       } else {
         Report(*raw, "protocol", "expected scep, cmp or est, not '" + raw->value + "'");
       }
@@ -654,15 +656,27 @@ class Checker {
       }
     }
     CheckProxy(out);
+    for (std::string_view key : {"est_label", "est_username", "est_password", "est_password_file"}) {
+      if (const RawValue* raw = Find(key); raw != nullptr && out->protocol != "est") {
+        Report(*raw, key, "only used with protocol = est");
+      }
+    }
+    if (out->protocol == "est") {
+      Text("est_label", &out->est_label);
+      Text("est_username", &out->est_username);
+      Text("est_password", &out->est_password);
+      Text("est_password_file", &out->est_password_file);
+    }
     // The protocol's own rules (config_check_<protocol>.cc), at the line of
     // the key they are about.
-    if (out->protocol == "scep") {
-      for (const ProtocolProblem& p : CheckScepSettings(*out)) {
-        if (const RawValue* raw = Find(p.key)) {
-          Report(*raw, p.key, p.message);
-        } else {
-          problems_->Add(section.line, section.header, p.key, p.message);
-        }
+    std::vector<ProtocolProblem> protocol_problems;
+    if (out->protocol == "scep") protocol_problems = CheckScepSettings(*out);
+    if (out->protocol == "est") protocol_problems = CheckEstSettings(out);
+    for (const ProtocolProblem& p : protocol_problems) {
+      if (const RawValue* raw = Find(p.key)) {
+        Report(*raw, p.key, p.message);
+      } else {
+        problems_->Add(section.line, section.header, p.key, p.message);
       }
     }
   }
@@ -954,6 +968,7 @@ void WipeSecrets(Config* config) noexcept {
   for (CertificateSettings& cert : config->certificates) {
     Wipe(cert.challenge_password);
     Wipe(cert.proxy_credentials);
+    Wipe(cert.est_password);
   }
 }
 

@@ -171,6 +171,14 @@ struct CertificateSettings {
   // read from it at load time. Secret: never printed, wiped by WipeSecrets.
   std::string proxy_credentials_file;
   std::string proxy_credentials;
+  // EST (protocol = est; docs/man/scepd.conf.5): the CA label
+  // (/.well-known/est/<label>/...), HTTP Basic user name and password for
+  // the first enrollment, inline or from est_password_file (read at load
+  // time). The password is secret: never printed, wiped by WipeSecrets.
+  std::string est_label;
+  std::string est_username;
+  std::string est_password;
+  std::string est_password_file;
 
   friend bool operator==(const CertificateSettings&, const CertificateSettings&) = default;
 };

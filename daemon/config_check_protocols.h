@@ -22,4 +22,11 @@ struct ProtocolProblem {
 // back, so the certificate's key must be RSA. Never fails.
 std::vector<ProtocolProblem> CheckScepSettings(const CertificateSettings& settings);
 
+// EST (RFC 7030): an https:// URL and a usable est_label; the server's TLS
+// trusted through tls_ca_file or a sha256 ca_fingerprint (the bootstrap;
+// never blind); est_username with exactly one of est_password and
+// est_password_file, whose first line it reads into est_password (the path
+// stays in est_password_file). RSA or EC keys.
+std::vector<ProtocolProblem> CheckEstSettings(CertificateSettings* settings);
+
 }  // namespace scepd

@@ -87,6 +87,13 @@ std::string FormatEffectiveConfig(const Config& config) {
     AppendOptional(&out, "tls_ca_file", c.tls_ca_file);
     AppendOptional(&out, "proxy", c.proxy);
     AppendOptional(&out, "proxy_credentials_file", c.proxy_credentials_file);
+    AppendOptional(&out, "est_label", c.est_label);
+    AppendOptional(&out, "est_username", c.est_username);
+    if (!c.est_password_file.empty()) {
+      AppendKey(&out, "est_password_file", c.est_password_file);
+    } else if (!c.est_password.empty()) {
+      AppendKey(&out, "est_password", kMask);
+    }
   }
   return out;
 }

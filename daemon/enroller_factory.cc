@@ -18,6 +18,7 @@ Result<std::unique_ptr<enroll::Enroller>> MakeEnroller(
     return std::unique_ptr<enroll::Enroller>(
         std::make_unique<scep::ScepEnroller>(transport, std::move(options)));
   }
+  if (settings.protocol == "est") return MakeEstEnroller(settings, transport);
   return MakeError(ErrorCode::kUnsupported,
                    "protocol " + settings.protocol + ": not built yet in this scepd");
 }

@@ -22,4 +22,10 @@ Result<std::unique_ptr<enroll::Enroller>> MakeEnroller(
     const CertificateSettings& settings, Transport& transport,
     std::function<void(const std::string&)> warn);
 
+// The EST back end for `settings` (enroller_factory_est.cc): its TLS
+// trusted through `transport` (tls_ca_file), or by the RFC 7030 bootstrap
+// with the sha256 ca_fingerprint when there is no tls_ca_file.
+std::unique_ptr<enroll::Enroller> MakeEstEnroller(const CertificateSettings& settings,
+                                                  Transport& transport);
+
 }  // namespace scepd

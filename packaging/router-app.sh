@@ -7,6 +7,7 @@
 #   opt/scepClient/bin/scep-client        multi-call binary; scep-client and
 #   opt/scepClient/bin/cmp-client         cmp-client, the Tectia syntax, are
 #                                         links to sscep)
+#   opt/scepClient/bin/est-client         the EST command line (est-client(1))
 #   opt/scepClient/bin/mkrequest          sscep's key and request script
 #   opt/scepClient/bin/check-cert.sh      the cron check
 #   opt/scepClient/bin/scep_replace_pem   the settings-file helper
@@ -94,6 +95,7 @@ install -m 0755 "$(pick usr/sbin/scepd)" "$root$app/bin/scepd"
 install -m 0755 "$(pick usr/bin/sscep)" "$root$app/bin/sscep"
 ln -s sscep "$root$app/bin/scep-client"
 ln -s sscep "$root$app/bin/cmp-client"
+install -m 0755 "$(pick usr/bin/est-client)" "$root$app/bin/est-client"
 install -m 0755 "$(pick usr/bin/mkrequest)" "$root$app/bin/mkrequest"
 install -m 0755 "$(pick usr/bin/check-cert.sh)" "$root$app/bin/check-cert.sh"
 install -m 0755 "$(pick usr/bin/scep_replace_pem)" "$root$app/bin/scep_replace_pem"

@@ -762,7 +762,7 @@ const std::vector<KeyBadValues>& EveryKeysBadValues() {
        "e.g. sha256:AB:CD:... or sha1:ABCD...",
        "sha256:0102", "a sha256 fingerprint has 32 bytes, this one has 2", nullptr},
       {"certificate", "protocol", "SCEP", "expected scep, cmp or est, not 'SCEP'", "cmp",
-       "cmp is not built yet in this scepd; only scep is available", nullptr},
+       "cmp is not built yet in this scepd; only scep and est are available", nullptr},
       {"certificate", "key_type", "dsa", "expected rsa or ec, not 'dsa'", "ec",
        "ec cannot be used with protocol scep: RFC 8894's message envelope needs an RSA key "
        "(use key_type = rsa)", nullptr},
@@ -785,6 +785,14 @@ const std::vector<KeyBadValues>& EveryKeysBadValues() {
        "expected host:port (a port number is required), not '127.0.0.1'", nullptr},
       {"certificate", "proxy_credentials_file", "creds", "set without proxy", nullptr, nullptr,
        "a path; checked with proxy (ProxyAndItsCredentialsFile)"},
+      {"certificate", "est_label", "a", "only used with protocol = est", nullptr, nullptr,
+       "checked with protocol = est (EstSettingsAreCheckedAtTheirLine)"},
+      {"certificate", "est_username", "a", "only used with protocol = est", nullptr, nullptr,
+       "checked with protocol = est (EstSettingsAreCheckedAtTheirLine)"},
+      {"certificate", "est_password", "a", "only used with protocol = est", nullptr, nullptr,
+       "checked with protocol = est (EstSettingsAreCheckedAtTheirLine)"},
+      {"certificate", "est_password_file", "a", "only used with protocol = est", nullptr,
+       nullptr, "checked with protocol = est (EstSettingsAreCheckedAtTheirLine)"},
   };
   return rows;
 }
@@ -851,6 +859,61 @@ TEST_F(ConfigTest, ShippedFileDocumentsEveryKey) {
   std::sort(documented.begin(), documented.end());
   std::sort(known.begin(), known.end());
   EXPECT_EQ(documented, known);
+}
+
+TEST_F(ConfigTest, EstSettingsAreCheckedAtTheirLine) {
+  WriteFile(dir_.File("ca.pem"), "not checked here\n");
+  WriteFile(dir_.File("pw"), "s3cret\n", 0600);
+  const std::string head = "[certificate]\nprotocol = est\nurl = https://ca.example:8443\n";
+  const std::string tls = "tls_ca_file = " + dir_.File("ca.pem") + "\n";
+  // A good section: the password file is read, the secret masked in print.
+  auto good = Parse(head + tls + "est_username = router\nest_password_file = " + dir_.File("pw") +
+                    "\nest_label = arbitraryLabel1\nkey_type = ec\n");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  const CertificateSettings& c = good->certificates.at(0);
+  EXPECT_EQ(c.protocol, "est");
+  EXPECT_EQ(c.est_password, "s3cret");
+  EXPECT_EQ(c.est_label, "arbitraryLabel1");
+  const std::string printed = FormatEffectiveConfig(*good);
+  EXPECT_NE(printed.find("est_password_file = " + dir_.File("pw")), std::string::npos) << printed;
+  EXPECT_EQ(printed.find("s3cret"), std::string::npos) << printed;
+  auto inline_pw = Parse(head + tls + "est_username = router\nest_password = s3cret\n");
+  ASSERT_TRUE(inline_pw.ok());
+  EXPECT_NE(FormatEffectiveConfig(*inline_pw).find("est_password = ********"), std::string::npos);
+  EXPECT_EQ(FormatEffectiveConfig(*inline_pw).find("s3cret"), std::string::npos);
+
+  EXPECT_EQ(Errors(head),
+            "t.conf:1: [certificate] tls_ca_file: protocol est needs the server's TLS trusted "
+            "explicitly: set tls_ca_file, or ca_fingerprint (sha256) for the RFC 7030 bootstrap");
+  EXPECT_EQ(Errors(head + "ca_fingerprint = sha1:" + std::string(40, 'A') + "\n"),
+            "t.conf:4: [certificate] ca_fingerprint: the EST bootstrap (no tls_ca_file) needs a "
+            "sha256 fingerprint, not sha1");
+  EXPECT_EQ(Errors("[certificate]\nprotocol = est\nurl = http://ca.example\n" + tls)
+                .rfind("t.conf:3: [certificate] url: ", 0),
+            0u);
+  EXPECT_EQ(Errors(head + tls + "est_label = a/b\n").rfind("t.conf:5: [certificate] est_label: ", 0),
+            0u);
+  EXPECT_EQ(Errors(head + tls + "est_password = x\n"),
+            "t.conf:1: [certificate] est_username: required with est_password or "
+            "est_password_file");
+  EXPECT_EQ(Errors(head + tls + "est_username = router\n"),
+            "t.conf:5: [certificate] est_username: needs est_password or est_password_file");
+  EXPECT_EQ(Errors(head + tls + "est_username = router\nest_password = x\nest_password_file = " +
+                   dir_.File("pw") + "\n"),
+            "t.conf:7: [certificate] est_password_file: conflicts with est_password; set only "
+            "one");
+  EXPECT_EQ(Errors(head + tls + "est_username = router\nest_password_file = /nonexistent/pw\n"),
+            "t.conf:6: [certificate] est_password_file: cannot read '/nonexistent/pw': No "
+            "such file or directory");
+  EXPECT_EQ(Errors(head + tls + "key_size = 1024\n"),
+            "t.conf:5: [certificate] key_size: protocol est renews with the current pair as TLS "
+            "client certificate, which needs at least 2048 bits (OpenSSL's default security "
+            "level)");
+  WriteFile(dir_.File("two-lines"), "one\ntwo\n", 0600);
+  const std::string two = Errors(head + tls + "est_username = router\nest_password_file = " +
+                                 dir_.File("two-lines") + "\n");
+  EXPECT_EQ(two, "t.conf:6: [certificate] est_password_file: '" + dir_.File("two-lines") +
+                     "' holds a control character or more than one line");
 }
 
 TEST_F(ConfigTest, ChallengeChecksApplyToThePasswordFileAndNeverQuoteIt) {

@@ -55,7 +55,8 @@ TEST(InitScripts, ShellcheckClean) {
                        Src("init/scepd-uci"), Src("packaging/deb/postinst"),
                        Src("packaging/deb/prerm"), Src("packaging/deb/postrm")});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  auto completion = RunProcess({"shellcheck", "-s", "bash", Src("packaging/completion/scepd")});
+  auto completion = RunProcess({"shellcheck", "-s", "bash", Src("packaging/completion/scepd"),
+                                Src("packaging/completion/est-client")});
   EXPECT_EQ(completion.exit_code, 0) << Describe(completion);
   auto bash = RunProcess({"shellcheck", Src("packaging/router-app.sh")});
   EXPECT_EQ(bash.exit_code, 0) << Describe(bash);
@@ -495,6 +496,37 @@ TEST(Completion, ScepdOptionsFilesAndStatus) {
   }
 }
 
+// Every option est-client's usage text lists is offered after some command.
+TEST(Completion, EstClientOffersEveryOptionOfItsUsage) {
+  TempDir dir("scepd-completion-");
+  auto complete = [&](const std::string& line) {
+    auto r = RunProcess(
+        {"bash", "-c",
+         "cd " + ShellQuote(dir.path()) + " && . " +
+             ShellQuote(Src("packaging/completion/est-client")) +
+             " && read -ra COMP_WORDS <<<\"$1\"; case $1 in *' ') COMP_WORDS+=('');; esac;"
+             " COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _est_client; printf '%s\\n' \"${COMPREPLY[@]}\"",
+         "complete", line});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    return r.out;
+  };
+  EXPECT_EQ(complete("est-client ree"), "reenroll\n");
+  EXPECT_EQ(complete("est-client enroll --key-t"), "--key-type\n");
+  EXPECT_EQ(complete("est-client enroll --key-type "), "rsa\nec\n");
+  std::string offered;
+  for (const char* command : {"cacerts", "csrattrs", "enroll", "reenroll", "serverkeygen"}) {
+    offered += complete(std::string("est-client ") + command + " -");
+  }
+  auto usage = RunProcess({BuiltBinary("cli/est-client"), "--help"});
+  ASSERT_EQ(usage.exit_code, 0) << Describe(usage);
+  ASSERT_TRUE(Contains(usage.out, "--pin-sha256")) << Describe(usage);
+  std::regex long_opt("--[a-z0-9-]+");
+  for (auto it = std::sregex_iterator(usage.out.begin(), usage.out.end(), long_opt);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_TRUE(Contains(offered, (*it).str() + "\n")) << (*it).str() << " is not completed";
+  }
+}
+
 // ---- OpenWrt package ---------------------------------------------------------------
 
 TEST(OpenWrtMakefile, ReferencesExistingFiles) {
@@ -507,6 +539,7 @@ TEST(OpenWrtMakefile, ReferencesExistingFiles) {
   EXPECT_TRUE(Contains(mk, "\t$(LN) sscep $(1)/usr/bin/scep-client\n"));
   EXPECT_TRUE(Contains(mk, "\t$(LN) sscep $(1)/usr/bin/cmp-client\n"));
   EXPECT_TRUE(Contains(mk, "/usr/bin/mkrequest $(1)/usr/bin/\n"));
+  EXPECT_TRUE(Contains(mk, "/usr/bin/est-client $(1)/usr/bin/\n"));
   // ./files/X lives beside the Makefile, $(PKG_BUILD_DIR)/X in the source.
   int refs = 0;
   std::regex files_re("\\./files/([A-Za-z0-9_.-]+)");
@@ -593,6 +626,9 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   for (const Entry& e : std::vector<Entry>{
            {"-rwxr-xr-x", "./usr/sbin/scepd"},
            {"-rwxr-xr-x", "./usr/bin/sscep"},
+           {"-rwxr-xr-x", "./usr/bin/est-client"},
+           {"-rw-r--r--", "./usr/share/man/man1/est-client.1.gz"},
+           {"-rw-r--r--", "./usr/share/bash-completion/completions/est-client"},
            {"-rwxr-xr-x", "./usr/bin/check-cert.sh"},
            {"-rwxr-xr-x", "./usr/bin/scep_replace_pem"},
            {"-rw-r--r--", "./etc/scepd.conf"},
@@ -779,7 +815,8 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   auto list = RunProcess({"tar", "-tvzf", archive});
   ASSERT_EQ(list.exit_code, 0) << Describe(list);
   for (const char* path :
-       {"opt/scepClient/bin/scepd", "opt/scepClient/bin/sscep", "opt/scepClient/bin/check-cert.sh",
+       {"opt/scepClient/bin/scepd", "opt/scepClient/bin/sscep", "opt/scepClient/bin/est-client",
+        "opt/scepClient/bin/check-cert.sh",
         "opt/scepClient/bin/scep_replace_pem", "opt/scepClient/bin/mkrequest",
         "opt/scepClient/etc/init",
         "opt/scepClient/www/cgi-bin/scepd.cgi"}) {
@@ -858,7 +895,7 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
     }
     EXPECT_GT(needed, 0) << path << ": no NEEDED entries read\n" << dynamic.out;
   }
-  EXPECT_EQ(elf_files, 3) << "scepd, sscep and www/cgi-bin/scepd.cgi";
+  EXPECT_EQ(elf_files, 4) << "scepd, sscep, est-client and www/cgi-bin/scepd.cgi";
   EXPECT_TRUE(Contains(build.out, "router-app: the binaries need ")) << build.out;
 }
 
