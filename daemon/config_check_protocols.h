@@ -20,6 +20,12 @@ struct ProtocolProblem {
 
 // SCEP (RFC 8894): the message envelope is RSA key transport to the CA and
 // back, so the certificate's key must be RSA. Never fails.
+// The CMP keys are refused (they would be ignored).
 std::vector<ProtocolProblem> CheckScepSettings(const CertificateSettings& settings);
+
+// CMP (RFC 4210/9483): reference number and secret (ir) or certificate and
+// key (cr), each pair complete; SCEP-only keys refused. Any key type.
+// Never fails.
+std::vector<ProtocolProblem> CheckCmpSettings(const CertificateSettings& settings);
 
 }  // namespace scepd
