@@ -321,7 +321,15 @@ Result<Outcome> CmpSession::TryCertReq(int body_type, bool first) {
     return out;
   }
   if (pin_error_.empty() && OSSL_CMP_CTX_get_status(ctx_.get()) == OSSL_CMP_PKISTATUS_rejection) {
-    ClearOpenSslErrors();
+    // Our own certConf check refusing the certificate also ends as a
+    // rejection: that is no word of the CA's.
+    const std::string what = first ? "CMP request" : "CMP poll";
+    Error e = OpenSslError(ErrorCode::kVerify, what);
+    if (e.message.find("certificate not accepted") != std::string::npos) {
+      e.message = what + ": the certificate the CA issued was refused (not for our key, or not "
+                  "from the CA given): " + e.message.substr(what.size() + 2);
+      return e;
+    }
     return Rejected();
   }
   return Failure(first ? "CMP request" : "CMP poll");

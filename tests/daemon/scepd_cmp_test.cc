@@ -19,6 +19,7 @@
 #include "tests/support/built_binary.h"
 #include "tests/support/cmp_server.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/scepd_conf.h"
 #include "tests/support/test_pki.h"
 
@@ -206,6 +207,7 @@ TEST_F(ScepdCmpTest, EnrollsWithIrAndPbmThenRenewsWithKurWhilePolling) {
   EXPECT_TRUE(Installed(cert2.get()));
   EXPECT_NE(ReadFile(dir_.File("success.env")).find("renewed"), std::string::npos);
   EXPECT_FALSE(PathExists(data() + "/.pending/state"));
+  ExpectReliabilityRow("cmp.renew-polling", r.err + ReadFile(dir_.File("success.env")));
 }
 
 TEST_F(ScepdCmpTest, WrongSecretFailsClearlyWritesNothingAndRunsTheFailureScript) {
@@ -227,6 +229,7 @@ TEST_F(ScepdCmpTest, WrongSecretFailsClearlyWritesNothingAndRunsTheFailureScript
   EXPECT_NE(env.find("SCEP_PROTOCOL=cmp"), std::string::npos) << env;
   EXPECT_NE(env.find("wrong reference number or secret"), std::string::npos) << env;
   EXPECT_EQ(env.find("Not-The-Secret-99"), std::string::npos);
+  ExpectReliabilityRow("cmp.wrong-secret", r.err + env);
 }
 
 TEST_F(ScepdCmpTest, ServerAnsweringGarbageIsAFailureAndWritesNothing) {
@@ -237,13 +240,49 @@ TEST_F(ScepdCmpTest, ServerAnsweringGarbageIsAFailureAndWritesNothing) {
   EXPECT_GE(server.requests(), 1);
   EXPECT_NE(r.err.find("not a DER PKIMessage"), std::string::npos) << r.err;
   EXPECT_FALSE(PathExists(data() + "/latest.crt"));
-  EXPECT_NE(ReadFile(dir_.File("failure.env")).find("not a DER PKIMessage"), std::string::npos);
+  const std::string env = ReadFile(dir_.File("failure.env"));
+  EXPECT_NE(env.find("not a DER PKIMessage"), std::string::npos);
+  ExpectReliabilityRow("cmp.garbage", r.err + env);
+}
+
+TEST_F(ScepdCmpTest, CertificateForAnotherKeyIsRefusedAndNothingInstalled) {
+  auto key1 = CachedKey(1);
+  Issue("ee1.crt", key1.get(), 10, 60);
+  OpenSslCmpServer server(dir_.path());
+  std::string error;
+  ASSERT_TRUE(server.Start(MacServer("ee1.crt"), &error)) << error;
+  WriteConfig(server.url());
+  PlaceNextKey(CachedKey(4).get());  // the request's key; the mock answers for key 1
+  auto r = Once();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_FALSE(PathExists(data() + "/latest.crt"));
+  EXPECT_FALSE(PathExists(data() + "/ca.crt-0"));
+  const std::string env = ReadFile(dir_.File("failure.env"));
+  ExpectReliabilityRow("cmp.issued-other-key", r.err + env);
+}
+
+TEST_F(ScepdCmpTest, CaFromTheAnswerMustMatchTheFingerprint) {
+  auto key1 = CachedKey(1);
+  Issue("ee1.crt", key1.get(), 10, 60);
+  OpenSslCmpServer server(dir_.path());
+  std::string error;
+  ASSERT_TRUE(server.Start(MacServer("ee1.crt"), &error)) << error;
+  WriteConfig(server.url());
+  WriteFile(conf(), ReadFile(conf()) + "ca_fingerprint = sha256:" + std::string(62, '0') + "ab\n");
+  PlaceNextKey(key1.get());
+  auto r = Once();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("not installed"), std::string::npos) << r.err;
+  EXPECT_FALSE(PathExists(data() + "/latest.crt"));
+  EXPECT_FALSE(PathExists(data() + "/ca.crt-0"));
+  EXPECT_FALSE(PathExists(data() + "/.pending/state"));
+  ExpectReliabilityRow("cmp.pinned-ca-mismatch", r.err + ReadFile(dir_.File("failure.env")));
 }
 
 TEST_F(ScepdCmpTest, RestartWhilePendingStartsOver) {
   auto key1 = CachedKey(1);
   auto cert1 = Issue("ee1.crt", key1.get(), 10, 60);
-  std::string error;
+  std::string error, state_text;
   {
     OpenSslCmpServer server(dir_.path());
     auto args = MacServer("ee1.crt");
@@ -255,11 +294,14 @@ TEST_F(ScepdCmpTest, RestartWhilePendingStartsOver) {
     ASSERT_TRUE(d.Start({kScepd, "-c", conf()}, dir_.File("scepd1.log")));
     const std::string state = data() + "/.pending/state";
     ASSERT_TRUE(WaitFor([&] {
-      return TryReadFile(state).value_or("").find("\npolls=1\n") != std::string::npos;
-    }, 30000)) << ReadFile(dir_.File("scepd1.log"));
+      const std::string text = TryReadFile(state).value_or("");
+      const auto at = text.find("\npolls=");
+      return at != std::string::npos && text.compare(at, 9, "\npolls=0\n") != 0;
+    }, 30000)) << TryReadFile(state).value_or("(no state file)");
     d.Signal(SIGKILL);
     d.Wait(30000);
-    EXPECT_NE(ReadFile(state).find("cookie.resumable=no"), std::string::npos) << ReadFile(state);
+    state_text = ReadFile(state);
+    EXPECT_NE(state_text.find("cookie.resumable=no"), std::string::npos) << state_text;
   }
   // Another server (the old one's waiting transaction died with the
   // client); the same key is made ahead again so its answer fits.
@@ -272,6 +314,7 @@ TEST_F(ScepdCmpTest, RestartWhilePendingStartsOver) {
   EXPECT_NE(r.err.find("cannot be polled by this process"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("sending ir"), std::string::npos) << r.err;
   EXPECT_TRUE(Installed(cert1.get()));
+  ExpectReliabilityRow("cmp.restart-pending", state_text + r.err);
 }
 
 }  // namespace
