@@ -63,6 +63,7 @@ CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daem
 
 CertificateJob::~CertificateJob() {
   OPENSSL_cleanse(settings_.challenge_password.data(), settings_.challenge_password.size());
+  OPENSSL_cleanse(settings_.cmp_secret.data(), settings_.cmp_secret.size());
 }
 
 void CertificateJob::Publish(ModuleState module, CertState cert) {
