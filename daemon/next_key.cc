@@ -46,10 +46,13 @@ Status SaveNextKey(const std::string& data_dir, EVP_PKEY* key) {
 
 Status RemoveNextKey(const std::string& data_dir) {
   const std::string path = NextKeyPath(data_dir);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return {};
     return MakeError(ErrorCode::kIo, "cannot remove " + path + ": " + std::strerror(errno));
   }
-  return {};
+  // Durable before the request goes out: after a power cut the key must not
+  // come back as the next renewal's key while the pending request holds it.
+  return SyncDirectory(data_dir);
 }
 
 }  // namespace scepd

@@ -26,7 +26,8 @@ Result<ossl::Ptr<EVP_PKEY>> LoadNextKey(const std::string& data_dir, int bits);
 // rename. Fails with kIo naming the file.
 Status SaveNextKey(const std::string& data_dir, EVP_PKEY* key);
 
-// Removes the prepared key; a missing file is not an error.
+// Removes the prepared key and syncs data_dir (durable before the request
+// that holds the key is sent); a missing file is not an error.
 Status RemoveNextKey(const std::string& data_dir);
 
 }  // namespace scepd
