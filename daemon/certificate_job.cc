@@ -64,6 +64,7 @@ CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daem
 
 CertificateJob::~CertificateJob() {
   OPENSSL_cleanse(settings_.challenge_password.data(), settings_.challenge_password.size());
+  OPENSSL_cleanse(settings_.cmp_secret.data(), settings_.cmp_secret.size());
 }
 
 void CertificateJob::Publish(ModuleState module, CertState cert) {
@@ -209,10 +210,16 @@ Result<std::unique_ptr<CertificateJob::Attempt>> CertificateJob::Connect() {
               }));
   }
   SCEPD_TRY(attempt->ca, attempt->enroller->FetchCaCertificates());
-  if (!attempt->ca.ca) return MakeError(ErrorCode::kProtocol, "the CA sent no CA certificate");
-  SCEPD_TRY(attempt->verdict,
-            CheckCaTrust(settings_, store_, attempt->ca.ca.get(), Label(settings_)));
-  if (attempt->enroller->offers_next_ca()) {
+  if (!attempt->ca.ca) {
+    if (!attempt->enroller->ca_comes_with_answer()) {
+      return MakeError(ErrorCode::kProtocol, "the CA sent no CA certificate");
+    }
+    // Checked against the pin when the issued answer brings it (ContinuePending).
+  } else {
+    SCEPD_TRY(attempt->verdict,
+              CheckCaTrust(settings_, store_, attempt->ca.ca.get(), Label(settings_)));
+  }
+  if (attempt->ca.ca && attempt->enroller->offers_next_ca()) {
     KeepNextCa(*attempt->enroller, store_, attempt->ca.ca.get(), Label(settings_));
   }
   enroll::AttemptFacts facts = attempt->enroller->facts();
@@ -425,6 +432,23 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
     (void)store_.ClearPending();
     return Fail(now, st.error().message + "; not installed", "");
   }
+  if (!a.ca.ca) {
+    // The CA came with the answer (CMP's caPubs): trusted as any CA is, or not at all.
+    if (issued.chain.empty()) {
+      (void)store_.ClearPending();
+      return Fail(now,
+                  "the CA's answer carried no certificate of the issuing CA (caPubs or "
+                  "extraCerts); not installed",
+                  "");
+    }
+    auto verdict = CheckCaTrust(settings_, store_, issued.chain.front().get(), Label(settings_));
+    if (!verdict.ok()) {
+      (void)store_.ClearPending();
+      return Fail(now, verdict.error().message + "; not installed", "");
+    }
+    a.ca.ca = ossl::UpRef(issued.chain.front().get());
+    a.verdict = *verdict;
+  }
 
   // Installed before the pending transaction is cleared, and that only once
   // the success script has run: a crash in between finds the certificate on
@@ -501,7 +525,8 @@ std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
     ca_files += (i ? " " : "") + settings_.data_dir + "/ca.crt-" + std::to_string(i);
   }
   RunScript(settings_.success_script, renewal ? "renewed" : "enrolled",
-            {{"SCEP_SERIAL", serial},
+            {{"SCEP_PROTOCOL", settings_.protocol},
+             {"SCEP_SERIAL", serial},
              {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
              {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"},
              {"SCEP_CA", ca_files},
@@ -599,7 +624,8 @@ std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,
   NoteActive(has_cert ? &**active : nullptr);
   Publish(ModuleState::kNotRunning, has_cert ? CertState::kEnrolled : CertState::kNotEnrolled);
   std::vector<std::pair<std::string, std::string>> vars = {{"SCEP_ERROR", message},
-                                                           {"SCEP_FAIL_INFO", fail_info}};
+                                                           {"SCEP_FAIL_INFO", fail_info},
+                                                           {"SCEP_PROTOCOL", settings_.protocol}};
   if (has_cert) {
     vars.push_back({"SCEP_SERIAL", status_.serial});
     vars.push_back({"SCEP_CERT", settings_.data_dir + "/latest.crt"});

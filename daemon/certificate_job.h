@@ -77,7 +77,7 @@ struct JobDeps {
 class CertificateJob {
  public:
   CertificateJob(CertificateSettings settings, DaemonSettings daemon, JobDeps deps);
-  // Wipes its copy of the challenge password.
+  // Wipes its copy of the challenge password and the CMP secret.
   ~CertificateJob();
 
   // Runs what is due and returns when to be called next (absolute seconds).

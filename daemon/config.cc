@@ -64,7 +64,7 @@ constexpr std::array<std::string_view, 10> kScepdKeys = {
     "status_group", "metrics_file",
 };
 
-constexpr std::array<std::string_view, 32> kCertificateKeys = {
+constexpr std::array<std::string_view, 38> kCertificateKeys = {
     "protocol",          "data_dir",           "url",
     "renew_days",        "await_result",       "max_await_result",
     "legacy_ciphers",    "key_size",           "subject",
@@ -77,6 +77,8 @@ constexpr std::array<std::string_view, 32> kCertificateKeys = {
     "ec_curve",          "proxy",              "proxy_credentials_file",
     "est_label",         "est_username",       "est_password",
     "est_password_file",
+    "cmp_reference",     "cmp_secret",         "cmp_secret_file",
+    "cmp_cert",          "cmp_key",            "recipient",
 };
 
 bool IsKeyOf(SectionKind kind, std::string_view key) {
@@ -564,11 +566,8 @@ class Checker {
       problems_->Add(section.line, section.header, "url", "required when enabled = yes");
     }
     if (const RawValue* raw = Find("protocol")) {
-      if (raw->value == "scep" || raw->value == "est") {
+      if (raw->value == "scep" || raw->value == "est" || raw->value == "cmp") {
         out->protocol = raw->value;
-      } else if (raw->value == "cmp") {
-        Report(*raw, "protocol",
-               raw->value + " is not built yet in this scepd; only scep and est are available");
       } else {
         Report(*raw, "protocol", "expected scep, cmp or est, not '" + raw->value + "'");
       }
@@ -667,16 +666,62 @@ class Checker {
       Text("est_password", &out->est_password);
       Text("est_password_file", &out->est_password_file);
     }
+    CheckCmpValues(out);
+    if (out->protocol == "est") {  // (SCEP's own check says the same for scep)
+      for (std::string_view key :
+           {"cmp_reference", "cmp_secret", "cmp_secret_file", "cmp_cert", "cmp_key", "recipient"}) {
+        if (const RawValue* raw = Find(key)) Report(*raw, key, "only used with protocol = cmp");
+      }
+    }
     // The protocol's own rules (config_check_<protocol>.cc), at the line of
     // the key they are about.
     std::vector<ProtocolProblem> protocol_problems;
     if (out->protocol == "scep") protocol_problems = CheckScepSettings(*out);
     if (out->protocol == "est") protocol_problems = CheckEstSettings(out);
+    if (out->protocol == "cmp") protocol_problems = CheckCmpSettings(*out);
     for (const ProtocolProblem& p : protocol_problems) {
       if (const RawValue* raw = Find(p.key)) {
         Report(*raw, p.key, p.message);
       } else {
         problems_->Add(section.line, section.header, p.key, p.message);
+      }
+    }
+  }
+
+  // The CMP keys' values, whatever the protocol (config_check_cmp.cc says
+  // which are needed and which belong to another protocol).
+  void CheckCmpValues(CertificateSettings* out) {
+    if (const RawValue* raw = Find("cmp_reference")) {
+      if (raw->value.empty()) {
+        Report(*raw, "cmp_reference", "must not be empty (the reference number the CA gave)");
+      } else if (HasControl(raw->value, false)) {
+        Report(*raw, "cmp_reference", "contains a control character");
+      } else {
+        out->cmp_reference = raw->value;
+      }
+    }
+    CheckSecret("cmp_secret", "cmp_secret_file", &out->cmp_secret, &out->cmp_secret_file,
+                nullptr);
+    for (auto [key, field] : {std::pair{"cmp_cert", &out->cmp_cert},
+                              std::pair{"cmp_key", &out->cmp_key}}) {
+      const RawValue* raw = Find(key);
+      if (raw == nullptr) continue;
+      if (raw->value.empty() || raw->value.front() != '/' || HasControl(raw->value, false)) {
+        Report(*raw, key, "expected an absolute path, not '" + raw->value + "'");
+      } else if (Status st = CheckRegularFile(raw->value); !st.ok()) {
+        Report(*raw, key, CannotRead(raw->value, st.error()));
+      } else {
+        *field = raw->value;
+      }
+    }
+    if (const RawValue* raw = Find("recipient")) {
+      auto name = ParseSubject(raw->value);
+      if (!name.ok()) {
+        std::string message = name.error().message;
+        if (message.rfind("subject: ", 0) == 0) message.erase(0, 9);
+        Report(*raw, "recipient", message);
+      } else {
+        out->recipient = raw->value;
       }
     }
   }
@@ -886,47 +931,56 @@ class Checker {
   }
 
   void CheckChallenge(CertificateSettings* out) {
-    const RawValue* inline_password = Find("challenge_password");
-    const RawValue* file = Find("challenge_password_file");
+    CheckSecret("challenge_password", "challenge_password_file", &out->challenge_password,
+                &out->challenge_password_file, &CheckChallengePassword);
+  }
+
+  // A secret given inline (`inline_key`) or read from the file `file_key`
+  // names (one line, trailing newlines removed), never both; `check` (may be
+  // null) adds the protocol's own rules.
+  void CheckSecret(const char* inline_key, const char* file_key, std::string* secret,
+                   std::string* secret_file, Status (*check)(std::string_view)) {
+    const RawValue* inline_password = Find(inline_key);
+    const RawValue* file = Find(file_key);
     if (inline_password != nullptr && file != nullptr) {
       const RawValue& later = inline_password->line > file->line ? *inline_password : *file;
       const RawValue& first = inline_password->line > file->line ? *file : *inline_password;
-      Report(later, &later == inline_password ? "challenge_password" : "challenge_password_file",
+      Report(later, &later == inline_password ? inline_key : file_key,
              "conflicts with " +
-                 std::string(&first == file ? "challenge_password_file" : "challenge_password") +
+                 std::string(&first == file ? file_key : inline_key) +
                  " on line " + std::to_string(first.line) + "; set only one");
       return;
     }
     if (inline_password != nullptr) {
       if (HasControl(inline_password->value, false)) {
-        Report(*inline_password, "challenge_password", "contains a control character");
+        Report(*inline_password, inline_key, "contains a control character");
         return;
       }
-      if (Status st = CheckChallengePassword(inline_password->value); !st.ok()) {
-        Report(*inline_password, "challenge_password", WithoutField(st.error().message));
+      if (Status st = check ? check(inline_password->value) : Status(); !st.ok()) {
+        Report(*inline_password, inline_key, WithoutField(st.error().message));
         return;
       }
-      out->challenge_password = inline_password->value;
+      *secret = inline_password->value;
       return;
     }
     if (file == nullptr) return;
     const std::string& path = file->value;
     if (path.empty() || path.front() != '/' || HasControl(path, false)) {
-      Report(*file, "challenge_password_file", "expected an absolute path, not '" + path + "'");
+      Report(*file, file_key, "expected an absolute path, not '" + path + "'");
       return;
     }
     // Non-blocking and regular files only (io/files.h): a FIFO here must
     // not hang even --check-config.
     auto read = ReadFileText(path, 64 * 1024);
     if (!read.ok()) {
-      Report(*file, "challenge_password_file", CannotRead(path, read.error()));
+      Report(*file, file_key, CannotRead(path, read.error()));
       return;
     }
     std::string content = std::move(*read);
     OPENSSL_cleanse(read->data(), read->capacity());  // what a short string left behind
     if (content.size() > kMaxPasswordFileSize) {
       Wipe(content);
-      Report(*file, "challenge_password_file",
+      Report(*file, file_key,
              "'" + path + "' is larger than " + std::to_string(kMaxPasswordFileSize) +
                  " bytes; it should hold only the password");
       return;
@@ -936,23 +990,23 @@ class Checker {
       content.pop_back();
     }
     if (content.empty()) {
-      Report(*file, "challenge_password_file", "'" + path + "' is empty");
+      Report(*file, file_key, "'" + path + "' is empty");
       return;
     }
     if (HasControl(content, false)) {
       Wipe(content);
-      Report(*file, "challenge_password_file",
+      Report(*file, file_key,
              "'" + path + "' holds a control character or more than one line");
       return;
     }
-    if (Status st = CheckChallengePassword(content); !st.ok()) {
+    if (Status st = check ? check(content) : Status(); !st.ok()) {
       Wipe(content);
-      Report(*file, "challenge_password_file",
+      Report(*file, file_key,
              "'" + path + "': " + WithoutField(st.error().message));
       return;
     }
-    out->challenge_password_file = path;
-    out->challenge_password = std::move(content);
+    *secret_file = path;
+    *secret = std::move(content);
   }
 
   Problems* problems_;
@@ -969,6 +1023,7 @@ void WipeSecrets(Config* config) noexcept {
     Wipe(cert.challenge_password);
     Wipe(cert.proxy_credentials);
     Wipe(cert.est_password);
+    Wipe(cert.cmp_secret);
   }
 }
 

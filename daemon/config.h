@@ -99,8 +99,8 @@ struct CertificateSettings {
   // Where this certificate lives: [scepd] data_dir for the unnamed section,
   // the section's own (required, distinct) data_dir for named ones.
   std::string data_dir;
-  // The enrollment protocol ("protocol"): "scep" (the default and, in this
-  // build, the only back end; "cmp" and "est" are refused as not built yet).
+  // The enrollment protocol ("protocol"): "scep" (the default), "est" or
+  // "cmp".
   // daemon/enroller_factory.h makes its back end.
   std::string protocol = "scep";
   // The CA's URL, http:// or https://. Required when enabled = yes.
@@ -179,6 +179,17 @@ struct CertificateSettings {
   std::string est_username;
   std::string est_password;
   std::string est_password_file;
+  // protocol = cmp (config_check_cmp.cc): the reference number and shared
+  // secret of an ir ("cmp_secret" inline or read from cmp_secret_file,
+  // trailing newlines removed; secret, wiped by WipeSecrets), the
+  // certificate and key file that sign a cr instead, and the CA's name
+  // ("recipient", "/CN=..." form).
+  std::string cmp_reference;
+  std::string cmp_secret;
+  std::string cmp_secret_file;
+  std::string cmp_cert;
+  std::string cmp_key;
+  std::string recipient;
 
   friend bool operator==(const CertificateSettings&, const CertificateSettings&) = default;
 };

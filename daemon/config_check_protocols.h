@@ -20,6 +20,7 @@ struct ProtocolProblem {
 
 // SCEP (RFC 8894): the message envelope is RSA key transport to the CA and
 // back, so the certificate's key must be RSA. Never fails.
+// The CMP keys are refused (they would be ignored).
 std::vector<ProtocolProblem> CheckScepSettings(const CertificateSettings& settings);
 
 // EST (RFC 7030): an https:// URL and a usable est_label; the server's TLS
@@ -28,5 +29,9 @@ std::vector<ProtocolProblem> CheckScepSettings(const CertificateSettings& settin
 // est_password_file, whose first line it reads into est_password (the path
 // stays in est_password_file). RSA or EC keys.
 std::vector<ProtocolProblem> CheckEstSettings(CertificateSettings* settings);
+// CMP (RFC 4210/9483): reference number and secret (ir) or certificate and
+// key (cr), each pair complete; SCEP-only keys refused. Any key type.
+// Never fails.
+std::vector<ProtocolProblem> CheckCmpSettings(const CertificateSettings& settings);
 
 }  // namespace scepd

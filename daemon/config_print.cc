@@ -94,6 +94,15 @@ std::string FormatEffectiveConfig(const Config& config) {
     } else if (!c.est_password.empty()) {
       AppendKey(&out, "est_password", kMask);
     }
+    AppendOptional(&out, "cmp_reference", c.cmp_reference);
+    if (!c.cmp_secret_file.empty()) {
+      AppendKey(&out, "cmp_secret_file", c.cmp_secret_file);
+    } else if (!c.cmp_secret.empty()) {
+      AppendKey(&out, "cmp_secret", kMask);
+    }
+    AppendOptional(&out, "cmp_cert", c.cmp_cert);
+    AppendOptional(&out, "cmp_key", c.cmp_key);
+    AppendOptional(&out, "recipient", c.recipient);
   }
   return out;
 }

@@ -24,8 +24,8 @@ namespace scepd {
 // `extra_path_dir` only the system directories), HOME=/, LANG=C, then the
 // entries of `scep_vars` in name order. The daemon passes SCEP_EVENT
 // (enrolled, renewed or failed), SCEP_SERIAL, SCEP_CERT, SCEP_KEY, SCEP_CA,
-// SCEP_NOT_AFTER, SCEP_SUBJECT, SCEP_DATA_DIR, SCEP_NAME, SCEP_ERROR and
-// SCEP_FAIL_INFO (docs/daemon.md). Entries that could not be passed safely are left out
+// SCEP_NOT_AFTER, SCEP_SUBJECT, SCEP_DATA_DIR, SCEP_NAME, SCEP_ERROR,
+// SCEP_FAIL_INFO and SCEP_PROTOCOL (docs/daemon.md). Entries that could not be passed safely are left out
 // rather than altered: a name that is not SCEP_ followed by [A-Z0-9_] (so
 // PATH, LD_PRELOAD and friends cannot be overridden) and a value containing
 // NUL (execve would cut it). Never fails.

@@ -122,7 +122,7 @@ Result<ossl::Ptr<OSSL_CMP_MSG>> ParseCmpResponse(const HttpResponse& response) {
 }
 
 CmpSession::CmpSession(Key, Transport& transport, CmpOptions options)
-    : transport_(transport), options_(std::move(options)) {}
+    : transport_(&transport), options_(std::move(options)) {}
 
 CmpSession::~CmpSession() = default;  // OSSL_CMP_CTX_free cleanses the secret it holds
 
@@ -227,7 +227,7 @@ OSSL_CMP_MSG* CmpSession::Transfer(OSSL_CMP_CTX* ctx, const OSSL_CMP_MSG* req) {
   http.content_type = kContentType;
   http.body = std::move(*body);
   http.close_connection = true;  // servers tie a transaction to its connection
-  auto response = self->transport_.Send(http);
+  auto response = self->transport_->Send(http);
   if (!response) {
     self->transport_error_ = response.error().message;
     return nullptr;
@@ -247,7 +247,7 @@ int CmpSession::CertConf(OSSL_CMP_CTX* ctx, X509* cert, int fail_info, const cha
   auto* self = static_cast<CmpSession*>(OSSL_CMP_CTX_get_transfer_cb_arg(ctx));
   const std::string pin = NormalizeFingerprint(self->options_.pinned_sha256);
   if (fail_info != 0) {
-    self->refused_ = "the issued certificate failed OpenSSL's checks (" +
+    self->refused_ = "the certificate the CA issued was refused: it failed OpenSSL's checks (" +
                      FailInfoNames(static_cast<std::uint32_t>(fail_info)) +
                      (*text != nullptr ? std::string(": ") + *text : std::string()) +
                      "); a rejecting certConf was sent";
@@ -363,6 +363,9 @@ Result<Outcome> CmpSession::Start(const NewCertRequest& request) {
       return OpenSslError(ErrorCode::kCrypto, "setting CMP p10cr CSR");
     }
   } else {
+    if (request.csr != nullptr && OSSL_CMP_CTX_set1_p10CSR(ctx, request.csr) != 1) {
+      return OpenSslError(ErrorCode::kCrypto, "setting the CMP request template");
+    }
     if (request.new_key == nullptr && request.type != Request::kKur) {
       return MakeError(ErrorCode::kInvalidArgument, "CMP request needs the new key");
     }
@@ -379,7 +382,7 @@ Result<Outcome> CmpSession::Start(const NewCertRequest& request) {
       if (OSSL_CMP_CTX_set1_subjectName(ctx, name->get()) != 1) {
         return OpenSslError(ErrorCode::kCrypto, "setting CMP subject");
       }
-    } else if (request.type == Request::kIr) {
+    } else if (request.type == Request::kIr && request.csr == nullptr) {
       return MakeError(ErrorCode::kInvalidArgument, "ir needs a subject");
     }
     if (request.extensions != nullptr && sk_X509_EXTENSION_num(request.extensions) > 0) {

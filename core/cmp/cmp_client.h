@@ -59,7 +59,9 @@ struct NewCertRequest {
   Request type = Request::kIr;
   EVP_PKEY* new_key = nullptr;  // borrowed; ir/cr/kur (kur may reuse the current key)
   std::string subject;          // "/CN=..."; empty: the current certificate's (kur)
-  X509_REQ* csr = nullptr;      // p10cr only (borrowed)
+  // p10cr: the request sent (borrowed). ir/cr/kur: when set, the template
+  // the request's subject and extensions come from (OpenSSL's p10CSR default).
+  X509_REQ* csr = nullptr;
   // Requested extensions (borrowed, copied; null: none) for ir/cr/kur.
   STACK_OF(X509_EXTENSION)* extensions = nullptr;
   // new_key holds only the public key of someone else's pair (an RA's
@@ -106,6 +108,11 @@ class CmpSession {
   // A general message without items; the answer's infoTypes are listed.
   Result<Outcome> GeneralMessage();
 
+  // Sends the following messages through `transport` (borrowed; must
+  // outlive the session's further use): a pending request may be polled
+  // over another connection's transport than the one that started it.
+  void Rebind(Transport& transport) noexcept { transport_ = &transport; }
+
  private:
   struct Key {};
 
@@ -119,7 +126,7 @@ class CmpSession {
   Outcome Rejected() const;
   Error Failure(const std::string& what);
 
-  Transport& transport_;
+  Transport* transport_;
   CmpOptions options_;
   ossl::Ptr<OSSL_CMP_CTX> ctx_;
   ossl::Ptr<X509> own_cert_;  // the signing certificate, revoked by default

@@ -66,6 +66,12 @@ class Enroller {
   // kParse, kProtocol, kVerify) when there is no usable answer.
   virtual Result<CaCertificates> FetchCaCertificates() = 0;
 
+  // Whether an empty FetchCaCertificates answer means "the CA comes with the
+  // issued answer" (CMP's caPubs before the first enrollment): the daemon
+  // then checks the first certificate of Issued::chain against the pin
+  // instead, and installs nothing without one.
+  virtual bool ca_comes_with_answer() const { return false; }
+
   // After FetchCaCertificates: what the status shows about this attempt.
   virtual AttemptFacts facts() const = 0;
 

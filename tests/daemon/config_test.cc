@@ -761,8 +761,24 @@ const std::vector<KeyBadValues>& EveryKeysBadValues() {
        "'md5:zz' is not a fingerprint (hex: invalid character 'z' at position 1); expected "
        "e.g. sha256:AB:CD:... or sha1:ABCD...",
        "sha256:0102", "a sha256 fingerprint has 32 bytes, this one has 2", nullptr},
-      {"certificate", "protocol", "SCEP", "expected scep, cmp or est, not 'SCEP'", "cmp",
-       "cmp is not built yet in this scepd; only scep and est are available", nullptr},
+      {"certificate", "protocol", "SCEP", "expected scep, cmp or est, not 'SCEP'", "ssh",
+       "expected scep, cmp or est, not 'ssh'", nullptr},
+      // The CMP keys alone: a valid value is refused with protocol scep.
+      {"certificate", "cmp_reference", "62\x01" "154", "contains a control character", "62154",
+       "used only with protocol cmp", nullptr},
+      {"certificate", "cmp_secret", "se\x01" "cret", "contains a control character", "s3cret",
+       "used only with protocol cmp", nullptr},
+      {"certificate", "cmp_secret_file", "secret.txt",
+       "expected an absolute path, not 'secret.txt'", "/nonexistent/cmp-secret",
+       "cannot read '/nonexistent/cmp-secret': No such file or directory", nullptr},
+      {"certificate", "cmp_cert", "ee.crt", "expected an absolute path, not 'ee.crt'",
+       "/nonexistent/ee.crt", "cannot read '/nonexistent/ee.crt': No such file or directory",
+       nullptr},
+      {"certificate", "cmp_key", "ee.key", "expected an absolute path, not 'ee.key'",
+       "/nonexistent/ee.key", "cannot read '/nonexistent/ee.key': No such file or directory",
+       nullptr},
+      {"certificate", "recipient", "CN=Test CA", "no leading '/' in 'CN=Test CA'", "/CN=Test CA",
+       "used only with protocol cmp", nullptr},
       {"certificate", "key_type", "dsa", "expected rsa or ec, not 'dsa'", "ec",
        "ec cannot be used with protocol scep: RFC 8894's message envelope needs an RSA key "
        "(use key_type = rsa)", nullptr},
@@ -997,6 +1013,71 @@ TEST_F(ConfigTest, ProxyAndItsCredentialsFile) {
                                         "proxy_credentials_file = " + dir_.File("fifo") + "\n");
   EXPECT_NE(fifo_error.find("t.conf:3: [certificate] proxy_credentials_file:"), std::string::npos)
       << fifo_error;
+}
+
+}  // namespace
+}  // namespace scepd
+
+namespace scepd {
+namespace {
+
+class CmpConfigTest : public ::testing::Test {
+ protected:
+  std::string Errors(const std::string& text) {
+    auto config = ParseConfig(text, "t.conf", sources_);
+    return config.ok() ? "(loaded without error)" : config.error().message;
+  }
+  testing::TempDir dir_;
+  SerialSources sources_;
+};
+
+TEST_F(CmpConfigTest, IrNeedsReferenceAndSecretAndTheSecretIsMaskedAndWiped) {
+  const std::string secret_file = dir_.File("cmp-secret");
+  testing::WriteFile(secret_file, "From-The-File-1\n", 0600);
+  auto config = ParseConfig("[certificate]\nprotocol = cmp\nkey_type = ec\n"
+                            "cmp_reference = 62154\ncmp_secret_file = " + secret_file +
+                                "\nrecipient = /CN=Test CA\n",
+                            "t.conf", sources_);
+  ASSERT_TRUE(config.ok()) << config.error().message;  // ec is fine for CMP
+  const CertificateSettings& c = config->certificates.at(0);
+  EXPECT_EQ(c.cmp_secret, "From-The-File-1");
+  EXPECT_EQ(c.recipient, "/CN=Test CA");
+  const std::string printed = FormatEffectiveConfig(*config);
+  EXPECT_EQ(printed.find("From-The-File-1"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("cmp_secret_file = " + secret_file), std::string::npos) << printed;
+  WipeSecrets(&*config);
+  EXPECT_TRUE(config->certificates.at(0).cmp_secret.empty());
+
+  auto inline_secret = ParseConfig(
+      "[certificate]\nprotocol = cmp\ncmp_reference = 1\ncmp_secret = Inline-Secret-2\n", "t.conf",
+      sources_);
+  ASSERT_TRUE(inline_secret.ok()) << inline_secret.error().message;
+  const std::string masked = FormatEffectiveConfig(*inline_secret);
+  EXPECT_EQ(masked.find("Inline-Secret-2"), std::string::npos) << masked;
+  EXPECT_NE(masked.find("cmp_secret = "), std::string::npos) << masked;
+}
+
+TEST_F(CmpConfigTest, IncompleteCredentialsAndScepKeysNameTheirLine) {
+  EXPECT_EQ(Errors("[certificate]\nprotocol = cmp\n"),
+            "t.conf:2: [certificate] protocol: cmp needs cmp_reference and cmp_secret (or "
+            "cmp_secret_file) for an ir, or cmp_cert and cmp_key for a cr");
+  EXPECT_EQ(Errors("[certificate]\nprotocol = cmp\ncmp_reference = 62154\n"),
+            "t.conf:3: [certificate] cmp_reference: set without cmp_secret or cmp_secret_file");
+  EXPECT_EQ(Errors("[certificate]\nprotocol = cmp\ncmp_secret = x\n"),
+            "t.conf:3: [certificate] cmp_secret: set without cmp_reference (the reference number "
+            "the CA gave with the secret)");
+  const std::string cert = dir_.File("auth.crt");
+  testing::WriteFile(cert, "not checked here");
+  EXPECT_EQ(Errors("[certificate]\nprotocol = cmp\ncmp_cert = " + cert + "\n"),
+            "t.conf:3: [certificate] cmp_cert: cmp_cert and cmp_key go together: the "
+            "certificate that signs a first enrollment (cr) and its key");
+  EXPECT_EQ(Errors("[certificate]\nprotocol = cmp\ncmp_reference = 1\ncmp_secret = x\n"
+                   "challenge_password = pw\n"),
+            "t.conf:5: [certificate] challenge_password: not used with protocol cmp (use "
+            "cmp_reference and cmp_secret)");
+  EXPECT_EQ(Errors("[certificate]\nprotocol = cmp\ncmp_reference = 1\ncmp_secret = x\n"
+                   "cmp_secret = y\n"),
+            "t.conf:5: [certificate] cmp_secret: duplicate key (first set on line 4)");
 }
 
 }  // namespace
