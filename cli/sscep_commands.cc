@@ -262,6 +262,14 @@ Result<int> Enroll(Session& s) {
   // Beyond sscep: a certificate for another subject or one already expired
   // is refused, not written.
   SCEPD_TRY_STATUS(CheckIssuedCertificate(rep->issued.get(), csr.get(), std::time(nullptr)));
+  // Nor one the CA certificates held (GetCACert or -c) did not sign.
+  {
+    std::vector<X509*> held;
+    if (s.client->ca()) {
+      for (const auto& c : s.client->ca()->all) held.push_back(c.get());
+    }
+    SCEPD_TRY_STATUS(VerifyIssuedCertificate(rep->issued.get(), held));
+  }
   SCEPD_TRY_STATUS(WriteCert(o.local_cert_file, rep->issued.get()));
   spdlog::info("certificate written as {} (serial {})", o.local_cert_file, SerialHex(rep->issued.get()));
   // Beyond sscep: the whole chain next to it, leaf first.

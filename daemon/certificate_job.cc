@@ -424,6 +424,15 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
     (void)store_.ClearPending();
     return Fail(now, st.error().message + "; not installed", "");
   }
+  // Signed by the CA we trust (its chain as GetCACert gave it, checked
+  // against the pin): a certificate naming the CA but signed by another key
+  // never replaces the current pair.
+  std::vector<X509*> held = Borrowed(a.ca.chain);
+  held.push_back(a.ca.ca.get());
+  if (auto st = VerifyIssuedCertificate(issued.cert.get(), held); !st.ok()) {
+    (void)store_.ClearPending();
+    return Fail(now, st.error().message + "; not installed", "");
+  }
 
   // Installed before the pending transaction is cleared, and that only once
   // the success script has run: a crash in between finds the certificate on

@@ -285,6 +285,8 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenReply{"cli.other-signer", {"--other-signer"}, 97, "signature does not verify"},
         BrokenReply{"cli.issued-other-key", {"--other-key"}, 97, "none for our public key"},
         BrokenReply{"cli.issued-other-subject", {"--other-subject"}, 97, "not the requested"},
+        BrokenReply{"cli.issued-forged", {"--forged-issued"}, 97,
+                    "does not verify against the CA certificates held"},
         BrokenReply{"cli.issued-expired", {"--expired"}, 97,
                     "issued a certificate that expired at"},
         BrokenReply{"cli.huge-response", {"--huge-body", "104857600"}, 95,

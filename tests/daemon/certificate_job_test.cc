@@ -37,6 +37,7 @@
 #include "tests/daemon/in_process_transport.h"
 #include "tests/responder/responder.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/test_pki.h"
 
 namespace scepd::testing {
@@ -902,6 +903,29 @@ TEST_F(CertificateJobTest, ExpiredIssuedCertificateDoesNotReplaceTheCurrentOne) 
   EXPECT_EQ(job->state(), JobState::kBackoff);
   EXPECT_TRUE(HooksRun("install-cert").empty()) << "the success script installed it";
   EXPECT_EQ(HooksRun("report-failure").size(), 1u);
+}
+
+// Issue 14 point 6: a SUCCESS whose certificate names the CA as issuer but
+// was signed by another key never reaches the disk.
+TEST_F(CertificateJobTest, IssuedCertificateNotSignedByTheCaIsRefused) {
+  const std::string old_serial = InstallPair(kStart - kDay, kStart + 20 * kDay);
+  FaultPlan f;
+  f.issue_forged = true;
+  responder_->SetFaults(f);
+  auto job = MakeJob();
+  job->Step();
+  EXPECT_EQ(ActiveSerial(), old_serial) << "a forged certificate replaced the working one";
+  EXPECT_EQ(job->state(), JobState::kBackoff);
+  EXPECT_EQ(job->outcome(), JobOutcome::kFailed);
+  EXPECT_TRUE(HooksRun("install-cert").empty()) << "the success script installed it";
+  std::size_t crt_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(data())) {
+    if (e.path().extension() == ".crt" && e.path().filename() != "latest.crt") ++crt_files;
+  }
+  EXPECT_EQ(crt_files, 1u) << "the forged certificate was written";
+  ExpectReliabilityRow("hardening.issued-signature",
+                       Log() + " state " + JobStateName(job->state()) +
+                           (crt_files == 1 ? " nothing written" : ""));
 }
 
 TEST_F(CertificateJobTest, NewCertificateNotYetValidWaitsForTheClock) {
