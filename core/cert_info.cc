@@ -302,11 +302,19 @@ Status VerifyIssuedCertificate(X509* issued, const std::vector<X509*>& held) {
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   auto not_before = NotBefore(issued);
-  if (!not_before.ok()) return refused("its notBefore does not read");
-  if (*not_before >= 0 &&
-      static_cast<std::uint64_t>(*not_before) <=
-          static_cast<std::uint64_t>(std::numeric_limits<std::time_t>::max())) {
-    X509_VERIFY_PARAM_set_time(param, static_cast<std::time_t>(*not_before));
+  auto not_after = NotAfter(issued);
+  if (!not_before.ok() || !not_after.ok()) return refused("its validity does not read");
+  // The certificate's notBefore, or later when a CA certificate starts later
+  // (a CA may backdate what it issues), as long as the certificate is valid.
+  std::int64_t at = *not_before;
+  for (X509* ca : held) {
+    auto ca_from = ca != nullptr ? NotBefore(ca) : Result<std::int64_t>(std::int64_t{0});
+    if (ca_from.ok() && *ca_from > at && *ca_from < *not_after) at = *ca_from;
+  }
+  ClearOpenSslErrors();
+  if (at >= 0 && static_cast<std::uint64_t>(at) <=
+                     static_cast<std::uint64_t>(std::numeric_limits<std::time_t>::max())) {
+    X509_VERIFY_PARAM_set_time(param, static_cast<std::time_t>(at));
   } else {
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
   }
