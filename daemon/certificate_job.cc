@@ -28,6 +28,7 @@ const char* JobStateName(JobState state) noexcept {
     case JobState::kPolling: return "polling";
     case JobState::kBackoff: return "backoff";
     case JobState::kClockWait: return "clockwait";
+    case JobState::kHandoffFailed: return "handoff-failed";
   }
   return "unknown";
 }
@@ -113,6 +114,10 @@ std::int64_t CertificateJob::Step() {
     if (!aside.ok()) return Fail(now, aside.error().message, "");
   } else if (pending->has_value()) {
     const PendingTransaction& p = **pending;
+    if (handoff_failures_ > 0 && p.transaction_id == known_transaction_ &&
+        now < handoff_retry_at_) {
+      return handoff_retry_at_;  // the success script is run again then
+    }
     if (p.transaction_id != known_transaction_) {
       known_transaction_ = p.transaction_id;
       spdlog::info("{}: resuming transaction {} ({}{}, {} PENDING answer(s) so far)",
@@ -463,7 +468,11 @@ std::optional<std::int64_t> CertificateJob::FinishFromDisk(const PendingTransact
   if (!found.ok() || !found->has_value()) return std::nullopt;
   X509* cert = (*found)->cert.get();
   const std::string serial = SerialHex(cert);
-  if ((*found)->active) {
+  if ((*found)->active && handoff_failures_ > 0) {
+    spdlog::info("{}: certificate {} is installed; running the success script again (it failed "
+                 "{} time(s))",
+                 Label(settings_), serial, handoff_failures_);
+  } else if ((*found)->active) {
     spdlog::info("{}: certificate {} of transaction {} is installed; finishing what an "
                  "interruption stopped",
                  Label(settings_), serial, p.transaction_id);
@@ -508,18 +517,60 @@ std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
   for (std::size_t i = 0; i < chain_size; ++i) {
     ca_files += (i ? " " : "") + settings_.data_dir + "/ca.crt-" + std::to_string(i);
   }
-  RunScript(settings_.success_script, renewal ? "renewed" : "enrolled",
-            {{"SCEP_SERIAL", serial},
-             {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
-             {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"},
-             {"SCEP_CA", ca_files},
-             {"SCEP_NOT_AFTER", na.ok() ? FormatUtc(*na) : ""},
-             {"SCEP_SUBJECT", SubjectString(cert)}});
+  const std::string handoff =
+      RunScript(settings_.success_script, renewal ? "renewed" : "enrolled",
+                {{"SCEP_SERIAL", serial},
+                 {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
+                 {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"},
+                 {"SCEP_CA", ca_files},
+                 {"SCEP_NOT_AFTER", na.ok() ? FormatUtc(*na) : ""},
+                 {"SCEP_SUBJECT", SubjectString(cert)}});
+  // The pair is installed either way; a failed hand-off keeps the pending
+  // transaction so that the script is run again (after a restart too).
+  if (!handoff.empty()) return HandoffFailed(p, cert, handoff);
+  if (handoff_failures_ > 0) {
+    spdlog::info("{}: success script succeeded after {} failure(s)", Label(settings_),
+                 handoff_failures_);
+  }
+  handoff_failures_ = 0;
+  handoff_retry_at_ = 0;
   if (auto st = store_.ClearPending(); !st.ok()) {
     spdlog::warn("{}: {}", Label(settings_), st.error().message);
   }
   known_transaction_.clear();
   return AfterInstall(cert);
+}
+
+std::int64_t CertificateJob::HandoffFailed(const PendingTransaction& p, X509* cert,
+                                           const std::string& why) {
+  const std::int64_t now = deps_.clock->Now();
+  ++handoff_failures_;
+  known_transaction_ = p.transaction_id;
+  BackoffSettings bs;
+  bs.initial = 60;
+  bs.cap = 3600;
+  handoff_retry_at_ = now + RetryDelay(handoff_failures_, bs, *deps_.random);
+  const std::string serial = SerialHex(cert);
+  const std::string message = "certificate " + serial + " is installed but the hand-off failed: " +
+                              why + "; the success script runs again at " +
+                              FormatUtc(handoff_retry_at_);
+  state_ = JobState::kHandoffFailed;
+  outcome_ = JobOutcome::kHandoffFailed;
+  status_.last_result = "handoff-failed";
+  status_.last_error = message;
+  status_.next_check = handoff_retry_at_;
+  status_.transaction_id.clear();
+  spdlog::error("{}: {} (failure {} in a row)", Label(settings_), message, handoff_failures_);
+  auto active = store_.LoadActiveCertificate();
+  NoteActive(active.ok() && active->has_value() ? &**active : nullptr);
+  Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+  (void)RunScript(settings_.failure_script, "handoff-failed",
+                  {{"SCEP_ERROR", message},
+                   {"SCEP_FAIL_INFO", ""},
+                   {"SCEP_SERIAL", serial},
+                   {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
+                   {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"}});
+  return handoff_retry_at_;
 }
 
 std::int64_t CertificateJob::AfterInstall(X509* cert) {
@@ -617,26 +668,32 @@ std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,
   return retry_at_;
 }
 
-void CertificateJob::RunScript(const std::string& script, const std::string& event,
-                               const std::vector<std::pair<std::string, std::string>>& vars) {
-  if (script.empty() || deps_.hooks == nullptr) return;
+std::string CertificateJob::RunScript(const std::string& script, const std::string& event,
+                                      const std::vector<std::pair<std::string, std::string>>& vars) {
+  if (script.empty() || deps_.hooks == nullptr) return "";
   std::map<std::string, std::string> env(vars.begin(), vars.end());
   env["SCEP_EVENT"] = event;
   env["SCEP_DATA_DIR"] = settings_.data_dir;
   env["SCEP_NAME"] = settings_.name;
   auto result = deps_.hooks->Run(script, HookEnvironment(env, deps_.hook_path_dir),
                                  deps_.hook_timeout_seconds);
-  const char* which = event == "failed" ? "failure script" : "success script";
+  const bool success = event == "renewed" || event == "enrolled";
+  const char* which = success ? "success script" : "failure script";
   if (!result.ok()) {
     spdlog::error("{}: {} could not run: {}", Label(settings_), which, result.error().message);
-    return;
+    return std::string(which) + " could not run: " + result.error().message;
   }
   for (const auto& line : result->output) spdlog::info("{}: {}: {}", Label(settings_), which, line);
   if (result->timed_out) {
     spdlog::error("{}: {} killed after {} s", Label(settings_), which, deps_.hook_timeout_seconds);
-  } else if (result->exit_code != 0) {
-    spdlog::warn("{}: {} exited with {}", Label(settings_), which, result->exit_code);
+    return std::string(which) + " killed after " + std::to_string(deps_.hook_timeout_seconds) +
+           " s";
   }
+  if (result->exit_code != 0) {
+    spdlog::warn("{}: {} exited with {}", Label(settings_), which, result->exit_code);
+    return std::string(which) + " exited with " + std::to_string(result->exit_code);
+  }
+  return "";
 }
 
 }  // namespace scepd

@@ -15,6 +15,13 @@
 //              jittered, capped delay (SIGUSR1 retries at once)
 //   clockwait  the system clock is before the build date or the
 //              certificate's notBefore: expiry is not judged
+//   handoff-failed
+//              the new pair is installed but the success script failed
+//              (exit status not 0, killed, or could not run): the failure
+//              script has run, the success script is run again after an
+//              exponential, jittered, capped delay until it succeeds (the
+//              pending transaction is kept for that, so a restart runs it
+//              again too)
 //
 // The job names no protocol: it drives an enroll::Enroller
 // (core/enroll/enroller.h) that daemon/enroller_factory.h builds from the
@@ -46,11 +53,12 @@
 
 namespace scepd {
 
-enum class JobState { kIdle, kEnrolling, kPolling, kBackoff, kClockWait };
+enum class JobState { kIdle, kEnrolling, kPolling, kBackoff, kClockWait, kHandoffFailed };
 const char* JobStateName(JobState state) noexcept;
 
 // How the last Step ended, for `scepd --once` and tests.
-enum class JobOutcome { kNone, kValid, kEnrolled, kPending, kFailed };
+// kHandoffFailed: installed, but the success script failed.
+enum class JobOutcome { kNone, kValid, kEnrolled, kPending, kFailed, kHandoffFailed };
 
 struct JobDeps {
   const Clock* clock = nullptr;
@@ -124,8 +132,14 @@ class CertificateJob {
   // A ca.crt-N that does not load is rewritten from the CA's answer (logged,
   // best effort: a failure is retried at the next check).
   void RepairCaChain();
-  void RunScript(const std::string& script, const std::string& event,
-                 const std::vector<std::pair<std::string, std::string>>& vars);
+  // Runs `script` (nothing when empty); the error when it could not run,
+  // was killed or exited non-zero ("" when it succeeded or there is none).
+  std::string RunScript(const std::string& script, const std::string& event,
+                        const std::vector<std::pair<std::string, std::string>>& vars);
+  // The success script failed: report it, run the failure script, and
+  // schedule the next run of the success script.
+  std::int64_t HandoffFailed(const PendingTransaction& pending, X509* cert,
+                             const std::string& why);
   void Publish(ModuleState module, CertState cert);
   void NoteActive(const CertSummary* active);
 
@@ -140,6 +154,8 @@ class CertificateJob {
   std::int64_t retry_at_ = 0;  // backoff: no attempt before this
   std::int64_t poll_at_ = 0;   // polling: next CertPoll not before this
   bool fallback_tried_ = false;
+  int handoff_failures_ = 0;          // success script failures in a row
+  std::int64_t handoff_retry_at_ = 0;  // handoff-failed: next run of the success script
   bool renew_now_ = false;  // RenewNow() asked; consumed by the next check
   std::string known_transaction_;  // the pending transaction this process started or resumed
 };

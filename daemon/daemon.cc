@@ -210,6 +210,10 @@ int Daemon::RunOnceLocked() {
       std::int64_t next = job->Step();
       JobOutcome o = job->outcome();
       if (o == JobOutcome::kValid || o == JobOutcome::kEnrolled) break;
+      if (o == JobOutcome::kHandoffFailed) {
+        exit_code = WorstExit(exit_code, kDaemonExitHandoff);
+        break;
+      }
       if (o == JobOutcome::kFailed || o == JobOutcome::kNone) {
         exit_code = WorstExit(exit_code, kDaemonExitFailed);
         break;

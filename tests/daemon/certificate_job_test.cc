@@ -905,6 +905,67 @@ TEST_F(CertificateJobTest, ExpiredIssuedCertificateDoesNotReplaceTheCurrentOne) 
   EXPECT_EQ(HooksRun("report-failure").size(), 1u);
 }
 
+// Issue 14 point 11: a success script that fails is a state of its own:
+// the pair stays installed, the status says so, the failure script runs and
+// the success script is run again with growing delays (after a restart too)
+// until it succeeds; the CA is not asked again.
+TEST_F(CertificateJobTest, FailedHandOffIsAStateAndTheSuccessScriptIsRetried) {
+  hooks_.exit_code = 1;
+  auto job = MakeJob();
+  const std::int64_t retry1 = job->Step();
+  ASSERT_TRUE(ActiveSerial().has_value()) << Log();
+  const std::string serial = *ActiveSerial();
+  EXPECT_EQ(job->outcome(), JobOutcome::kHandoffFailed) << Log();
+  EXPECT_EQ(job->state(), JobState::kHandoffFailed);
+  EXPECT_EQ(job->status().last_result, "handoff-failed");
+  EXPECT_EQ(job->status().next_check, retry1);
+  EXPECT_TRUE(Contains(job->status().last_error, "success script exited with 1"))
+      << job->status().last_error;
+  ASSERT_EQ(hooks_.calls.size(), 2u);
+  EXPECT_EQ(hooks_.calls[0].script, "install-cert");
+  EXPECT_EQ(hooks_.calls[1].script, "report-failure");
+  EXPECT_EQ(Get(hooks_.calls[1].env, "SCEP_EVENT"), "handoff-failed");
+  EXPECT_EQ(Get(hooks_.calls[1].env, "SCEP_SERIAL"), serial);
+  EXPECT_TRUE(Pending().has_value()) << "the transaction is kept for the retry";
+  const std::int64_t d1 = retry1 - clock_.Now();
+  EXPECT_GE(d1, 48);
+  EXPECT_LE(d1, 72);
+  std::string observed = Log() + " state " + job->status().state + " last_result " +
+                         job->status().last_result + " SCEP_EVENT=" +
+                         Get(hooks_.calls[1].env, "SCEP_EVENT") + "\n";
+
+  // Nothing happens before the retry time.
+  clock_.Set(retry1 - 1);
+  EXPECT_EQ(job->Step(), retry1);
+  EXPECT_EQ(hooks_.calls.size(), 2u);
+
+  // A restart runs the success script again at once; it fails again.
+  job = MakeJob();
+  const std::int64_t retry2 = job->Step();
+  EXPECT_EQ(HooksRun("install-cert").size(), 2u) << Log();
+  EXPECT_EQ(job->outcome(), JobOutcome::kHandoffFailed);
+  clock_.Set(retry2);
+  const std::int64_t retry3 = job->Step();
+  EXPECT_EQ(HooksRun("install-cert").size(), 3u) << Log();
+  EXPECT_GT(retry3 - retry2, retry2 - (retry1 - 1)) << "the delay grows";
+
+  // It succeeds: the transaction is forgotten, the job is idle, the CA was
+  // asked once.
+  hooks_.exit_code = 0;
+  clock_.Set(retry3);
+  job->Step();
+  EXPECT_EQ(HooksRun("install-cert").size(), 4u) << Log();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_EQ(job->state(), JobState::kIdle);
+  EXPECT_EQ(job->status().last_result, "success");
+  EXPECT_FALSE(Pending().has_value());
+  EXPECT_EQ(ActiveSerial(), serial);
+  EXPECT_EQ(Count(kPKCSReq), 1);
+  observed += Log() + "install-cert runs " + std::to_string(HooksRun("install-cert").size()) +
+              ", PKCSReq sent " + std::to_string(Count(kPKCSReq)) + "\n";
+  ExpectReliabilityRow("hardening.handoff-failed", observed);
+}
+
 // Issue 14 point 6: a SUCCESS whose certificate names the CA as issuer but
 // was signed by another key never reaches the disk.
 TEST_F(CertificateJobTest, IssuedCertificateNotSignedByTheCaIsRefused) {

@@ -363,6 +363,27 @@ std::vector<std::string> KeyDers(const std::string& path) {
   return out;
 }
 
+// ---------------------------------------------------------------------------
+// Point 11: a failed hand-off is a state, and --once says so.
+
+TEST_F(HardeningTest, OnceExitsTwoWhenTheSuccessScriptFails) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  const std::string runs = dir_.File("success.runs");
+  WriteConfig(ca.url(), "key_size = 1024\nsuccess_script = echo run >> " + runs +
+                            "; exit 1\nfailure_script = echo \"$SCEP_EVENT\" > " +
+                            dir_.File("failure.event") + "\n");
+  auto r = Once();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(PathExists(data() + "/latest.crt")) << "the pair stays installed";
+  const std::string json = ReadFile(run() + "/status.json");
+  EXPECT_NE(json.find("\"handoff-failed\""), std::string::npos) << json;
+  EXPECT_EQ(ReadFile(dir_.File("failure.event")), "handoff-failed\n");
+  std::string observed = "scepd --once exits " + std::to_string(r.exit_code) + "\n" + r.err +
+                         json + "SCEP_EVENT=" + ReadFile(dir_.File("failure.event"));
+  ExpectReliabilityRow("hardening.handoff-once", observed);
+}
+
 TEST_F(HardeningTest, NoOldKeyOrChallengeInMemoryAfterARenewalAndNoCoreFile) {
   const std::string challenge = "Mem-Chal-7Qx2-never-kept";
   ScepServer::Options options;
