@@ -15,6 +15,7 @@
 #include "core/cert_info.h"
 #include "core/csr.h"
 #include "core/key.h"
+#include "core/renewal_policy.h"
 #include "core/scep/client.h"
 #include "core/scep/scep_enroller.h"
 #include "core/url_mask.h"
@@ -269,6 +270,13 @@ Result<int> Enroll(Session& s) {
       for (const auto& c : s.client->ca()->all) held.push_back(c.get());
     }
     SCEPD_TRY_STATUS(VerifyIssuedCertificate(rep->issued.get(), held));
+  }
+  // Written (the caller decides what to replace), but said: a certificate
+  // more than 5 minutes ahead of this clock does not work yet.
+  if (auto nb = NotBefore(rep->issued.get());
+      nb.ok() && *nb > static_cast<std::int64_t>(std::time(nullptr)) + 300) {
+    spdlog::warn("the issued certificate is not valid yet: valid from {} (this clock says {})",
+                 FormatUtc(*nb), FormatUtc(static_cast<std::int64_t>(std::time(nullptr))));
   }
   SCEPD_TRY_STATUS(WriteCert(o.local_cert_file, rep->issued.get()));
   spdlog::info("certificate written as {} (serial {})", o.local_cert_file, SerialHex(rep->issued.get()));

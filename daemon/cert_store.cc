@@ -504,6 +504,10 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
       good = ParseInt(value, &p.started) && p.started >= 0;
     } else if (key == "polls") {
       good = ParseInt(value, &p.polls) && p.polls >= 0;
+    } else if (version == 2 && key == "staged_cert_pem") {
+      good = ossl::CertFromPem(value, "staged_cert_pem").ok();
+      ClearOpenSslErrors();
+      p.staged_cert_pem = std::move(value);
     } else if (key == "key_pem") {
       p.key_pem = std::move(value);
     } else if (key == "csr_pem") {
@@ -705,7 +709,7 @@ Status CertStore::SavePending(const PendingTransaction& p) {
     return MakeError(ErrorCode::kInvalidArgument, "bad pending protocol name");
   }
   text.reserve(512 + 2 * (p.transaction_id.size() + p.csr_pem.size() + cookie_size +
-                          p.key_pem.size()));
+                          p.staged_cert_pem.size() + p.key_pem.size()));
   text += "# scepd: enrollment in progress (holds its private key); do not edit\n";
   text += "version=2\nprotocol=" + p.protocol + "\ntransaction_id=";
   AppendEscaped(&text, p.transaction_id);
@@ -715,6 +719,10 @@ Status CertStore::SavePending(const PendingTransaction& p) {
   for (const auto& [name, value] : p.cookie) {
     text += "\ncookie." + name + "=";
     AppendEscaped(&text, value);
+  }
+  if (!p.staged_cert_pem.empty()) {
+    text += "\nstaged_cert_pem=";
+    AppendEscaped(&text, p.staged_cert_pem);
   }
   text += "\ncsr_pem=";
   AppendEscaped(&text, p.csr_pem);

@@ -60,6 +60,9 @@ struct PendingTransaction {
   std::int64_t started = 0;       // first submission (seconds since epoch)
   int polls = 0;                  // PENDING answers so far; 0: never acknowledged
   std::map<std::string, std::string> cookie;  // the back end's state (enroll::Cookie)
+  // The CA's certificate when it arrived before its notBefore while a
+  // working pair was installed: kept here (PEM) until it becomes valid.
+  std::string staged_cert_pem;
 
   bool operator==(const PendingTransaction&) const = default;
 };

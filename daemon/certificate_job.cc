@@ -29,6 +29,7 @@ const char* JobStateName(JobState state) noexcept {
     case JobState::kBackoff: return "backoff";
     case JobState::kClockWait: return "clockwait";
     case JobState::kHandoffFailed: return "handoff-failed";
+    case JobState::kStaged: return "staged";
   }
   return "unknown";
 }
@@ -124,6 +125,7 @@ std::int64_t CertificateJob::Step() {
                    Label(settings_), p.transaction_id, p.protocol,
                    p.renewal ? " renewal" : " enrollment", p.polls);
     }
+    if (!p.staged_cert_pem.empty()) return ContinueStaged(std::move(**pending), now);
     if (auto finished = FinishFromDisk(p, now)) return *finished;
     return ContinuePending(std::move(**pending), now);
   }
@@ -438,6 +440,8 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
     (void)store_.ClearPending();
     return Fail(now, st.error().message + "; not installed", "");
   }
+  // Not valid yet while the current pair works: it waits (staged).
+  if (auto wake = StageIfNotYetValid(p, issued.cert.get(), now)) return *wake;
 
   // Installed before the pending transaction is cleared, and that only once
   // the success script has run: a crash in between finds the certificate on
@@ -541,6 +545,65 @@ std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
   return AfterInstall(cert);
 }
 
+bool CertificateJob::ActiveWorks(std::int64_t now) const {
+  auto active = store_.LoadActiveCertificate();
+  if (!active.ok() || !active->has_value()) return false;
+  const CertSummary& s = **active;
+  return s.not_before && s.not_after && *s.not_before <= now + kNotBeforeSkew &&
+         now < *s.not_after;
+}
+
+std::optional<std::int64_t> CertificateJob::StageIfNotYetValid(PendingTransaction& p, X509* cert,
+                                                               std::int64_t now) {
+  auto not_before = NotBefore(cert);
+  if (!not_before.ok() || *not_before <= now + kNotBeforeSkew || !ActiveWorks(now)) {
+    ClearOpenSslErrors();
+    return std::nullopt;
+  }
+  auto pem = ossl::CertToPem(cert);
+  if (!pem.ok()) return Fail(now, pem.error().message, "");
+  p.staged_cert_pem = std::move(*pem);
+  if (auto st = store_.SavePending(p); !st.ok()) return Fail(now, st.error().message, "");
+  known_transaction_ = p.transaction_id;
+  spdlog::warn("{}: the CA issued certificate {}, not valid until {} ({} s ahead of this clock); "
+               "staged: the working certificate {} stays until then",
+               Label(settings_), SerialHex(cert), FormatUtc(*not_before), *not_before - now,
+               status_.serial);
+  return ContinueStaged(p, now);
+}
+
+std::int64_t CertificateJob::ContinueStaged(PendingTransaction p, std::int64_t now) {
+  WipeOnExit wipe_key(p.key_pem);
+  WipeOnExit wipe_csr(p.csr_pem);
+  auto cert = ossl::CertFromPem(p.staged_cert_pem, "staged certificate");
+  auto key = ossl::PrivateKeyFromPem(p.key_pem, "pending key");
+  auto not_before = cert.ok() ? NotBefore(cert->get()) : Result<std::int64_t>(std::int64_t{0});
+  if (!cert.ok() || !key.ok() || !not_before.ok()) {
+    ClearOpenSslErrors();
+    (void)store_.ClearPending();
+    return Fail(now, "the staged certificate does not load; starting over", "");
+  }
+  const std::int64_t switch_at = *not_before;
+  if (now < switch_at && ActiveWorks(now)) {
+    state_ = JobState::kStaged;
+    outcome_ = JobOutcome::kStaged;
+    status_.transaction_id = p.transaction_id;
+    status_.last_result = "staged";
+    status_.next_check = switch_at;
+    auto active = store_.LoadActiveCertificate();
+    NoteActive(active.ok() && active->has_value() ? &**active : nullptr);
+    Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+    return switch_at;
+  }
+  spdlog::info("{}: staged certificate {} is valid from {}; installing it", Label(settings_),
+               SerialHex(cert->get()), FormatUtc(*not_before));
+  if (auto st = store_.Install(cert->get(), key->get(), {}, settings_.keep_old, now); !st.ok()) {
+    return Fail(now, st.error().message, "");
+  }
+  auto chain = store_.LoadCaChain();
+  return Finish(p, cert->get(), chain.ok() ? chain->size() : 0);
+}
+
 std::int64_t CertificateJob::HandoffFailed(const PendingTransaction& p, X509* cert,
                                            const std::string& why) {
   const std::int64_t now = deps_.clock->Now();
@@ -593,6 +656,10 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
     // Typically the CA's clock is ahead of ours (notBefore in our future).
     state_ = JobState::kClockWait;
     spdlog::warn("{}: {}", Label(settings_), d.reason);
+    if (nb.ok() && *nb > now + kNotBeforeSkew) {
+      status_.last_error = "certificate " + SerialHex(cert) + " is not valid yet (from " +
+                           FormatUtc(*nb) + ")";
+    }
   } else if (d.verdict != Verdict::kValid) {
     next = now + daemon_.check_interval;
     spdlog::warn("{}: the new certificate is already inside the renewal window (renew_days {} "

@@ -15,6 +15,11 @@
 //              jittered, capped delay (SIGUSR1 retries at once)
 //   clockwait  the system clock is before the build date or the
 //              certificate's notBefore: expiry is not judged
+//   staged     the CA issued a certificate whose notBefore is more than
+//              kNotBeforeSkew ahead while the installed pair works: the new
+//              one waits in the pending transaction and is installed at its
+//              notBefore (the job wakes for it), or at once when the
+//              installed pair stops working
 //   handoff-failed
 //              the new pair is installed but the success script failed
 //              (exit status not 0, killed, or could not run): the failure
@@ -53,12 +58,17 @@
 
 namespace scepd {
 
-enum class JobState { kIdle, kEnrolling, kPolling, kBackoff, kClockWait, kHandoffFailed };
+enum class JobState { kIdle, kEnrolling, kPolling, kBackoff, kClockWait, kHandoffFailed, kStaged };
+
+// A new certificate whose notBefore is at most this far ahead of the clock
+// (seconds) counts as valid now: the CA's clock may run a little ahead.
+inline constexpr std::int64_t kNotBeforeSkew = 300;
 const char* JobStateName(JobState state) noexcept;
 
 // How the last Step ended, for `scepd --once` and tests.
 // kHandoffFailed: installed, but the success script failed.
-enum class JobOutcome { kNone, kValid, kEnrolled, kPending, kFailed, kHandoffFailed };
+// kStaged: a working pair is installed; a new one waits for its notBefore.
+enum class JobOutcome { kNone, kValid, kEnrolled, kPending, kFailed, kHandoffFailed, kStaged };
 
 struct JobDeps {
   const Clock* clock = nullptr;
@@ -123,6 +133,14 @@ class CertificateJob {
   std::optional<std::int64_t> FinishFromDisk(const PendingTransaction& pending, std::int64_t now);
   std::int64_t Finish(const PendingTransaction& pending, X509* cert, std::size_t chain_size);
   std::int64_t AfterInstall(X509* cert);
+  // A certificate not valid yet while the installed pair works: kept in the
+  // pending transaction; returns when to install it. nullopt: install now.
+  std::optional<std::int64_t> StageIfNotYetValid(PendingTransaction& pending, X509* cert,
+                                                 std::int64_t now);
+  // A staged certificate: waits, or installs it once it is valid.
+  std::int64_t ContinueStaged(PendingTransaction pending, std::int64_t now);
+  // The installed pair is valid now (kNotBeforeSkew allowed).
+  bool ActiveWorks(std::int64_t now) const;
   void PrepareKeyIfNear(std::int64_t now, const std::optional<CertTimes>& times);
   ossl::Ptr<EVP_PKEY> TakeNextKey();
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);

@@ -968,6 +968,53 @@ TEST_F(CertificateJobTest, FailedHandOffIsAStateAndTheSuccessScriptIsRetried) {
   ExpectReliabilityRow("hardening.handoff-failed", observed);
 }
 
+// Issue 14 point 7: a certificate that is not valid yet never replaces a
+// working pair: it is staged and installed when it becomes valid (one at
+// most 5 min ahead is installed at once); a first enrollment installs it but says it is not valid yet.
+TEST_F(CertificateJobTest, NotYetValidCertificateIsStagedUntilItsNotBefore) {
+  const std::string old_serial = InstallPair(kStart - 300 * kDay, kStart + 25 * kDay);
+  FaultPlan f;
+  f.issue_not_before_days = 10;
+  responder_->SetFaults(f);
+  auto job = MakeJob();
+  const std::int64_t wake = job->Step();
+  EXPECT_EQ(wake, kStart + 10 * kDay) << Log();
+  EXPECT_EQ(ActiveSerial(), old_serial) << "a certificate not valid yet replaced a working one";
+  EXPECT_EQ(job->state(), JobState::kStaged);
+  EXPECT_EQ(job->status().last_result, "staged");
+  EXPECT_TRUE(HooksRun("install-cert").empty());
+  ASSERT_TRUE(Pending().has_value());
+  EXPECT_FALSE(Pending()->staged_cert_pem.empty());
+  std::string observed = Log() + "state " + job->status().state + ", active " +
+                         ActiveSerial().value_or("none") + " (the old one)\n";
+
+  // A restart just before the switch: still staged, nothing asked.
+  clock_.Set(wake - 1);
+  job = MakeJob();
+  EXPECT_EQ(job->Step(), wake);
+  EXPECT_EQ(ActiveSerial(), old_serial);
+  // At notBefore: installed, the success script runs, done.
+  clock_.Set(wake);
+  job->Step();
+  EXPECT_NE(ActiveSerial(), old_serial) << Log();
+  EXPECT_EQ(job->state(), JobState::kIdle) << Log();
+  EXPECT_EQ(HooksRun("install-cert").size(), 1u);
+  EXPECT_FALSE(Pending().has_value());
+  EXPECT_EQ(Count(kRenewalReq) + Count(kPKCSReq), 1);
+  observed += Log() + "requests " + std::to_string(Count(kRenewalReq) + Count(kPKCSReq)) + "\n";
+
+  // A first enrollment installs it, and says it is not valid yet.
+  RemoveTree(data());
+  clock_.Set(kStart);
+  job = MakeJob();
+  job->Step();
+  EXPECT_TRUE(ActiveSerial().has_value());
+  EXPECT_EQ(job->state(), JobState::kClockWait);
+  EXPECT_TRUE(Contains(job->status().last_error, "is not valid yet")) << job->status().last_error;
+  observed += "first enrollment: state " + job->status().state + ", " + job->status().last_error;
+  ExpectReliabilityRow("hardening.not-yet-valid", observed);
+}
+
 // Issue 14 point 6: a SUCCESS whose certificate names the CA as issuer but
 // was signed by another key never reaches the disk.
 TEST_F(CertificateJobTest, IssuedCertificateNotSignedByTheCaIsRefused) {
