@@ -1,6 +1,8 @@
 #include "daemon/certificate_job.h"
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +15,8 @@
 #include "core/csr.h"
 #include "core/key.h"
 #include "core/renewal_policy.h"
+#include "core/server_text.h"
+#include "core/subject.h"
 #include "core/wipe.h"
 #include "daemon/ca_trust.h"
 #include "daemon/enroller_factory.h"
@@ -120,6 +124,17 @@ std::int64_t CertificateJob::Step() {
       return handoff_retry_at_;  // the success script is run again then
     }
     if (p.transaction_id != known_transaction_) {
+      if (const std::string why = StaleReason(p, now); !why.empty()) {
+        // Not ours to finish and not ours to delete: kept aside, and a new
+        // transaction made from the settings.
+        auto aside = store_.SetAsideStalePending();
+        if (!aside.ok()) return Fail(now, aside.error().message, "");
+        spdlog::error("{}: the pending transaction {} does not match the settings ({}); set aside "
+                      "as {}; starting a new one",
+                      Label(settings_), CleanServerText(p.transaction_id), why, *aside);
+        if (now < retry_at_) return retry_at_;
+        return CheckCertificate(now);
+      }
       known_transaction_ = p.transaction_id;
       spdlog::info("{}: resuming transaction {} ({}{}, {} PENDING answer(s) so far)",
                    Label(settings_), p.transaction_id, p.protocol,
@@ -184,6 +199,65 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
       return StartEnrollment(now, d.verdict == Verdict::kRenewalDue && pair != nullptr);
   }
   return now + daemon_.check_interval;
+}
+
+namespace {
+
+// The subjectAltName extension's value in a request, or null.
+const ASN1_OCTET_STRING* AltNames(const X509_REQ* req, ossl::X509ExtensionStack* keep) {
+  *keep = ossl::X509ExtensionStack(X509_REQ_get_extensions(const_cast<X509_REQ*>(req)));
+  ClearOpenSslErrors();
+  for (int i = 0; *keep && i < sk_X509_EXTENSION_num(keep->get()); ++i) {
+    X509_EXTENSION* ext = sk_X509_EXTENSION_value(keep->get(), i);
+    if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) == NID_subject_alt_name) {
+      return X509_EXTENSION_get_data(ext);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string CertificateJob::StaleReason(const PendingTransaction& p, std::int64_t now) const {
+  if (p.protocol != settings_.protocol) {
+    return "it was made with protocol " + p.protocol + ", the settings say " + settings_.protocol;
+  }
+  if (!p.url.empty() && p.url != settings_.url) return "it was sent to another URL";
+  // A clock before the build date proves nothing: only a trusted clock judges.
+  if (now >= deps_.build_time && p.started > now + 86400) {
+    return "it started at " + FormatUtc(p.started) + ", in the future";
+  }
+  auto key = ossl::PrivateKeyFromPem(p.key_pem, "pending key");
+  auto csr = ossl::CsrFromPemOrDer(
+      std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
+      "pending request");
+  if (!key.ok() || !csr.ok()) {
+    ClearOpenSslErrors();
+    return "";  // undecodable: ContinuePending reports and discards it
+  }
+  const KeySpec wanted = KeySpecOf(settings_);
+  if (!KeyFitsSpec(key->get(), wanted)) return "its key is not a " + KeySpecName(wanted) + " key";
+  CsrSpec spec = RequestSpec(settings_);
+  OPENSSL_cleanse(spec.challenge_password.data(), spec.challenge_password.size());
+  spec.challenge_password.clear();
+  auto expected = BuildCsr(spec, key->get());
+  if (!expected.ok()) {
+    ClearOpenSslErrors();
+    return "";
+  }
+  if (X509_NAME_cmp(X509_REQ_get_subject_name(csr->get()),
+                    X509_REQ_get_subject_name(expected->get())) != 0) {
+    return "it asks for " + FormatSubject(X509_REQ_get_subject_name(csr->get())) +
+           ", the settings for " + FormatSubject(X509_REQ_get_subject_name(expected->get()));
+  }
+  ossl::X509ExtensionStack keep_have, keep_want;
+  const ASN1_OCTET_STRING* have = AltNames(csr->get(), &keep_have);
+  const ASN1_OCTET_STRING* want = AltNames(expected->get(), &keep_want);
+  if ((have == nullptr) != (want == nullptr) ||
+      (have != nullptr && ASN1_OCTET_STRING_cmp(have, want) != 0)) {
+    return "its subjectAltName differs from alt_name";
+  }
+  return "";
 }
 
 void CertificateJob::RepairCaChain() {
@@ -274,6 +348,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   auto csr_pem = ossl::CsrToPem(tx->request.get());
   if (!key_pem.ok() || !csr_pem.ok()) return Fail(now, "encoding the new request failed", "");
   p.protocol = a.enroller->protocol();
+  p.url = settings_.url;
   p.transaction_id = tx->id;
   p.renewal = tx->renewal;
   p.cookie = tx->cookie;

@@ -121,6 +121,10 @@ class CertificateJob {
   struct Attempt;  // one connection to the CA: the back end, its CA certificates
 
   std::int64_t CheckCertificate(std::int64_t now);
+  // Why a transaction found on disk does not belong to these settings (made
+  // with another protocol, URL, key type or size, subject or names, or
+  // started in the future); "" when it does.
+  std::string StaleReason(const PendingTransaction& pending, std::int64_t now) const;
   std::int64_t StartEnrollment(std::int64_t now, bool renewal);
   // The saved request's key and request, decoded, with the back end's cookie.
   Result<std::unique_ptr<enroll::Transaction>> DecodePending(const PendingTransaction& pending) const;

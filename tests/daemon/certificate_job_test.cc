@@ -907,6 +907,71 @@ TEST_F(CertificateJobTest, ExpiredIssuedCertificateDoesNotReplaceTheCurrentOne) 
   EXPECT_EQ(HooksRun("report-failure").size(), 1u);
 }
 
+// Issue 14 point 5: a .pending/state edited by hand or copied from another
+// router never blocks renewal and never installs a certificate for other
+// settings: bounded, checked against the settings, set aside (kept) and a
+// new transaction started.
+TEST_F(CertificateJobTest, PendingStateThatIsHugeFromTheFutureOrForeignIsSetAside) {
+  const std::string state = data() + "/.pending/state";
+  std::string observed;
+  // Over 1 MiB: corrupt, moved to state.corrupt, a new enrollment.
+  ASSERT_EQ(::mkdir(data().c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((data() + "/.pending").c_str(), 0700), 0);
+  WriteFile(state, "version=2\n" + std::string(1100000, '#') + "\n", 0600);
+  auto job = MakeJob();
+  job->Step();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_TRUE(PathExists(state + ".corrupt"));
+  const std::string first = ActiveSerial().value_or("");
+  observed += Log();
+
+  // A transaction from another router (another subject), PENDING at its
+  // CA, copied here over a valid pair: set aside, the pair stays.
+  FaultPlan f;
+  f.pending_forever = true;
+  responder_->SetFaults(f);
+  {
+    const std::string other_dir = dir_.File("other");
+    CertificateSettings other = Settings();
+    other.subject = "/O=scepd test/CN=router-2";
+    other.data_dir = other_dir;
+    DaemonSettings d = Daemon();
+    d.data_dir = other_dir;
+    auto other_job = MakeJob(other, d);
+    other_job->Step();
+    ASSERT_EQ(other_job->outcome(), JobOutcome::kPending) << Log();
+    WriteFile(state, ReadFile(other_dir + "/.pending/state"), 0600);
+  }
+  responder_->SetFaults({});
+  job = MakeJob();
+  job->Step();
+  EXPECT_EQ(ActiveSerial(), first) << "a certificate for the other router was installed";
+  EXPECT_TRUE(PathExists(state + ".stale")) << Log();
+  EXPECT_FALSE(PathExists(state));
+  EXPECT_EQ(job->outcome(), JobOutcome::kValid) << Log();
+
+  // started= a year ahead (PENDING, so it would be polled for ever).
+  responder_->SetFaults(f);
+  job = MakeJob();
+  job->RenewNow();
+  job->Step();
+  ASSERT_TRUE(Pending().has_value()) << Log();
+  std::string text = ReadFile(state);
+  const std::size_t at = text.find("started=");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "started=" + std::to_string(kStart + 365 * kDay));
+  WriteFile(state, text, 0600);
+  responder_->SetFaults({});
+  job = MakeJob();
+  job->RenewNow();
+  job->Step();
+  EXPECT_TRUE(PathExists(state + ".stale.1")) << Log();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_NE(ActiveSerial(), first);
+  observed += Log();
+  ExpectReliabilityRow("hardening.pending-state", observed);
+}
+
 // Issue 14 point 11: a success script that fails is a state of its own:
 // the pair stays installed, the status says so, the failure script runs and
 // the success script is run again with growing delays (after a restart too)
