@@ -18,6 +18,7 @@
 #include "core/csr.h"
 #include "core/key.h"
 #include "core/scep/client.h"
+#include "core/scep/scep_session_steps.h"
 #include "core/wipe.h"
 #include "io/curl_transport.h"
 #include "io/files.h"
@@ -238,26 +239,24 @@ Result<int> Enroll(const ScepClientOptions& o) {
   SCEPD_TRY(auto key, ObtainKey(o));
   SCEPD_TRY(Session s, Connect(o));
   s.client->SetCaCertificates(std::move(ca));
-  auto caps = s.client->GetCaCaps();
-  if (!caps.ok()) {
-    if (caps.error().code != ErrorCode::kHttp) return std::move(caps).error();
-    Verbose(o, "GetCACaps failed (" + caps.error().message + "); using defaults");
-    s.client->SetCaps({});
-  }
+  SCEPD_TRY_STATUS(scep::FetchCapsOrDefaults(
+      *s.client, [&o](const std::string& note) { Verbose(o, note); }));
   SCEPD_TRY(scep::Algorithms algs, s.client->ChosenAlgorithms());
   spec.challenge_password = o.psk;
   auto csr = BuildCsr(spec, key.get(), algs.digest);
   Wipe(spec.challenge_password);
   if (!csr.ok()) return std::move(csr).error();
-  SCEPD_TRY(auto self_signed, MakeSelfSignedCert(csr->get(), key.get(), algs.digest, std::time(nullptr)));
+  SCEPD_TRY(scep::Envelope envelope,
+            scep::ChooseEnvelope(s.client->caps(), csr->get(), key.get(), {}, algs.digest,
+                                 std::time(nullptr)));
 
   scep::EnrollRequest req;
-  req.type = scep::MessageType::kPKCSReq;
+  req.type = envelope.type;
   req.csr = csr->get();
   req.key = key.get();
-  req.signer_cert = self_signed.get();
+  req.signer_cert = envelope.signer_cert.get();
   req.signer_key = key.get();
-  SCEPD_TRY(req.transaction_id, scep::TransactionIdFor(key.get()));
+  req.transaction_id = envelope.transaction_id;
   Verbose(o, "sending PKCSReq, transaction " + req.transaction_id);
   auto rep = s.client->Enroll(req);
   long polls = 0;  // NOLINT(runtime/int)

@@ -17,7 +17,7 @@
 #include "core/key.h"
 #include "core/renewal_policy.h"
 #include "core/scep/client.h"
-#include "core/scep/scep_enroller.h"
+#include "core/scep/scep_session_steps.h"
 #include "core/url_mask.h"
 #include "io/curl_transport.h"
 #include "io/files.h"
@@ -199,36 +199,41 @@ Result<int> Enroll(Session& s) {
   scep::EnrollRequest req;
   req.csr = csr.get();
   req.key = key.get();
-  ossl::Ptr<X509> signer_cert;
+  ossl::Ptr<X509> renewal_cert;
+  ossl::Ptr<X509> earlier_self_signed;
   ossl::Ptr<EVP_PKEY> signer_key;
+  scep::EnvelopeSigner signer;
   if (!o.sign_cert_file.empty()) {
     SCEPD_TRY(auto certs, LoadCertificates(o.sign_cert_file));
-    signer_cert = std::move(certs.front());
+    renewal_cert = std::move(certs.front());
     SCEPD_TRY(signer_key, LoadKey(o.sign_key_file));
-    if (!KeyMatchesCert(signer_cert.get(), signer_key.get())) {
+    if (!KeyMatchesCert(renewal_cert.get(), signer_key.get())) {
       return MakeError(ErrorCode::kInvalidArgument,
                        o.sign_key_file + ": key does not match the certificate in " + o.sign_cert_file);
     }
-    req.type = scep::MessageTypeFor(s.client->caps(), /*renewal=*/true);
+    signer.renewal_cert = renewal_cert.get();
   } else {
     if (o.resume && !o.self_signed_file.empty() && PathExists(o.self_signed_file)) {
       SCEPD_TRY(auto certs, LoadCertificates(o.self_signed_file));
-      signer_cert = std::move(certs.front());
-    } else {
-      auto made = MakeSelfSignedCert(csr.get(), key.get(), algs.digest, std::time(nullptr));
-      if (!made.ok()) {
-        spdlog::error("{}", made.error().message);
-        return kExitSelfSigned;
-      }
-      signer_cert = std::move(*made);
-      if (!o.self_signed_file.empty()) SCEPD_TRY_STATUS(WriteCert(o.self_signed_file, signer_cert.get()));
+      earlier_self_signed = std::move(certs.front());
+      signer.self_signed = earlier_self_signed.get();
     }
     signer_key = ossl::UpRef(key.get());
-    req.type = scep::MessageType::kPKCSReq;
   }
-  req.signer_cert = signer_cert.get();
+  auto envelope = scep::ChooseEnvelope(s.client->caps(), csr.get(), key.get(), signer,
+                                       algs.digest, std::time(nullptr));
+  if (!envelope.ok()) {
+    if (signer.renewal_cert != nullptr) return std::move(envelope).error();
+    spdlog::error("{}", envelope.error().message);
+    return kExitSelfSigned;
+  }
+  if (envelope->made_self_signed && !o.self_signed_file.empty()) {
+    SCEPD_TRY_STATUS(WriteCert(o.self_signed_file, envelope->signer_cert.get()));
+  }
+  req.type = envelope->type;
+  req.signer_cert = envelope->signer_cert.get();
   req.signer_key = signer_key.get();
-  SCEPD_TRY(req.transaction_id, scep::TransactionIdFor(key.get()));
+  req.transaction_id = envelope->transaction_id;
   spdlog::debug("transaction ID {}", req.transaction_id);
 
   Result<scep::CertRep> rep = MakeError(ErrorCode::kInternal, "no request sent");
@@ -287,12 +292,9 @@ Result<int> Enroll(Session& s) {
   for (const auto& c : rep->certs) {
     if (X509_cmp(c.get(), rep->issued.get()) != 0) rest.push_back(c.get());
   }
-  if (rest.empty() && s.client->ca()) {
-    const scep::CaCertificates& ca = *s.client->ca();
-    for (std::size_t i = 0; i < ca.all.size(); ++i) {
-      if (std::find(ca.ra.begin(), ca.ra.end(), i) == ca.ra.end()) rest.push_back(ca.all[i].get());
-    }
-  }
+  std::vector<ossl::Ptr<X509>> held;
+  if (rest.empty() && s.client->ca()) held = scep::StoredChain(*s.client->ca());
+  for (const auto& c : held) rest.push_back(c.get());
   SCEPD_TRY(std::string chain, ossl::CertToPem(rep->issued.get()));
   for (X509* c : rest) {
     SCEPD_TRY(std::string pem, ossl::CertToPem(c));

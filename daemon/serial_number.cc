@@ -1,22 +1,13 @@
 #include "daemon/serial_number.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 
-
-extern char** environ;
+#include "io/child_process.h"
+#include "io/files.h"
 
 namespace scepd {
 namespace {
@@ -83,38 +74,6 @@ bool IsPlaceholder(std::string_view serial) {
   return serial.find_first_not_of('0') == std::string_view::npos;  // "0", "0000"
 }
 
-// Reads at most `limit` bytes into *out; false when the file cannot be read.
-bool ReadSmallFile(const std::string& path, std::size_t limit, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out->assign(limit, '\0');
-  in.read(out->data(), static_cast<std::streamsize>(limit));
-  if (in.bad()) return false;
-  out->resize(static_cast<std::size_t>(in.gcount()));
-  return true;
-}
-
-// A pipe whose ends close themselves.
-struct Pipe {
-  int fd[2] = {-1, -1};
-  Pipe() = default;
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() {
-    CloseRead();
-    CloseWrite();
-  }
-  bool Open() { return ::pipe2(fd, O_CLOEXEC) == 0; }
-  void CloseRead() {
-    if (fd[0] >= 0) ::close(fd[0]);
-    fd[0] = -1;
-  }
-  void CloseWrite() {
-    if (fd[1] >= 0) ::close(fd[1]);
-    fd[1] = -1;
-  }
-};
-
 struct CommandOutput {
   int wait_status = 0;
   std::string out;
@@ -127,87 +86,34 @@ struct CommandOutput {
 // the process group after `timeout_ms`.
 Result<CommandOutput> RunCommand(const std::string& shell, const std::string& command,
                                  int timeout_ms, std::size_t max_out) {
-  Pipe out_pipe, err_pipe;
-  if (!out_pipe.Open() || !err_pipe.Open()) {
-    return MakeError(ErrorCode::kIo, std::string("pipe: ") + std::strerror(errno));
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe.fd[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe.fd[1], 2);
-  // Own process group, so a timeout kills the whole pipeline; default
-  // signal dispositions and mask, whatever the daemon has set.
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSIGMASK);
-  std::string arg0 = shell, arg1 = "-c", arg2 = command;
-  std::array<char*, 4> argv = {arg0.data(), arg1.data(), arg2.data(), nullptr};
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, shell.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    return MakeError(ErrorCode::kIo, "cannot run " + shell + ": " + std::strerror(rc));
-  }
-  out_pipe.CloseWrite();
-  err_pipe.CloseWrite();
+  ChildCommand child;
+  child.program = shell;
+  child.argv = {shell, "-c", command};
+  child.merge_stderr = false;
+  ChildLimits limits;
+  limits.timeout = std::chrono::milliseconds(timeout_ms);
 
   CommandOutput result;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  bool timed_out = false;
-  std::array<char, 1024> buf;
-  while (out_pipe.fd[0] >= 0 || err_pipe.fd[0] >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    std::array<pollfd, 2> fds = {pollfd{out_pipe.fd[0], POLLIN, 0},
-                                 pollfd{err_pipe.fd[0], POLLIN, 0}};
-    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const ssize_t got = ::read(fds[i].fd, buf.data(), buf.size());
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        i == 0 ? out_pipe.CloseRead() : err_pipe.CloseRead();
-        continue;
+  auto run = RunChild(child, limits, [&](ChildStream stream, std::string_view data) {
+    if (stream == ChildStream::kStdout) {
+      if (result.out.size() + data.size() > max_out) {
+        result.out_overflow = true;
+      } else {
+        result.out.append(data);
       }
-      const auto size = static_cast<std::size_t>(got);
-      if (i == 0) {
-        if (result.out.size() + size > max_out) {
-          result.out_overflow = true;
-        } else {
-          result.out.append(buf.data(), size);
-        }
-      } else if (result.err.size() < kStderrExcerpt) {
-        result.err.append(buf.data(), std::min(size, kStderrExcerpt - result.err.size()));
-      }
+    } else if (result.err.size() < kStderrExcerpt) {
+      result.err.append(data.substr(0, kStderrExcerpt - result.err.size()));
     }
-  }
-  if (timed_out) ::kill(-pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) {
+  });
+  if (!run.ok()) return MakeError(run.error().code, "cannot run " + run.error().message);
+  if (run->timed_out) {
     return MakeError(ErrorCode::kTimeout, "timed out after " +
                                                std::to_string(timeout_ms) + " ms");
   }
-  result.wait_status = status;
+  if (!run->wait_status) {
+    return MakeError(ErrorCode::kIo, "cannot collect the exit status of " + shell);
+  }
+  result.wait_status = *run->wait_status;
   return result;
 }
 
@@ -268,9 +174,11 @@ Result<std::string> FindSerialNumber(std::string_view serial_number,
   for (const std::string& path : sources.files) {
     if (!tried.empty()) tried += ", ";
     tried += path;
-    std::string content;
-    if (!ReadSmallFile(path, kMaxSerialFileSize, &content)) continue;
-    const std::string_view serial = Trim(content);
+    // Non-blocking and regular files only: a FIFO or device put at one of
+    // these paths must not hang start-up.
+    auto content = ReadFileText(path, kMaxSerialFileSize);
+    if (!content.ok()) continue;
+    const std::string_view serial = Trim(*content);
     if (IsPlaceholder(serial) || !SerialProblem(serial).empty()) continue;
     return std::string(serial);
   }

@@ -16,8 +16,9 @@ struct DaemonSettings;
 // the defaults are the real device, tests point `files` and `shell` at fakes.
 // Plain value; owns its strings.
 struct SerialSources {
-  // Tried in order; the first readable file whose content (trailing NULs and
-  // surrounding whitespace removed) is a usable serial wins. Device tree
+  // Tried in order; the first readable regular file (opened non-blocking, at
+  // most 4096 bytes) whose content (trailing NULs and surrounding
+  // whitespace removed) is a usable serial wins. Device tree
   // first (ARM/MIPS routers), then DMI (x86 boxes; product_serial is often
   // root-only, so board_serial follows).
   std::vector<std::string> files = {

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "io/unique_fd.h"
+
 namespace scepd {
 
 namespace {
@@ -36,19 +38,6 @@ void AppendWiping(Bytes* out, const std::uint8_t* data, std::size_t n) {
   out->insert(out->end(), data, data + n);
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { int f = fd_; fd_ = -1; return f; }
-
- private:
-  int fd_;
-};
-
 // What a path holds when it is not a regular file, for the error.
 const char* FileKind(mode_t mode) {
   if (S_ISFIFO(mode)) return "a FIFO";
@@ -61,8 +50,8 @@ const char* FileKind(mode_t mode) {
 
 }  // namespace
 
-Result<int> OpenRegularFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+Result<UniqueFd> OpenRegularFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return IoError("cannot open", path, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return IoError("cannot inspect", path, errno);
@@ -70,12 +59,11 @@ Result<int> OpenRegularFile(const std::string& path) {
     return MakeError(ErrorCode::kIo,
                      path + " is not a regular file (" + FileKind(st.st_mode) + "); not read");
   }
-  return fd.release();
+  return fd;
 }
 
 Status CheckRegularFile(const std::string& path) {
-  SCEPD_TRY(int fd, OpenRegularFile(path));
-  ::close(fd);
+  SCEPD_TRY(UniqueFd fd, OpenRegularFile(path));
   return {};
 }
 
@@ -96,8 +84,7 @@ Status CheckOwnDirectory(const std::string& path, const std::string& what) {
 }
 
 Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes) {
-  SCEPD_TRY(int raw_fd, OpenRegularFile(path));
-  Fd fd(raw_fd);
+  SCEPD_TRY(UniqueFd fd, OpenRegularFile(path));
   Bytes out;
   struct stat st;
   if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {
@@ -136,7 +123,7 @@ Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes)
 }
 
 Status SyncDirectory(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return IoError("cannot open directory", dir, errno);
   if (::fsync(fd.get()) != 0 && errno != EINVAL) return IoError("cannot sync directory", dir, errno);
   return {};
@@ -149,7 +136,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
   const std::string tmp = (dir == "." && path.find('/') == std::string::npos ? "" : dir + "/") +
                           "." + base + ".tmp." + std::to_string(::getpid());
   ::unlink(tmp.c_str());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
   if (fd.get() < 0) return IoError("cannot create", tmp, errno);
   auto fail = [&](const char* what) {
     Error e = IoError(what, tmp, errno);

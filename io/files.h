@@ -9,6 +9,7 @@
 
 #include "core/bytes.h"
 #include "core/result.h"
+#include "io/unique_fd.h"
 
 namespace scepd {
 
@@ -24,9 +25,8 @@ Result<Bytes> ReadFileBytes(const std::string& path, std::size_t max_bytes = 16u
 Result<std::string> ReadFileText(const std::string& path, std::size_t max_bytes = 16u << 20);
 
 // Opens `path` read-only and non-blocking and checks that it is a regular
-// file; returns the descriptor (the caller closes it). Fails with kIo as
-// ReadFileBytes does.
-Result<int> OpenRegularFile(const std::string& path);
+// file; returns the owned descriptor. Fails with kIo as ReadFileBytes does.
+Result<UniqueFd> OpenRegularFile(const std::string& path);
 
 // Whether `path` could be read: OpenRegularFile, then closed.
 Status CheckRegularFile(const std::string& path);

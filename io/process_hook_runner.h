@@ -1,12 +1,12 @@
 #pragma once
-// The real HookRunner: fork + execve of /bin/sh -c SCRIPT with exactly the
-// given environment. The script text travels only as argv[2] and every value
-// only in the environment, so nothing from the CA is ever spliced into a
-// command line. The script runs in a process group of its own with stdin
-// from /dev/null, / as working directory, no inherited descriptors beyond
-// 0/1/2, default signal
-// dispositions and an empty signal mask; on timeout the whole group gets
-// SIGTERM and, after a grace period, SIGKILL, so background children die too.
+// The real HookRunner: /bin/sh -c SCRIPT with exactly the given environment,
+// started through RunChild (io/child_process.h). The script text travels
+// only as argv[2] and every value only in the environment, so nothing from
+// the CA is ever spliced into a command line. The script runs in a process
+// group of its own with stdin from /dev/null, / as working directory, no
+// inherited descriptors beyond 0/1/2, default signal dispositions and an
+// empty signal mask; on timeout the whole group gets SIGTERM and, after a
+// grace period, SIGKILL, so background children die too.
 
 #include <chrono>
 #include <map>

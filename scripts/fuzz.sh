@@ -27,7 +27,13 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-targets_all=(pki_message ca_certs ca_caps subject alt_name config cert_summary)
+# Every libFuzzer target: one fuzz/NAME_fuzzer.cc each (a new file is a new
+# target here without editing this list).
+targets_all=()
+for f in fuzz/*_fuzzer.cc; do
+  f=${f#fuzz/}
+  targets_all+=("${f%_fuzzer.cc}")
+done
 seconds=60
 merge=
 seed=

@@ -13,40 +13,7 @@ namespace {
 constexpr char kMessageType[] = "message_type";
 constexpr char kSigner[] = "signer_cert_pem";
 
-// The chain we store: every certificate from GetCACert but the RA ones.
-std::vector<ossl::Ptr<X509>> StoredChain(const CaCertificates& got) {
-  std::vector<ossl::Ptr<X509>> out;
-  for (std::size_t i = 0; i < got.all.size(); ++i) {
-    if (std::find(got.ra.begin(), got.ra.end(), i) == got.ra.end()) {
-      out.push_back(ossl::UpRef(got.all[i].get()));
-    }
-  }
-  return out;
-}
-
 }  // namespace
-
-Status FetchCapsOrDefaults(Client& client, const std::function<void(const std::string&)>& warn) {
-  auto caps = client.GetCaCaps();
-  if (!caps.ok()) {
-    if (caps.error().code != ErrorCode::kHttp) return std::move(caps).error();
-    if (warn) warn("GetCACaps failed (" + caps.error().message + "); using defaults");
-    client.SetCaps({});
-  }
-  return {};
-}
-
-Status ConnectSession(Client& client, const std::function<void(const std::string&)>& warn) {
-  SCEPD_TRY_STATUS(FetchCapsOrDefaults(client, warn));
-  auto ca = client.GetCaCert();  // the client keeps its own copy
-  if (!ca.ok()) return std::move(ca).error();
-  return {};
-}
-
-MessageType MessageTypeFor(const CaCaps& caps, bool renewal) noexcept {
-  return renewal && caps.Has(Capability::kRenewal) ? MessageType::kRenewalReq
-                                                   : MessageType::kPKCSReq;
-}
 
 ScepEnroller::ScepEnroller(Transport& transport, ScepEnrollerOptions options)
     : options_(std::move(options)), client_(transport, options_.client) {}
@@ -70,21 +37,18 @@ Result<enroll::Transaction> ScepEnroller::Prepare(ossl::Ptr<EVP_PKEY> key, const
                                                   std::int64_t now) {
   enroll::Transaction t;
   SCEPD_TRY(t.request, BuildCsr(spec, key.get(), algorithms_.digest));
-  ossl::Ptr<X509> signer;
-  if (current != nullptr) {
-    signer = ossl::UpRef(current->cert);
-  } else {
-    SCEPD_TRY(signer, MakeSelfSignedCert(t.request.get(), key.get(), algorithms_.digest, now));
-  }
-  SCEPD_TRY(t.id, TransactionIdFor(key.get()));
-  SCEPD_TRY(std::string signer_pem, ossl::CertToPem(signer.get()));
+  EnvelopeSigner signer;
+  if (current != nullptr) signer.renewal_cert = current->cert;
+  SCEPD_TRY(Envelope envelope, ChooseEnvelope(client_.caps(), t.request.get(), key.get(), signer,
+                                              algorithms_.digest, now));
+  SCEPD_TRY(std::string signer_pem, ossl::CertToPem(envelope.signer_cert.get()));
+  t.id = std::move(envelope.transaction_id);
   t.renewal = current != nullptr;
-  t.cookie[kMessageType] =
-      std::to_string(static_cast<int>(MessageTypeFor(client_.caps(), t.renewal)));
+  t.cookie[kMessageType] = std::to_string(static_cast<int>(envelope.type));
   t.cookie[kSigner] = std::move(signer_pem);
   t.key = std::move(key);
   prepared_id_ = t.id;
-  prepared_signer_ = std::move(signer);
+  prepared_signer_ = std::move(envelope.signer_cert);
   return t;
 }
 

@@ -5,8 +5,8 @@
 // roles, the algorithms, which certificate signs the request (a self-signed
 // one for a first enrollment, the current certificate for a renewal),
 // RenewalReq when the CA offers it and PKCSReq otherwise, CertPoll, and
-// GetNextCACert. The sscep CLI uses the same session steps (Connect,
-// MessageTypeFor).
+// GetNextCACert. The CLIs use the same session steps
+// (scep_session_steps.h).
 //
 // Its cookie (the pending file keeps it): message_type ("19" PKCSReq or "17"
 // RenewalReq) and signer_cert_pem (the certificate that signed the request).
@@ -17,6 +17,7 @@
 
 #include "core/enroll/enroller.h"
 #include "core/scep/client.h"
+#include "core/scep/scep_session_steps.h"
 #include "core/transport.h"
 
 namespace scepd::scep {
@@ -27,20 +28,6 @@ struct ScepEnrollerOptions {
   // without GetCACaps). Server text in it is already cleaned. May be empty.
   std::function<void(const std::string&)> warn;
 };
-
-// GetCACaps, kept in the client; a CA that answers it with anything but 200
-// has no capabilities: `warn` is told ("GetCACaps failed (...); using
-// defaults") and the defaults are used. Other failures are returned.
-// Shared by the daemon and the sscep CLI.
-Status FetchCapsOrDefaults(Client& client, const std::function<void(const std::string&)>& warn);
-
-// The steps every daemon SCEP attempt starts with: FetchCapsOrDefaults,
-// then GetCACert (roles chosen, kept in the client). Fails as the client.
-Status ConnectSession(Client& client, const std::function<void(const std::string&)>& warn);
-
-// RenewalReq when `renewal` and the CA offers Renewal, else PKCSReq (a CA
-// without it gets a PKCSReq signed with the current pair).
-MessageType MessageTypeFor(const CaCaps& caps, bool renewal) noexcept;
 
 class ScepEnroller final : public enroll::Enroller {
  public:

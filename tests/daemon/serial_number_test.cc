@@ -1,6 +1,7 @@
 #include "daemon/serial_number.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <string>
 
@@ -182,6 +183,16 @@ TEST_F(FindSerialNumberTest, UnreadableFileIsSkipped) {
   ASSERT_TRUE(serial.ok()) << serial.error().message;
   // root reads mode-0000 files; either way a serial is found.
   EXPECT_TRUE(*serial == "B-1" || *serial == "SECRET") << *serial;
+}
+
+TEST_F(FindSerialNumberTest, FifoOrOversizedFileIsSkippedWithoutHanging) {
+  // Nobody writes to the FIFO: a blocking open would wait for ever.
+  ASSERT_EQ(::mkfifo(dir_.File("device-tree").c_str(), 0600), 0);
+  WriteFile(dir_.File("product_serial"), std::string(5000, ' ') + "PADDED-1");
+  WriteFile(dir_.File("board_serial"), "B-2\n");
+  auto serial = FindSerialNumber(settings_, sources_);
+  ASSERT_TRUE(serial.ok()) << serial.error().message;
+  EXPECT_EQ(*serial, "B-2");
 }
 
 TEST_F(FindSerialNumberTest, NothingFoundSaysHowToSetIt) {

@@ -23,57 +23,33 @@
 
 #include <httplib.h>
 
+#include "io/unique_fd.h"
+
 namespace scepd::io_testing {
 
-// Owns a file descriptor; closes it on destruction.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
-  Fd& operator=(Fd&& other) noexcept {
-    Reset(other.Release());
-    return *this;
-  }
-  ~Fd() { Reset(); }
-  int get() const noexcept { return fd_; }
-  int Release() noexcept {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void Reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 // A listening TCP socket on `host` ("127.0.0.1" or "::1") with a kernel-
-// chosen port; an invalid Fd (port 0) when that fails.
-inline Fd ListenOn(const std::string& host, int* port, int backlog = 8) {
+// chosen port; an invalid UniqueFd (port 0) when that fails.
+inline UniqueFd ListenOn(const std::string& host, int* port, int backlog = 8) {
   *port = 0;
   const bool v6 = host.find(':') != std::string::npos;
-  Fd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return Fd();
+  UniqueFd fd(::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return UniqueFd();
   sockaddr_storage addr{};
   socklen_t len = 0;
   if (v6) {
     auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
     a6->sin6_family = AF_INET6;
-    if (::inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) != 1) return Fd();
+    if (::inet_pton(AF_INET6, host.c_str(), &a6->sin6_addr) != 1) return UniqueFd();
     len = sizeof(sockaddr_in6);
   } else {
     auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
     a4->sin_family = AF_INET;
-    if (::inet_pton(AF_INET, host.c_str(), &a4->sin_addr) != 1) return Fd();
+    if (::inet_pton(AF_INET, host.c_str(), &a4->sin_addr) != 1) return UniqueFd();
     len = sizeof(sockaddr_in);
   }
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) return Fd();
-  if (::listen(fd.get(), backlog) != 0) return Fd();
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return Fd();
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) return UniqueFd();
+  if (::listen(fd.get(), backlog) != 0) return UniqueFd();
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return UniqueFd();
   *port = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                    : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   return fd;
@@ -83,7 +59,7 @@ inline Fd ListenOn(const std::string& host, int* port, int backlog = 8) {
 // loopback nobody else takes it in the moments a test needs).
 inline int UnusedPort() {
   int port = 0;
-  Fd fd = ListenOn("127.0.0.1", &port);
+  UniqueFd fd = ListenOn("127.0.0.1", &port);
   return port;
 }
 
@@ -146,7 +122,7 @@ class RawServer {
     while (!stopping_) {
       pollfd p{listener_.get(), POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
-      Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (conn.get() < 0) continue;
       ++connections_;
       handler(conn.get(), stopping_);
@@ -154,7 +130,7 @@ class RawServer {
   }
 
   int port_ = 0;
-  Fd listener_;
+  UniqueFd listener_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> connections_{0};
   std::thread thread_;

@@ -816,10 +816,11 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   EXPECT_EQ(ReadFile(app + "/LICENSE"), ReadFile(Src("LICENSE")));
 
   // Every ELF file's NEEDED entries: only what a firmware provides (libc,
-  // libcrypto; libcurl is loaded on first use), plus, in a development
+  // the dynamic linker, e.g. mipsel's ld.so.1, libcrypto; libcurl is loaded
+  // on first use), plus, in a development
   // tree, exactly the libraries it was configured to link shared.
   std::string firmware = "libc\\.so|libm\\.so|libdl\\.so|libpthread\\.so|librt\\.so|"
-                         "ld-linux[^ ]*\\.so|ld-musl[^ ]*\\.so|libcrypto\\.so|libcurl\\.so";
+                         "ld-linux[^ ]*\\.so|ld\\.so|ld-musl[^ ]*\\.so|libcrypto\\.so|libcurl\\.so";
   if (!SCEPD_TEST_STATIC_INIH) firmware += "|libinih\\.so";
   if (!SCEPD_TEST_STATIC_SPDLOG) firmware += "|libspdlog\\.so|libfmt\\.so";
   if (!SCEPD_TEST_STATIC_LIBSTDCXX) firmware += "|libstdc\\+\\+\\.so|libgcc_s\\.so";

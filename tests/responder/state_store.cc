@@ -14,32 +14,14 @@
 #include <memory>
 #include <sstream>
 
+#include "io/unique_fd.h"
+
 namespace scepd::testing::rsp {
 namespace {
 
 Error IoError(const std::string& what, const std::string& path) {
   return MakeError(ErrorCode::kIo, what + " " + path + ": " + std::strerror(errno));
 }
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-  int release() noexcept {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 bool WriteAll(int fd, const std::string& data) {
   std::size_t done = 0;
@@ -183,7 +165,7 @@ Status MakeDirs(const std::string& path) {
 Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) return IoError("creating", tmp);
     if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0 || !WriteAll(fd.get(), content) ||
         ::fsync(fd.get()) != 0) {
@@ -206,7 +188,7 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, unsi
 }
 
 Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::optional<std::string>();
     return IoError("opening", path);
@@ -243,7 +225,7 @@ Result<std::vector<std::string>> ListFiles(const std::string& dir, const std::st
 }
 
 Status AppendLine(const std::string& path, const std::string& line) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (fd.get() < 0) return IoError("opening", path);
   if (!WriteAll(fd.get(), line + "\n")) return IoError("appending to", path);
   return {};

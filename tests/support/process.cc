@@ -23,6 +23,7 @@
 #include <thread>
 #include <utility>
 
+#include "io/unique_fd.h"
 #include "tests/support/built_binary.h"
 
 extern char** environ;
@@ -37,39 +38,11 @@ int MillisLeft(Clock::time_point deadline) {
   return static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
 }
 
-// A file descriptor closed on scope exit.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { Close(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      Close();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const noexcept { return fd_; }
-  bool valid() const noexcept { return fd_ >= 0; }
-  void Close() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-bool MakePipe(Fd* read_end, Fd* write_end) {
+bool MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  *read_end = Fd(fds[0]);
-  *write_end = Fd(fds[1]);
+  *read_end = UniqueFd(fds[0]);
+  *write_end = UniqueFd(fds[1]);
   return true;
 }
 
@@ -254,7 +227,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
     result.err = error;
     return result;
   }
-  Fd in_r, in_w, out_r, out_w, err_r, err_w, status_r, status_w;
+  UniqueFd in_r, in_w, out_r, out_w, err_r, err_w, status_r, status_w;
   if (!MakePipe(&in_r, &in_w) || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w) ||
       !MakePipe(&status_r, &status_w)) {
     ADD_FAILURE() << "pipe2: " << std::strerror(errno);
@@ -270,10 +243,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
     ExecChild(plan, in_r.get(), out_w.get(), err_w.get(), status_w.get(), cwd.c_str(), parent);
   }
   ::setpgid(pid, pid);  // also done by the child; whichever runs first wins
-  in_r.Close();
-  out_w.Close();
-  err_w.Close();
-  status_w.Close();
+  in_r.reset();
+  out_w.reset();
+  err_w.reset();
+  status_w.reset();
   if (int child_errno = ReadExecStatus(status_r.get()); child_errno != 0) {
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -281,10 +254,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
     result.err = "cannot execute " + plan.path + ": " + std::strerror(child_errno);
     return result;
   }
-  for (Fd* fd : {&in_w, &out_r, &err_r}) {
+  for (UniqueFd* fd : {&in_w, &out_r, &err_r}) {
     ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
   }
-  if (stdin_data.empty()) in_w.Close();
+  if (stdin_data.empty()) in_w.reset();
 
   const Clock::time_point deadline =
       Clock::now() + std::chrono::milliseconds(ScaledTimeout(timeout_ms));
@@ -312,7 +285,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
       break;
     }
     pollfd fds[3];
-    Fd* owners[3];
+    UniqueFd* owners[3];
     nfds_t n = 0;
     if (in_w.valid()) {
       fds[n] = pollfd{in_w.get(), POLLOUT, 0};
@@ -338,13 +311,13 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
     }
     for (nfds_t i = 0; ready > 0 && i < n; ++i) {
       if (fds[i].revents == 0) continue;
-      Fd* owner = owners[i];
+      UniqueFd* owner = owners[i];
       if (owner == &in_w) {
         ssize_t w = WriteNoSigpipe(in_w.get(), stdin_data.data() + written,
                                    stdin_data.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
         if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == stdin_data.size()) {
-          in_w.Close();
+          in_w.reset();
         }
         continue;
       }
@@ -354,7 +327,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
       if (r > 0) {
         sink.append(buf, static_cast<std::size_t>(r));
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        owner->Close();
+        owner->reset();
       }
     }
   }
@@ -391,13 +364,13 @@ bool BackgroundProcess::Start(const std::vector<std::string>& argv, const std::s
   }
   ExecPlan plan;
   if (!PrepareExec(argv, extra_env, &plan, &err)) return false;
-  Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
   if (!log.valid()) {
     err = "cannot open log " + log_path + ": " + std::strerror(errno);
     return false;
   }
-  Fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  Fd status_r, status_w;
+  UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd status_r, status_w;
   if (!null_in.valid() || !MakePipe(&status_r, &status_w)) {
     err = std::string("open/pipe: ") + std::strerror(errno);
     return false;
@@ -412,7 +385,7 @@ bool BackgroundProcess::Start(const std::vector<std::string>& argv, const std::s
     ExecChild(plan, null_in.get(), log.get(), log.get(), status_w.get(), cwd.c_str(), parent);
   }
   ::setpgid(pid, pid);
-  status_w.Close();
+  status_w.reset();
   if (int child_errno = ReadExecStatus(status_r.get()); child_errno != 0) {
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -499,7 +472,7 @@ TempDir::~TempDir() {
 }
 
 std::optional<std::string> TryReadFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return std::nullopt;
   std::string content;
   char buf[16384];
@@ -528,7 +501,7 @@ bool PathExists(const std::string& path) {
 }
 
 void WriteFile(const std::string& path, const std::string& content, unsigned mode) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                static_cast<mode_t>(mode)));
   if (!fd.valid()) {
     ADD_FAILURE() << "cannot create " << path << ": " << std::strerror(errno);
@@ -552,7 +525,7 @@ void WriteFile(const std::string& path, const std::string& content, unsigned mod
 }
 
 int FreeLoopbackPort() {
-  Fd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock.valid()) {
     ADD_FAILURE() << "socket: " << std::strerror(errno);
     return -1;
