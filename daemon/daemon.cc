@@ -133,9 +133,6 @@ void Daemon::MakeJobs() {
     jobs_.push_back(std::make_unique<CertificateJob>(cert, config_.daemon, std::move(deps)));
     wake_.push_back(0);
   }
-  // The job's copy of the challenge is the one its next request needs; the
-  // daemon's own is wiped now rather than kept for the process's life.
-  for (CertificateSettings& cert : config_.certificates) Wipe(cert.challenge_password);
 }
 
 void Daemon::PublishDisabled() {

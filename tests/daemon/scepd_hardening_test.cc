@@ -435,11 +435,11 @@ TEST_F(HardeningTest, NoOldKeyOrChallengeInMemoryAfterARenewalAndNoCoreFile) {
   std::this_thread::sleep_for(std::chrono::seconds(2));  // back to idle
   // The challenge as a request carries it (PrintableString or UTF8String)
   // must be gone; as text it may remain only in the settings the next
-  // enrollment needs: its certificate job's copy (the daemon wipes its own).
+  // enrollment needs: the daemon's and its certificate job's copy.
   const std::string len(1, static_cast<char>(challenge.size()));
   const auto counts = CountInMemory(
       d.pid(), {old_key[0], old_key[1], "\x13" + len + challenge, "\x0c" + len + challenge, challenge});
-  constexpr std::size_t kSettingsCopies = 1;
+  constexpr std::size_t kSettingsCopies = 2;
   const std::string limits = ReadFile("/proc/" + std::to_string(d.pid()) + "/limits");
   std::string core_limit;
   for (std::istringstream in(limits); std::getline(in, core_limit);) {
@@ -460,7 +460,7 @@ TEST_F(HardeningTest, NoOldKeyOrChallengeInMemoryAfterARenewalAndNoCoreFile) {
       "old key PKCS#1 DER found " + std::to_string(counts[0]) + " times, PKCS#8 DER " +
       std::to_string(counts[1]) + " times, challenge in a request " +
       std::to_string(counts[2] + counts[3]) + " times, as text " + std::to_string(counts[4]) +
-      " times" + (counts[4] <= kSettingsCopies ? " (at most the job's 1 copy)" : "") + "\n" + core_limit + "\nSIGSEGV exit " + std::to_string(*code) + "\n" +
+      " times" + (counts[4] <= kSettingsCopies ? " (at most the settings' 2 copies)" : "") + "\n" + core_limit + "\nSIGSEGV exit " + std::to_string(*code) + "\n" +
       (cored ? "core file written" : "no core file written");
   ExpectReliabilityRow("hardening.secrets-in-memory", observed);
 }
