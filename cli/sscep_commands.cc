@@ -15,6 +15,7 @@
 #include "core/cert_info.h"
 #include "core/csr.h"
 #include "core/key.h"
+#include "core/renewal_policy.h"
 #include "core/scep/client.h"
 #include "core/scep/scep_session_steps.h"
 #include "core/url_mask.h"
@@ -267,6 +268,21 @@ Result<int> Enroll(Session& s) {
   // Beyond sscep: a certificate for another subject or one already expired
   // is refused, not written.
   SCEPD_TRY_STATUS(CheckIssuedCertificate(rep->issued.get(), csr.get(), std::time(nullptr)));
+  // Nor one the CA certificates held (GetCACert or -c) did not sign.
+  {
+    std::vector<X509*> held;
+    if (s.client->ca()) {
+      for (const auto& c : s.client->ca()->all) held.push_back(c.get());
+    }
+    SCEPD_TRY_STATUS(VerifyIssuedCertificate(rep->issued.get(), held));
+  }
+  // Written (the caller decides what to replace), but said: a certificate
+  // more than 5 minutes ahead of this clock does not work yet.
+  if (auto nb = NotBefore(rep->issued.get());
+      nb.ok() && *nb > static_cast<std::int64_t>(std::time(nullptr)) + 300) {
+    spdlog::warn("the issued certificate is not valid yet: valid from {} (this clock says {})",
+                 FormatUtc(*nb), FormatUtc(static_cast<std::int64_t>(std::time(nullptr))));
+  }
   SCEPD_TRY_STATUS(WriteCert(o.local_cert_file, rep->issued.get()));
   spdlog::info("certificate written as {} (serial {})", o.local_cert_file, SerialHex(rep->issued.get()));
   // Beyond sscep: the whole chain next to it, leaf first.

@@ -2,9 +2,12 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <array>
+#include <ctime>
+#include <limits>
 #include <span>
 #include <utility>
 #include <string>
@@ -273,6 +276,52 @@ Status CheckIssuedCertificate(const X509* issued, const X509_REQ* request, std::
                      "the CA issued a certificate that expired at " + FormatUtc(*not_after));
   }
   return {};
+}
+
+Status VerifyIssuedCertificate(X509* issued, const std::vector<X509*>& held) {
+  if (issued == nullptr) return MakeError(ErrorCode::kInvalidArgument, "no certificate to verify");
+  auto refused = [](const std::string& why) {
+    return MakeError(ErrorCode::kVerify,
+                     "the issued certificate does not verify against the CA certificates held: " +
+                         why);
+  };
+  if (held.empty()) return refused("no CA certificate is held");
+  ossl::Ptr<X509_STORE> store(X509_STORE_new());
+  if (!store) return MakeError(ErrorCode::kCrypto, "out of memory for a certificate store");
+  for (X509* ca : held) {
+    if (ca != nullptr && X509_STORE_add_cert(store.get(), ca) != 1) {
+      ClearOpenSslErrors();
+      return MakeError(ErrorCode::kCrypto, "cannot add a CA certificate to the store");
+    }
+  }
+  ossl::Ptr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), issued, nullptr) != 1) {
+    ClearOpenSslErrors();
+    return MakeError(ErrorCode::kCrypto, "cannot set up the certificate verification");
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  auto not_before = NotBefore(issued);
+  auto not_after = NotAfter(issued);
+  if (!not_before.ok() || !not_after.ok()) return refused("its validity does not read");
+  // The certificate's notBefore, or later when a CA certificate starts later
+  // (a CA may backdate what it issues), as long as the certificate is valid.
+  std::int64_t at = *not_before;
+  for (X509* ca : held) {
+    auto ca_from = ca != nullptr ? NotBefore(ca) : Result<std::int64_t>(std::int64_t{0});
+    if (ca_from.ok() && *ca_from > at && *ca_from < *not_after) at = *ca_from;
+  }
+  ClearOpenSslErrors();
+  if (at >= 0 && static_cast<std::uint64_t>(at) <=
+                     static_cast<std::uint64_t>(std::numeric_limits<std::time_t>::max())) {
+    X509_VERIFY_PARAM_set_time(param, static_cast<std::time_t>(at));
+  } else {
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+  }
+  if (X509_verify_cert(ctx.get()) == 1) return {};
+  const int err = X509_STORE_CTX_get_error(ctx.get());
+  ClearOpenSslErrors();
+  return refused(X509_verify_cert_error_string(err));
 }
 
 }  // namespace scepd

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/ossl.h"
 #include "core/result.h"
@@ -53,6 +54,15 @@ Result<std::string> Fingerprint(const X509* cert, std::string_view digest);
 // SUBJECT" or "the CA issued a certificate that expired at TIME" (kParse
 // when its notAfter is unreadable). Both arguments are borrowed.
 Status CheckIssuedCertificate(const X509* issued, const X509_REQ* request, std::int64_t now);
+
+// Verifies the issued certificate's signature and chain against the CA
+// certificates held (`held`, borrowed: the CA's answer to GetCACert, each
+// one a trust anchor, so an intermediate CA is enough). No purpose is
+// checked, and the time is the certificate's own notBefore, not the clock:
+// a wrong clock never refuses a good certificate (where time_t cannot hold
+// notBefore, no time is checked). Fails with kVerify: "the issued
+// certificate does not verify against the CA certificates held: WHY".
+Status VerifyIssuedCertificate(X509* issued, const std::vector<X509*>& held);
 
 // True when `key` (private or public) is the key pair of `cert`'s public key.
 bool KeyMatchesCert(const X509* cert, const EVP_PKEY* key) noexcept;

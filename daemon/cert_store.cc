@@ -472,9 +472,10 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
       good = value == "1" || value == "2";
       version = value == "1" ? 1 : 2;
     } else if (key == "transaction_id") {
-      good = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
-        return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-      });
+      good = !value.empty() && value.size() <= 256 &&
+             std::all_of(value.begin(), value.end(), [](char c) {
+               return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+             });
       p.transaction_id = std::move(value);
     } else if (version == 1 && key == "message_type") {
       int type = 0;
@@ -498,12 +499,19 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
       p.renewal = value == "yes";
     } else if (version == 2 && key.substr(0, kCookie.size()) == kCookie) {
       std::string name(key.substr(kCookie.size()));
-      good = enroll::IsCookieName(name);
+      good = enroll::IsCookieName(name) && value.size() <= 64 * 1024 && p.cookie.size() < 64;
       p.cookie[name] = std::move(value);
     } else if (key == "started") {
       good = ParseInt(value, &p.started) && p.started >= 0;
     } else if (key == "polls") {
-      good = ParseInt(value, &p.polls) && p.polls >= 0;
+      good = ParseInt(value, &p.polls) && p.polls >= 0 && p.polls <= 1000000;
+    } else if (version == 2 && key == "staged_cert_pem") {
+      good = ossl::CertFromPem(value, "staged_cert_pem").ok();
+      ClearOpenSslErrors();
+      p.staged_cert_pem = std::move(value);
+    } else if (version == 2 && key == "url") {
+      good = value.size() <= 4096;
+      p.url = std::move(value);
     } else if (key == "key_pem") {
       p.key_pem = std::move(value);
     } else if (key == "csr_pem") {
@@ -511,6 +519,9 @@ Result<PendingTransaction> ParsePending(std::string_view text, const std::string
     } else {
       OPENSSL_cleanse(value.data(), value.size());
       return corrupt(line_no, "unknown key " + std::string(key));
+    }
+    if ((key == "key_pem" || key == "csr_pem") && (key == "key_pem" ? p.key_pem : p.csr_pem).size() > 64 * 1024) {
+      good = false;
     }
     if (!good) return corrupt(line_no, "bad value for " + std::string(key));
   }
@@ -705,16 +716,24 @@ Status CertStore::SavePending(const PendingTransaction& p) {
     return MakeError(ErrorCode::kInvalidArgument, "bad pending protocol name");
   }
   text.reserve(512 + 2 * (p.transaction_id.size() + p.csr_pem.size() + cookie_size +
-                          p.key_pem.size()));
+                          p.staged_cert_pem.size() + p.key_pem.size()));
   text += "# scepd: enrollment in progress (holds its private key); do not edit\n";
   text += "version=2\nprotocol=" + p.protocol + "\ntransaction_id=";
   AppendEscaped(&text, p.transaction_id);
   text += std::string("\nrenewal=") + (p.renewal ? "yes" : "no");
+  if (!p.url.empty()) {
+    text += "\nurl=";
+    AppendEscaped(&text, p.url);
+  }
   text += "\nstarted=" + std::to_string(p.started);
   text += "\npolls=" + std::to_string(p.polls);
   for (const auto& [name, value] : p.cookie) {
     text += "\ncookie." + name + "=";
     AppendEscaped(&text, value);
+  }
+  if (!p.staged_cert_pem.empty()) {
+    text += "\nstaged_cert_pem=";
+    AppendEscaped(&text, p.staged_cert_pem);
   }
   text += "\ncsr_pem=";
   AppendEscaped(&text, p.csr_pem);
@@ -730,7 +749,16 @@ Result<std::optional<PendingTransaction>> CertStore::LoadPending() const {
     SCEPD_TRY_STATUS(CheckOwnDirectory(Path(kPendingDir), "the pending directory"));
   }
   if (!PathExists(path)) return std::optional<PendingTransaction>();
-  SCEPD_TRY(Bytes bytes, ReadFileBytes(path, 1u << 20));
+  // Bigger than any real transaction (a key, a request, a certificate, a
+  // cookie): corrupt, so set aside, not retried for ever.
+  constexpr std::size_t kMaxPending = 1u << 20;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::uint64_t>(st.st_size) > kMaxPending) {
+    return MakeError(ErrorCode::kParse, path + ": corrupt pending enrollment state: larger than " +
+                                            std::to_string(kMaxPending) + " bytes");
+  }
+  SCEPD_TRY(Bytes bytes, ReadFileBytes(path, kMaxPending));
   WipeOnExit wipe(bytes);
   SCEPD_TRY(PendingTransaction p,
             ParsePending(
@@ -776,6 +804,20 @@ Result<std::string> CertStore::SetAsidePending() {
   if (::rename(path.c_str(), aside.c_str()) != 0) return IoError("cannot rename", path, errno);
   SCEPD_TRY_STATUS(SyncDirectory(pending));
   return aside;
+}
+
+Result<std::string> CertStore::SetAsideStalePending() {
+  const std::string pending = Path(kPendingDir);
+  const std::string path = pending + "/" + kPendingState;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string aside = path + ".stale" + (i == 0 ? "" : "." + std::to_string(i));
+    if (PathExists(aside)) continue;
+    if (::rename(path.c_str(), aside.c_str()) != 0) return IoError("cannot rename", path, errno);
+    SCEPD_TRY_STATUS(SyncDirectory(pending));
+    return aside;
+  }
+  return MakeError(ErrorCode::kIo, path + ": 1000 stale pending transactions are set aside "
+                                          "already; remove some");
 }
 
 Status CertStore::WriteCaChain(const std::vector<X509*>& ca_chain) {

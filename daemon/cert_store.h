@@ -60,6 +60,10 @@ struct PendingTransaction {
   std::int64_t started = 0;       // first submission (seconds since epoch)
   int polls = 0;                  // PENDING answers so far; 0: never acknowledged
   std::map<std::string, std::string> cookie;  // the back end's state (enroll::Cookie)
+  // The CA's certificate when it arrived before its notBefore while a
+  // working pair was installed: kept here (PEM) until it becomes valid.
+  std::string staged_cert_pem;
+  std::string url;                // the CA's URL when it was made ("" in older files)
 
   bool operator==(const PendingTransaction&) const = default;
 };
@@ -139,6 +143,10 @@ class CertStore {
   // older one) rather than deleted, for a person to look at; returns that
   // path. Fails with kIo naming the path.
   Result<std::string> SetAsidePending();
+  // A valid transaction that no longer fits the settings (or came from
+  // elsewhere) is moved to .pending/state.stale, .stale.1, ... (never
+  // replacing one) and so kept; returns that path. Fails with kIo.
+  Result<std::string> SetAsideStalePending();
 
   // The stored CA chain, ca.crt-0, ca.crt-1, ... up to the first missing
   // number; empty if there is none. Fails naming the file (kIo, kParse).

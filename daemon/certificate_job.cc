@@ -1,6 +1,8 @@
 #include "daemon/certificate_job.h"
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +15,8 @@
 #include "core/csr.h"
 #include "core/key.h"
 #include "core/renewal_policy.h"
+#include "core/server_text.h"
+#include "core/subject.h"
 #include "core/wipe.h"
 #include "daemon/ca_trust.h"
 #include "daemon/enroller_factory.h"
@@ -28,6 +32,8 @@ const char* JobStateName(JobState state) noexcept {
     case JobState::kPolling: return "polling";
     case JobState::kBackoff: return "backoff";
     case JobState::kClockWait: return "clockwait";
+    case JobState::kHandoffFailed: return "handoff-failed";
+    case JobState::kStaged: return "staged";
   }
   return "unknown";
 }
@@ -115,12 +121,28 @@ std::int64_t CertificateJob::Step() {
     if (!aside.ok()) return Fail(now, aside.error().message, "");
   } else if (pending->has_value()) {
     const PendingTransaction& p = **pending;
+    if (handoff_failures_ > 0 && p.transaction_id == known_transaction_ &&
+        now < handoff_retry_at_) {
+      return handoff_retry_at_;  // the success script is run again then
+    }
     if (p.transaction_id != known_transaction_) {
+      if (const std::string why = StaleReason(p, now); !why.empty()) {
+        // Not ours to finish and not ours to delete: kept aside, and a new
+        // transaction made from the settings.
+        auto aside = store_.SetAsideStalePending();
+        if (!aside.ok()) return Fail(now, aside.error().message, "");
+        spdlog::error("{}: the pending transaction {} does not match the settings ({}); set aside "
+                      "as {}; starting a new one",
+                      Label(settings_), CleanServerText(p.transaction_id), why, *aside);
+        if (now < retry_at_) return retry_at_;
+        return CheckCertificate(now);
+      }
       known_transaction_ = p.transaction_id;
       spdlog::info("{}: resuming transaction {} ({}{}, {} PENDING answer(s) so far)",
                    Label(settings_), p.transaction_id, p.protocol,
                    p.renewal ? " renewal" : " enrollment", p.polls);
     }
+    if (!p.staged_cert_pem.empty()) return ContinueStaged(std::move(**pending), now);
     if (auto finished = FinishFromDisk(p, now)) return *finished;
     return ContinuePending(std::move(**pending), now);
   }
@@ -179,6 +201,65 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
       return StartEnrollment(now, d.verdict == Verdict::kRenewalDue && pair != nullptr);
   }
   return now + daemon_.check_interval;
+}
+
+namespace {
+
+// The subjectAltName extension's value in a request, or null.
+const ASN1_OCTET_STRING* AltNames(const X509_REQ* req, ossl::X509ExtensionStack* keep) {
+  *keep = ossl::X509ExtensionStack(X509_REQ_get_extensions(const_cast<X509_REQ*>(req)));
+  ClearOpenSslErrors();
+  for (int i = 0; *keep && i < sk_X509_EXTENSION_num(keep->get()); ++i) {
+    X509_EXTENSION* ext = sk_X509_EXTENSION_value(keep->get(), i);
+    if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) == NID_subject_alt_name) {
+      return X509_EXTENSION_get_data(ext);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string CertificateJob::StaleReason(const PendingTransaction& p, std::int64_t now) const {
+  if (p.protocol != settings_.protocol) {
+    return "it was made with protocol " + p.protocol + ", the settings say " + settings_.protocol;
+  }
+  if (!p.url.empty() && p.url != settings_.url) return "it was sent to another URL";
+  // A clock before the build date proves nothing: only a trusted clock judges.
+  if (now >= deps_.build_time && p.started > now + 86400) {
+    return "it started at " + FormatUtc(p.started) + ", in the future";
+  }
+  auto key = ossl::PrivateKeyFromPem(p.key_pem, "pending key");
+  auto csr = ossl::CsrFromPemOrDer(
+      std::span(reinterpret_cast<const std::uint8_t*>(p.csr_pem.data()), p.csr_pem.size()),
+      "pending request");
+  if (!key.ok() || !csr.ok()) {
+    ClearOpenSslErrors();
+    return "";  // undecodable: ContinuePending reports and discards it
+  }
+  const KeySpec wanted = KeySpecOf(settings_);
+  if (!KeyFitsSpec(key->get(), wanted)) return "its key is not a " + KeySpecName(wanted) + " key";
+  CsrSpec spec = RequestSpec(settings_);
+  OPENSSL_cleanse(spec.challenge_password.data(), spec.challenge_password.size());
+  spec.challenge_password.clear();
+  auto expected = BuildCsr(spec, key->get());
+  if (!expected.ok()) {
+    ClearOpenSslErrors();
+    return "";
+  }
+  if (X509_NAME_cmp(X509_REQ_get_subject_name(csr->get()),
+                    X509_REQ_get_subject_name(expected->get())) != 0) {
+    return "it asks for " + FormatSubject(X509_REQ_get_subject_name(csr->get())) +
+           ", the settings for " + FormatSubject(X509_REQ_get_subject_name(expected->get()));
+  }
+  ossl::X509ExtensionStack keep_have, keep_want;
+  const ASN1_OCTET_STRING* have = AltNames(csr->get(), &keep_have);
+  const ASN1_OCTET_STRING* want = AltNames(expected->get(), &keep_want);
+  if ((have == nullptr) != (want == nullptr) ||
+      (have != nullptr && ASN1_OCTET_STRING_cmp(have, want) != 0)) {
+    return "its subjectAltName differs from alt_name";
+  }
+  return "";
 }
 
 void CertificateJob::RepairCaChain() {
@@ -275,6 +356,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   auto csr_pem = ossl::CsrToPem(tx->request.get());
   if (!key_pem.ok() || !csr_pem.ok()) return Fail(now, "encoding the new request failed", "");
   p.protocol = a.enroller->protocol();
+  p.url = settings_.url;
   p.transaction_id = tx->id;
   p.renewal = tx->renewal;
   p.cookie = tx->cookie;
@@ -449,6 +531,17 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
     a.ca.ca = ossl::UpRef(issued.chain.front().get());
     a.verdict = *verdict;
   }
+  // Signed by the CA we trust (its chain as GetCACert gave it, checked
+  // against the pin): a certificate naming the CA but signed by another key
+  // never replaces the current pair.
+  std::vector<X509*> held = Borrowed(a.ca.chain);
+  held.push_back(a.ca.ca.get());
+  if (auto st = VerifyIssuedCertificate(issued.cert.get(), held); !st.ok()) {
+    (void)store_.ClearPending();
+    return Fail(now, st.error().message + "; not installed", "");
+  }
+  // Not valid yet while the current pair works: it waits (staged).
+  if (auto wake = StageIfNotYetValid(p, issued.cert.get(), now)) return *wake;
 
   // Installed before the pending transaction is cleared, and that only once
   // the success script has run: a crash in between finds the certificate on
@@ -479,7 +572,11 @@ std::optional<std::int64_t> CertificateJob::FinishFromDisk(const PendingTransact
   if (!found.ok() || !found->has_value()) return std::nullopt;
   X509* cert = (*found)->cert.get();
   const std::string serial = SerialHex(cert);
-  if ((*found)->active) {
+  if ((*found)->active && handoff_failures_ > 0) {
+    spdlog::info("{}: certificate {} is installed; running the success script again (it failed "
+                 "{} time(s))",
+                 Label(settings_), serial, handoff_failures_);
+  } else if ((*found)->active) {
     spdlog::info("{}: certificate {} of transaction {} is installed; finishing what an "
                  "interruption stopped",
                  Label(settings_), serial, p.transaction_id);
@@ -524,19 +621,120 @@ std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
   for (std::size_t i = 0; i < chain_size; ++i) {
     ca_files += (i ? " " : "") + settings_.data_dir + "/ca.crt-" + std::to_string(i);
   }
-  RunScript(settings_.success_script, renewal ? "renewed" : "enrolled",
-            {{"SCEP_PROTOCOL", settings_.protocol},
-             {"SCEP_SERIAL", serial},
-             {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
-             {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"},
-             {"SCEP_CA", ca_files},
-             {"SCEP_NOT_AFTER", na.ok() ? FormatUtc(*na) : ""},
-             {"SCEP_SUBJECT", SubjectString(cert)}});
+  const std::string handoff =
+      RunScript(settings_.success_script, renewal ? "renewed" : "enrolled",
+                {{"SCEP_PROTOCOL", settings_.protocol},
+                 {"SCEP_SERIAL", serial},
+                 {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
+                 {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"},
+                 {"SCEP_CA", ca_files},
+                 {"SCEP_NOT_AFTER", na.ok() ? FormatUtc(*na) : ""},
+                 {"SCEP_SUBJECT", SubjectString(cert)}});
+  // The pair is installed either way; a failed hand-off keeps the pending
+  // transaction so that the script is run again (after a restart too).
+  if (!handoff.empty()) return HandoffFailed(p, cert, handoff);
+  if (handoff_failures_ > 0) {
+    spdlog::info("{}: success script succeeded after {} failure(s)", Label(settings_),
+                 handoff_failures_);
+  }
+  handoff_failures_ = 0;
+  handoff_retry_at_ = 0;
   if (auto st = store_.ClearPending(); !st.ok()) {
     spdlog::warn("{}: {}", Label(settings_), st.error().message);
   }
   known_transaction_.clear();
   return AfterInstall(cert);
+}
+
+bool CertificateJob::ActiveWorks(std::int64_t now) const {
+  auto active = store_.LoadActiveCertificate();
+  if (!active.ok() || !active->has_value()) return false;
+  const CertSummary& s = **active;
+  return s.not_before && s.not_after && *s.not_before <= now + kNotBeforeSkew &&
+         now < *s.not_after;
+}
+
+std::optional<std::int64_t> CertificateJob::StageIfNotYetValid(PendingTransaction& p, X509* cert,
+                                                               std::int64_t now) {
+  auto not_before = NotBefore(cert);
+  if (!not_before.ok() || *not_before <= now + kNotBeforeSkew || !ActiveWorks(now)) {
+    ClearOpenSslErrors();
+    return std::nullopt;
+  }
+  auto pem = ossl::CertToPem(cert);
+  if (!pem.ok()) return Fail(now, pem.error().message, "");
+  p.staged_cert_pem = std::move(*pem);
+  if (auto st = store_.SavePending(p); !st.ok()) return Fail(now, st.error().message, "");
+  known_transaction_ = p.transaction_id;
+  spdlog::warn("{}: the CA issued certificate {}, not valid until {} ({} s ahead of this clock); "
+               "staged: the working certificate {} stays until then",
+               Label(settings_), SerialHex(cert), FormatUtc(*not_before), *not_before - now,
+               status_.serial);
+  return ContinueStaged(p, now);
+}
+
+std::int64_t CertificateJob::ContinueStaged(PendingTransaction p, std::int64_t now) {
+  WipeOnExit wipe_key(p.key_pem);
+  WipeOnExit wipe_csr(p.csr_pem);
+  auto cert = ossl::CertFromPem(p.staged_cert_pem, "staged certificate");
+  auto key = ossl::PrivateKeyFromPem(p.key_pem, "pending key");
+  auto not_before = cert.ok() ? NotBefore(cert->get()) : Result<std::int64_t>(std::int64_t{0});
+  if (!cert.ok() || !key.ok() || !not_before.ok()) {
+    ClearOpenSslErrors();
+    (void)store_.ClearPending();
+    return Fail(now, "the staged certificate does not load; starting over", "");
+  }
+  const std::int64_t switch_at = *not_before;
+  if (now < switch_at && ActiveWorks(now)) {
+    state_ = JobState::kStaged;
+    outcome_ = JobOutcome::kStaged;
+    status_.transaction_id = p.transaction_id;
+    status_.last_result = "staged";
+    status_.next_check = switch_at;
+    auto active = store_.LoadActiveCertificate();
+    NoteActive(active.ok() && active->has_value() ? &**active : nullptr);
+    Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+    return switch_at;
+  }
+  spdlog::info("{}: staged certificate {} is valid from {}; installing it", Label(settings_),
+               SerialHex(cert->get()), FormatUtc(*not_before));
+  if (auto st = store_.Install(cert->get(), key->get(), {}, settings_.keep_old, now); !st.ok()) {
+    return Fail(now, st.error().message, "");
+  }
+  auto chain = store_.LoadCaChain();
+  return Finish(p, cert->get(), chain.ok() ? chain->size() : 0);
+}
+
+std::int64_t CertificateJob::HandoffFailed(const PendingTransaction& p, X509* cert,
+                                           const std::string& why) {
+  const std::int64_t now = deps_.clock->Now();
+  ++handoff_failures_;
+  known_transaction_ = p.transaction_id;
+  BackoffSettings bs;
+  bs.initial = 60;
+  bs.cap = 3600;
+  handoff_retry_at_ = now + RetryDelay(handoff_failures_, bs, *deps_.random);
+  const std::string serial = SerialHex(cert);
+  const std::string message = "certificate " + serial + " is installed but the hand-off failed: " +
+                              why + "; the success script runs again at " +
+                              FormatUtc(handoff_retry_at_);
+  state_ = JobState::kHandoffFailed;
+  outcome_ = JobOutcome::kHandoffFailed;
+  status_.last_result = "handoff-failed";
+  status_.last_error = message;
+  status_.next_check = handoff_retry_at_;
+  status_.transaction_id.clear();
+  spdlog::error("{}: {} (failure {} in a row)", Label(settings_), message, handoff_failures_);
+  auto active = store_.LoadActiveCertificate();
+  NoteActive(active.ok() && active->has_value() ? &**active : nullptr);
+  Publish(ModuleState::kNotRunning, CertState::kEnrolled);
+  (void)RunScript(settings_.failure_script, "handoff-failed",
+                  {{"SCEP_ERROR", message},
+                   {"SCEP_FAIL_INFO", ""},
+                   {"SCEP_SERIAL", serial},
+                   {"SCEP_CERT", settings_.data_dir + "/" + serial + ".crt"},
+                   {"SCEP_KEY", settings_.data_dir + "/" + serial + ".key"}});
+  return handoff_retry_at_;
 }
 
 std::int64_t CertificateJob::AfterInstall(X509* cert) {
@@ -559,6 +757,10 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
     // Typically the CA's clock is ahead of ours (notBefore in our future).
     state_ = JobState::kClockWait;
     spdlog::warn("{}: {}", Label(settings_), d.reason);
+    if (nb.ok() && *nb > now + kNotBeforeSkew) {
+      status_.last_error = "certificate " + SerialHex(cert) + " is not valid yet (from " +
+                           FormatUtc(*nb) + ")";
+    }
   } else if (d.verdict != Verdict::kValid) {
     next = now + daemon_.check_interval;
     spdlog::warn("{}: the new certificate is already inside the renewal window (renew_days {} "
@@ -635,26 +837,32 @@ std::int64_t CertificateJob::Fail(std::int64_t now, const std::string& message,
   return retry_at_;
 }
 
-void CertificateJob::RunScript(const std::string& script, const std::string& event,
-                               const std::vector<std::pair<std::string, std::string>>& vars) {
-  if (script.empty() || deps_.hooks == nullptr) return;
+std::string CertificateJob::RunScript(const std::string& script, const std::string& event,
+                                      const std::vector<std::pair<std::string, std::string>>& vars) {
+  if (script.empty() || deps_.hooks == nullptr) return "";
   std::map<std::string, std::string> env(vars.begin(), vars.end());
   env["SCEP_EVENT"] = event;
   env["SCEP_DATA_DIR"] = settings_.data_dir;
   env["SCEP_NAME"] = settings_.name;
   auto result = deps_.hooks->Run(script, HookEnvironment(env, deps_.hook_path_dir),
                                  deps_.hook_timeout_seconds);
-  const char* which = event == "failed" ? "failure script" : "success script";
+  const bool success = event == "renewed" || event == "enrolled";
+  const char* which = success ? "success script" : "failure script";
   if (!result.ok()) {
     spdlog::error("{}: {} could not run: {}", Label(settings_), which, result.error().message);
-    return;
+    return std::string(which) + " could not run: " + result.error().message;
   }
   for (const auto& line : result->output) spdlog::info("{}: {}: {}", Label(settings_), which, line);
   if (result->timed_out) {
     spdlog::error("{}: {} killed after {} s", Label(settings_), which, deps_.hook_timeout_seconds);
-  } else if (result->exit_code != 0) {
-    spdlog::warn("{}: {} exited with {}", Label(settings_), which, result->exit_code);
+    return std::string(which) + " killed after " + std::to_string(deps_.hook_timeout_seconds) +
+           " s";
   }
+  if (result->exit_code != 0) {
+    spdlog::warn("{}: {} exited with {}", Label(settings_), which, result->exit_code);
+    return std::string(which) + " exited with " + std::to_string(result->exit_code);
+  }
+  return "";
 }
 
 }  // namespace scepd

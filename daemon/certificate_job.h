@@ -15,6 +15,18 @@
 //              jittered, capped delay (SIGUSR1 retries at once)
 //   clockwait  the system clock is before the build date or the
 //              certificate's notBefore: expiry is not judged
+//   staged     the CA issued a certificate whose notBefore is more than
+//              kNotBeforeSkew ahead while the installed pair works: the new
+//              one waits in the pending transaction and is installed at its
+//              notBefore (the job wakes for it), or at once when the
+//              installed pair stops working
+//   handoff-failed
+//              the new pair is installed but the success script failed
+//              (exit status not 0, killed, or could not run): the failure
+//              script has run, the success script is run again after an
+//              exponential, jittered, capped delay until it succeeds (the
+//              pending transaction is kept for that, so a restart runs it
+//              again too)
 //
 // The job names no protocol: it drives an enroll::Enroller
 // (core/enroll/enroller.h) that daemon/enroller_factory.h builds from the
@@ -46,11 +58,17 @@
 
 namespace scepd {
 
-enum class JobState { kIdle, kEnrolling, kPolling, kBackoff, kClockWait };
+enum class JobState { kIdle, kEnrolling, kPolling, kBackoff, kClockWait, kHandoffFailed, kStaged };
+
+// A new certificate whose notBefore is at most this far ahead of the clock
+// (seconds) counts as valid now: the CA's clock may run a little ahead.
+inline constexpr std::int64_t kNotBeforeSkew = 300;
 const char* JobStateName(JobState state) noexcept;
 
 // How the last Step ended, for `scepd --once` and tests.
-enum class JobOutcome { kNone, kValid, kEnrolled, kPending, kFailed };
+// kHandoffFailed: installed, but the success script failed.
+// kStaged: a working pair is installed; a new one waits for its notBefore.
+enum class JobOutcome { kNone, kValid, kEnrolled, kPending, kFailed, kHandoffFailed, kStaged };
 
 struct JobDeps {
   const Clock* clock = nullptr;
@@ -103,6 +121,10 @@ class CertificateJob {
   struct Attempt;  // one connection to the CA: the back end, its CA certificates
 
   std::int64_t CheckCertificate(std::int64_t now);
+  // Why a transaction found on disk does not belong to these settings (made
+  // with another protocol, URL, key type or size, subject or names, or
+  // started in the future); "" when it does.
+  std::string StaleReason(const PendingTransaction& pending, std::int64_t now) const;
   std::int64_t StartEnrollment(std::int64_t now, bool renewal);
   // The saved request's key and request, decoded, with the back end's cookie.
   Result<std::unique_ptr<enroll::Transaction>> DecodePending(const PendingTransaction& pending) const;
@@ -115,6 +137,14 @@ class CertificateJob {
   std::optional<std::int64_t> FinishFromDisk(const PendingTransaction& pending, std::int64_t now);
   std::int64_t Finish(const PendingTransaction& pending, X509* cert, std::size_t chain_size);
   std::int64_t AfterInstall(X509* cert);
+  // A certificate not valid yet while the installed pair works: kept in the
+  // pending transaction; returns when to install it. nullopt: install now.
+  std::optional<std::int64_t> StageIfNotYetValid(PendingTransaction& pending, X509* cert,
+                                                 std::int64_t now);
+  // A staged certificate: waits, or installs it once it is valid.
+  std::int64_t ContinueStaged(PendingTransaction pending, std::int64_t now);
+  // The installed pair is valid now (kNotBeforeSkew allowed).
+  bool ActiveWorks(std::int64_t now) const;
   void PrepareKeyIfNear(std::int64_t now, const std::optional<CertTimes>& times);
   ossl::Ptr<EVP_PKEY> TakeNextKey();
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
@@ -124,8 +154,14 @@ class CertificateJob {
   // A ca.crt-N that does not load is rewritten from the CA's answer (logged,
   // best effort: a failure is retried at the next check).
   void RepairCaChain();
-  void RunScript(const std::string& script, const std::string& event,
-                 const std::vector<std::pair<std::string, std::string>>& vars);
+  // Runs `script` (nothing when empty); the error when it could not run,
+  // was killed or exited non-zero ("" when it succeeded or there is none).
+  std::string RunScript(const std::string& script, const std::string& event,
+                        const std::vector<std::pair<std::string, std::string>>& vars);
+  // The success script failed: report it, run the failure script, and
+  // schedule the next run of the success script.
+  std::int64_t HandoffFailed(const PendingTransaction& pending, X509* cert,
+                             const std::string& why);
   void Publish(ModuleState module, CertState cert);
   void NoteActive(const CertSummary* active);
 
@@ -140,6 +176,8 @@ class CertificateJob {
   std::int64_t retry_at_ = 0;  // backoff: no attempt before this
   std::int64_t poll_at_ = 0;   // polling: next CertPoll not before this
   bool fallback_tried_ = false;
+  int handoff_failures_ = 0;          // success script failures in a row
+  std::int64_t handoff_retry_at_ = 0;  // handoff-failed: next run of the success script
   bool renew_now_ = false;  // RenewNow() asked; consumed by the next check
   std::string known_transaction_;  // the pending transaction this process started or resumed
 };

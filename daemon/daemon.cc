@@ -170,6 +170,11 @@ bool HasUsablePair(const CertificateSettings& cert, std::int64_t now, std::int64
     *why = "the installed certificate has expired";
     return false;
   }
+  if (summary.not_before && *summary.not_before > now + kNotBeforeSkew) {
+    *why = "the installed certificate is not valid yet (from " + FormatUtc(*summary.not_before) +
+           ")";
+    return false;
+  }
   return true;
 }
 }  // namespace
@@ -209,7 +214,11 @@ int Daemon::RunOnceLocked() {
     while (true) {
       std::int64_t next = job->Step();
       JobOutcome o = job->outcome();
-      if (o == JobOutcome::kValid || o == JobOutcome::kEnrolled) break;
+      if (o == JobOutcome::kValid || o == JobOutcome::kEnrolled || o == JobOutcome::kStaged) break;
+      if (o == JobOutcome::kHandoffFailed) {
+        exit_code = WorstExit(exit_code, kDaemonExitHandoff);
+        break;
+      }
       if (o == JobOutcome::kFailed || o == JobOutcome::kNone) {
         exit_code = WorstExit(exit_code, kDaemonExitFailed);
         break;

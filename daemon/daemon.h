@@ -20,6 +20,7 @@ namespace scepd {
 // Exit codes of `scepd` (docs/daemon.md).
 inline constexpr int kDaemonExitOk = 0;         // certificate valid / enrolled / stopped
 inline constexpr int kDaemonExitFailed = 1;     // an enrollment failed (--once), fatal error
+inline constexpr int kDaemonExitHandoff = 2;    // --once: installed, but the success script failed
 inline constexpr int kDaemonExitUsage = 64;     // bad command line
 inline constexpr int kDaemonExitRunning = 75;   // another scepd holds the pid file
 inline constexpr int kDaemonExitConfig = 78;    // settings invalid

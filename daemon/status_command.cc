@@ -177,7 +177,7 @@ int CertificateExit(const std::string& json, std::int64_t now) {
   const std::string result = StatusMember(json, "last_result");
   if (state == "enrolling") return serial.empty() ? kStatusNotEnrolled : kStatusRenewing;
   if (serial.empty()) return kStatusNotEnrolled;
-  if (result == "failure" || result == "error") return kStatusFailed;
+  if (result == "failure" || result == "error" || result == "handoff-failed") return kStatusFailed;
   if (state == "backoff") return kStatusFailed;
   const std::string window = StatusMember(json, "renewal_window_epoch");
   if (!window.empty() && now >= std::atoll(window.c_str())) return kStatusRenewing;

@@ -285,6 +285,8 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenReply{"cli.other-signer", {"--other-signer"}, 97, "signature does not verify"},
         BrokenReply{"cli.issued-other-key", {"--other-key"}, 97, "none for our public key"},
         BrokenReply{"cli.issued-other-subject", {"--other-subject"}, 97, "not the requested"},
+        BrokenReply{"cli.issued-forged", {"--forged-issued"}, 97,
+                    "does not verify against the CA certificates held"},
         BrokenReply{"cli.issued-expired", {"--expired"}, 97,
                     "issued a certificate that expired at"},
         BrokenReply{"cli.huge-response", {"--huge-body", "104857600"}, 95,
@@ -299,6 +301,18 @@ INSTANTIATE_TEST_SUITE_P(
       }
       return n;
     });
+
+// Issue 14 point 7: a certificate valid only from 30 days ahead is written
+// (sscep leaves the choice to its caller) with a warning.
+TEST_F(SscepResponderTest, NotYetValidCertificateIsWrittenWithAWarning) {
+  StartResponder({"--not-before-days", "30"});
+  GetCa();
+  MakeRequest("router");
+  auto r = Enroll("router");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(PathExists(dir_.File("router.crt")));
+  ExpectReliabilityRow("cli.not-yet-valid", r.err + "exit " + std::to_string(r.exit_code));
+}
 
 // The CA replaced its key (a rollover the client was not told about): a
 // request made with the old CA certificate is refused, nothing is written.

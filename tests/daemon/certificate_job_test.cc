@@ -37,6 +37,7 @@
 #include "tests/daemon/in_process_transport.h"
 #include "tests/responder/responder.h"
 #include "tests/support/process.h"
+#include "tests/support/reliability_doc.h"
 #include "tests/support/test_pki.h"
 
 namespace scepd::testing {
@@ -687,8 +688,10 @@ TEST_F(CertificateJobTest, FailureBacksOffWithGrowingDelaysAndCheckNowRetries) {
   EXPECT_EQ(hooks_.calls.size(), 2u);
   EXPECT_TRUE(Contains(Log(), "failure 2 in a row")) << Log();
 
-  // SIGUSR1: CheckNow retries at once, long before retry2.
+  // SIGUSR1: CheckNow retries at once, long before retry2 (and the success
+  // script succeeds: a failing one is a hand-off failure of its own).
   responder_->SetFaults({});
+  hooks_.exit_code = 0;
   clock_.Advance(1);
   job->CheckNow();
   job->Step();
@@ -902,6 +905,202 @@ TEST_F(CertificateJobTest, ExpiredIssuedCertificateDoesNotReplaceTheCurrentOne) 
   EXPECT_EQ(job->state(), JobState::kBackoff);
   EXPECT_TRUE(HooksRun("install-cert").empty()) << "the success script installed it";
   EXPECT_EQ(HooksRun("report-failure").size(), 1u);
+}
+
+// Issue 14 point 5: a .pending/state edited by hand or copied from another
+// router never blocks renewal and never installs a certificate for other
+// settings: bounded, checked against the settings, set aside (kept) and a
+// new transaction started.
+TEST_F(CertificateJobTest, PendingStateThatIsHugeFromTheFutureOrForeignIsSetAside) {
+  const std::string state = data() + "/.pending/state";
+  std::string observed;
+  // Over 1 MiB: corrupt, moved to state.corrupt, a new enrollment.
+  ASSERT_EQ(::mkdir(data().c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir((data() + "/.pending").c_str(), 0700), 0);
+  WriteFile(state, "version=2\n" + std::string(1100000, '#') + "\n", 0600);
+  auto job = MakeJob();
+  job->Step();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_TRUE(PathExists(state + ".corrupt"));
+  const std::string first = ActiveSerial().value_or("");
+  observed += Log();
+
+  // A transaction from another router (another subject), PENDING at its
+  // CA, copied here over a valid pair: set aside, the pair stays.
+  FaultPlan f;
+  f.pending_forever = true;
+  responder_->SetFaults(f);
+  {
+    const std::string other_dir = dir_.File("other");
+    CertificateSettings other = Settings();
+    other.subject = "/O=scepd test/CN=router-2";
+    other.data_dir = other_dir;
+    DaemonSettings d = Daemon();
+    d.data_dir = other_dir;
+    auto other_job = MakeJob(other, d);
+    other_job->Step();
+    ASSERT_EQ(other_job->outcome(), JobOutcome::kPending) << Log();
+    WriteFile(state, ReadFile(other_dir + "/.pending/state"), 0600);
+  }
+  responder_->SetFaults({});
+  job = MakeJob();
+  job->Step();
+  EXPECT_EQ(ActiveSerial(), first) << "a certificate for the other router was installed";
+  EXPECT_TRUE(PathExists(state + ".stale")) << Log();
+  EXPECT_FALSE(PathExists(state));
+  EXPECT_EQ(job->outcome(), JobOutcome::kValid) << Log();
+
+  // started= a year ahead (PENDING, so it would be polled for ever).
+  responder_->SetFaults(f);
+  job = MakeJob();
+  job->RenewNow();
+  job->Step();
+  ASSERT_TRUE(Pending().has_value()) << Log();
+  std::string text = ReadFile(state);
+  const std::size_t at = text.find("started=");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "started=" + std::to_string(kStart + 365 * kDay));
+  WriteFile(state, text, 0600);
+  responder_->SetFaults({});
+  job = MakeJob();
+  job->RenewNow();
+  job->Step();
+  EXPECT_TRUE(PathExists(state + ".stale.1")) << Log();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_NE(ActiveSerial(), first);
+  observed += Log();
+  ExpectReliabilityRow("hardening.pending-state", observed);
+}
+
+// Issue 14 point 11: a success script that fails is a state of its own:
+// the pair stays installed, the status says so, the failure script runs and
+// the success script is run again with growing delays (after a restart too)
+// until it succeeds; the CA is not asked again.
+TEST_F(CertificateJobTest, FailedHandOffIsAStateAndTheSuccessScriptIsRetried) {
+  hooks_.exit_code = 1;
+  auto job = MakeJob();
+  const std::int64_t retry1 = job->Step();
+  ASSERT_TRUE(ActiveSerial().has_value()) << Log();
+  const std::string serial = *ActiveSerial();
+  EXPECT_EQ(job->outcome(), JobOutcome::kHandoffFailed) << Log();
+  EXPECT_EQ(job->state(), JobState::kHandoffFailed);
+  EXPECT_EQ(job->status().last_result, "handoff-failed");
+  EXPECT_EQ(job->status().next_check, retry1);
+  EXPECT_TRUE(Contains(job->status().last_error, "success script exited with 1"))
+      << job->status().last_error;
+  ASSERT_EQ(hooks_.calls.size(), 2u);
+  EXPECT_EQ(hooks_.calls[0].script, "install-cert");
+  EXPECT_EQ(hooks_.calls[1].script, "report-failure");
+  EXPECT_EQ(Get(hooks_.calls[1].env, "SCEP_EVENT"), "handoff-failed");
+  EXPECT_EQ(Get(hooks_.calls[1].env, "SCEP_SERIAL"), serial);
+  EXPECT_TRUE(Pending().has_value()) << "the transaction is kept for the retry";
+  const std::int64_t d1 = retry1 - clock_.Now();
+  EXPECT_GE(d1, 48);
+  EXPECT_LE(d1, 72);
+  std::string observed = Log() + " state " + job->status().state + " last_result " +
+                         job->status().last_result + " SCEP_EVENT=" +
+                         Get(hooks_.calls[1].env, "SCEP_EVENT") + "\n";
+
+  // Nothing happens before the retry time.
+  clock_.Set(retry1 - 1);
+  EXPECT_EQ(job->Step(), retry1);
+  EXPECT_EQ(hooks_.calls.size(), 2u);
+
+  // A restart runs the success script again at once; it fails again.
+  job = MakeJob();
+  const std::int64_t retry2 = job->Step();
+  EXPECT_EQ(HooksRun("install-cert").size(), 2u) << Log();
+  EXPECT_EQ(job->outcome(), JobOutcome::kHandoffFailed);
+  clock_.Set(retry2);
+  const std::int64_t retry3 = job->Step();
+  EXPECT_EQ(HooksRun("install-cert").size(), 3u) << Log();
+  EXPECT_GT(retry3 - retry2, retry2 - (retry1 - 1)) << "the delay grows";
+
+  // It succeeds: the transaction is forgotten, the job is idle, the CA was
+  // asked once.
+  hooks_.exit_code = 0;
+  clock_.Set(retry3);
+  job->Step();
+  EXPECT_EQ(HooksRun("install-cert").size(), 4u) << Log();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_EQ(job->state(), JobState::kIdle);
+  EXPECT_EQ(job->status().last_result, "success");
+  EXPECT_FALSE(Pending().has_value());
+  EXPECT_EQ(ActiveSerial(), serial);
+  EXPECT_EQ(Count(kPKCSReq), 1);
+  observed += Log() + "install-cert runs " + std::to_string(HooksRun("install-cert").size()) +
+              ", PKCSReq sent " + std::to_string(Count(kPKCSReq)) + "\n";
+  ExpectReliabilityRow("hardening.handoff-failed", observed);
+}
+
+// Issue 14 point 7: a certificate that is not valid yet never replaces a
+// working pair: it is staged and installed when it becomes valid (one at
+// most 5 min ahead is installed at once); a first enrollment installs it but says it is not valid yet.
+TEST_F(CertificateJobTest, NotYetValidCertificateIsStagedUntilItsNotBefore) {
+  const std::string old_serial = InstallPair(kStart - 300 * kDay, kStart + 25 * kDay);
+  FaultPlan f;
+  f.issue_not_before_days = 10;
+  responder_->SetFaults(f);
+  auto job = MakeJob();
+  const std::int64_t wake = job->Step();
+  EXPECT_EQ(wake, kStart + 10 * kDay) << Log();
+  EXPECT_EQ(ActiveSerial(), old_serial) << "a certificate not valid yet replaced a working one";
+  EXPECT_EQ(job->state(), JobState::kStaged);
+  EXPECT_EQ(job->status().last_result, "staged");
+  EXPECT_TRUE(HooksRun("install-cert").empty());
+  ASSERT_TRUE(Pending().has_value());
+  EXPECT_FALSE(Pending()->staged_cert_pem.empty());
+  std::string observed = Log() + "state " + job->status().state + ", active " +
+                         ActiveSerial().value_or("none") + " (the old one)\n";
+
+  // A restart just before the switch: still staged, nothing asked.
+  clock_.Set(wake - 1);
+  job = MakeJob();
+  EXPECT_EQ(job->Step(), wake);
+  EXPECT_EQ(ActiveSerial(), old_serial);
+  // At notBefore: installed, the success script runs, done.
+  clock_.Set(wake);
+  job->Step();
+  EXPECT_NE(ActiveSerial(), old_serial) << Log();
+  EXPECT_EQ(job->state(), JobState::kIdle) << Log();
+  EXPECT_EQ(HooksRun("install-cert").size(), 1u);
+  EXPECT_FALSE(Pending().has_value());
+  EXPECT_EQ(Count(kRenewalReq) + Count(kPKCSReq), 1);
+  observed += Log() + "requests " + std::to_string(Count(kRenewalReq) + Count(kPKCSReq)) + "\n";
+
+  // A first enrollment installs it, and says it is not valid yet.
+  RemoveTree(data());
+  clock_.Set(kStart);
+  job = MakeJob();
+  job->Step();
+  EXPECT_TRUE(ActiveSerial().has_value());
+  EXPECT_EQ(job->state(), JobState::kClockWait);
+  EXPECT_TRUE(Contains(job->status().last_error, "is not valid yet")) << job->status().last_error;
+  observed += "first enrollment: state " + job->status().state + ", " + job->status().last_error;
+  ExpectReliabilityRow("hardening.not-yet-valid", observed);
+}
+
+// Issue 14 point 6: a SUCCESS whose certificate names the CA as issuer but
+// was signed by another key never reaches the disk.
+TEST_F(CertificateJobTest, IssuedCertificateNotSignedByTheCaIsRefused) {
+  const std::string old_serial = InstallPair(kStart - kDay, kStart + 20 * kDay);
+  FaultPlan f;
+  f.issue_forged = true;
+  responder_->SetFaults(f);
+  auto job = MakeJob();
+  job->Step();
+  EXPECT_EQ(ActiveSerial(), old_serial) << "a forged certificate replaced the working one";
+  EXPECT_EQ(job->state(), JobState::kBackoff);
+  EXPECT_EQ(job->outcome(), JobOutcome::kFailed);
+  EXPECT_TRUE(HooksRun("install-cert").empty()) << "the success script installed it";
+  std::size_t crt_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(data())) {
+    if (e.path().extension() == ".crt" && e.path().filename() != "latest.crt") ++crt_files;
+  }
+  EXPECT_EQ(crt_files, 1u) << "the forged certificate was written";
+  ExpectReliabilityRow("hardening.issued-signature",
+                       Log() + " state " + JobStateName(job->state()) +
+                           (crt_files == 1 ? " nothing written" : ""));
 }
 
 TEST_F(CertificateJobTest, NewCertificateNotYetValidWaitsForTheClock) {

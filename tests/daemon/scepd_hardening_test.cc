@@ -33,6 +33,7 @@
 #include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 #include "tests/support/reliability_doc.h"
+#include "tests/support/responder_process.h"
 #include "tests/support/scep_server.h"
 
 namespace scepd::testing {
@@ -361,6 +362,43 @@ std::vector<std::string> KeyDers(const std::string& path) {
   if (n > 0) out.emplace_back(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
   OPENSSL_free(der);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Point 7: a first enrollment may install a certificate not valid yet, but
+// --once does not call that a success.
+
+TEST_F(HardeningTest, OnceFailsWhenTheFirstCertificateIsNotValidYet) {
+  ResponderProcess ca(dir_.File("ca"));
+  ASSERT_TRUE(ca.Start({"--key-bits", "1024", "--not-before-days", "30"}))
+      << TryReadFile(ca.log_path()).value_or("");
+  WriteConfig(ca.url(), "key_size = 1024\n");
+  auto r = Once();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(PathExists(data() + "/latest.crt")) << r.err;
+  ExpectReliabilityRow("hardening.not-yet-valid-once",
+                       "scepd --once exits " + std::to_string(r.exit_code) + "\n" + r.err);
+}
+
+// ---------------------------------------------------------------------------
+// Point 11: a failed hand-off is a state, and --once says so.
+
+TEST_F(HardeningTest, OnceExitsTwoWhenTheSuccessScriptFails) {
+  ScepServer ca;
+  ASSERT_TRUE(ca.Start());
+  const std::string runs = dir_.File("success.runs");
+  WriteConfig(ca.url(), "key_size = 1024\nsuccess_script = echo run >> " + runs +
+                            "; exit 1\nfailure_script = echo \"$SCEP_EVENT\" > " +
+                            dir_.File("failure.event") + "\n");
+  auto r = Once();
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(PathExists(data() + "/latest.crt")) << "the pair stays installed";
+  const std::string json = ReadFile(run() + "/status.json");
+  EXPECT_NE(json.find("\"handoff-failed\""), std::string::npos) << json;
+  EXPECT_EQ(ReadFile(dir_.File("failure.event")), "handoff-failed\n");
+  std::string observed = "scepd --once exits " + std::to_string(r.exit_code) + "\n" + r.err +
+                         json + "SCEP_EVENT=" + ReadFile(dir_.File("failure.event"));
+  ExpectReliabilityRow("hardening.handoff-once", observed);
 }
 
 TEST_F(HardeningTest, NoOldKeyOrChallengeInMemoryAfterARenewalAndNoCoreFile) {

@@ -80,6 +80,8 @@ Faults (for the requests --only-for selects; all of them by default):
   --other-key          issued certificate holds another public key
   --other-subject      issued certificate has another subject
   --expired            issued certificate expired yesterday
+  --forged-issued      issued certificate names the CA but another key signed it
+  --not-before-days N  issued certificate valid from N days ahead
   --delay-ms N         wait N ms before answering
   --other-ca           GetCACert answers another CA certificate (same name,
                        another key): the CA "changed"
@@ -96,7 +98,7 @@ enum Opt {
   kRaOrder, kNextCa, kReplyCipher, kReplyDigest, kChallenge, kRenewalChallenge, kValidDays,
   kValidSeconds, kRevoke, kKeyBits, kPendingPolls, kPendingForever, kFailInfo, kFailText,
   kHttpStatus, kHtmlError, kEmptyBody, kTruncate, kGarbage, kWrongTid, kWrongNonce, kNoNonce,
-  kOtherSigner, kOtherKey, kOtherSubject, kExpired, kDelayMs, kOnlyFor, kHelp,
+  kOtherSigner, kOtherKey, kOtherSubject, kExpired, kForgedIssued, kNotBeforeDays, kDelayMs, kOnlyFor, kHelp,
   kPromoteNextCa, kTlsCert, kTlsKey, kOtherCa, kHugeBody, kNeverAnswer, kDripMs,
 };
 
@@ -136,6 +138,8 @@ const option kOptions[] = {
     {"other-key", no_argument, nullptr, kOtherKey},
     {"other-subject", no_argument, nullptr, kOtherSubject},
     {"expired", no_argument, nullptr, kExpired},
+    {"forged-issued", no_argument, nullptr, kForgedIssued},
+    {"not-before-days", required_argument, nullptr, kNotBeforeDays},
     {"delay-ms", required_argument, nullptr, kDelayMs},
     {"only-for", required_argument, nullptr, kOnlyFor},
     {"help", no_argument, nullptr, kHelp},
@@ -264,6 +268,11 @@ int ParseArgs(int argc, char** argv, Settings* settings) {
       case kOtherKey: f.issue_for_other_key = true; break;
       case kOtherSubject: f.issue_for_other_subject = true; break;
       case kExpired: f.issue_expired = true; break;
+      case kForgedIssued: f.issue_forged = true; break;
+      case kNotBeforeDays:
+        if (!number("not-before-days", 1, 3650, &v)) return 2;
+        f.issue_not_before_days = static_cast<int>(v);
+        break;
       case kDelayMs:
         if (!number("delay-ms", 0, 600000, &v)) return 2;
         f.delay_ms = static_cast<int>(v);

@@ -388,13 +388,18 @@ struct Responder::State {
     cp.subject = subject;
     cp.public_key = public_key;
     cp.serial = serial.get();
-    cp.not_before = t.issue_expired ? now - lifetime - kDay : now;
-    cp.not_after = t.issue_expired ? now - kDay : now + lifetime;
+    const std::int64_t ahead = std::int64_t{t.issue_not_before_days} * kDay;
+    cp.not_before = t.issue_expired ? now - lifetime - kDay : now + ahead;
+    cp.not_after = t.issue_expired ? now - kDay : now + ahead + lifetime;
     cp.key_usage = "digitalSignature,keyEncipherment";
     cp.extended_key_usage = "clientAuth";
     cp.extra_extensions = copy;
     cp.issuer = ca.cert.get();
     cp.issuer_key = ca.key.get();
+    if (t.issue_forged) {
+      SCEPD_TRY(const Identity* other, OtherSigner());
+      cp.issuer_key = other->key.get();  // the CA's name, another key
+    }
     SCEPD_TRY(auto cert, rsp::MakeCertificate(cp));
 
     std::string hex = rsp::SerialHex(serial.get());
@@ -511,6 +516,8 @@ struct Responder::State {
       t.issue_for_other_key = f->issue_for_other_key;
       t.issue_for_other_subject = f->issue_for_other_subject;
       t.issue_expired = f->issue_expired;
+      t.issue_forged = f->issue_forged;
+      t.issue_not_before_days = f->issue_not_before_days;
     }
     bool pending = f != nullptr && (f->pending_forever || f->pending_polls.has_value());
     Transaction& stored = transactions[t.id] = std::move(t);

@@ -75,6 +75,11 @@ struct FaultPlan {
   bool issue_for_other_key = false;
   bool issue_for_other_subject = false;
   bool issue_expired = false;
+  // The issued certificate names the CA as its issuer but is signed by the
+  // unrelated key of sign_with_other_key (only a chain check catches it).
+  bool issue_forged = false;
+  // The issued certificate's validity starts this many days from now.
+  int issue_not_before_days = 0;
   // Sleep this long before answering (outside the state lock).
   int delay_ms = 0;
   // GetCACert answers another CA certificate: the CA's subject and serial

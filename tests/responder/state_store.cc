@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -69,6 +70,8 @@ std::string EncodeTransaction(const Transaction& t) {
       << "issue_for_other_key=" << (t.issue_for_other_key ? 1 : 0) << "\n"
       << "issue_for_other_subject=" << (t.issue_for_other_subject ? 1 : 0) << "\n"
       << "issue_expired=" << (t.issue_expired ? 1 : 0) << "\n"
+      << "issue_forged=" << (t.issue_forged ? 1 : 0) << "\n"
+      << "issue_not_before_days=" << t.issue_not_before_days << "\n"
       << "csr=" << Base64Encode(t.csr) << "\n"
       << "serial=" << t.serial << "\n";
   return out.str();
@@ -119,6 +122,10 @@ Result<Transaction> DecodeTransaction(const std::string& text) {
       t.issue_for_other_subject = value == "1";
     } else if (key == "issue_expired") {
       t.issue_expired = value == "1";
+    } else if (key == "issue_forged") {
+      t.issue_forged = value == "1";
+    } else if (key == "issue_not_before_days") {
+      t.issue_not_before_days = std::atoi(value.c_str());
     } else if (key == "csr") {
       SCEPD_TRY(t.csr, Base64Decode(value));
     } else if (key == "serial") {

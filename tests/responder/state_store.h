@@ -32,6 +32,8 @@ struct Transaction {
   bool issue_for_other_key = false;  // issuance faults chosen at enrollment
   bool issue_for_other_subject = false;
   bool issue_expired = false;
+  bool issue_forged = false;
+  int issue_not_before_days = 0;
   Bytes csr;                   // DER PKCS#10
   std::string serial;          // hex, once issued
 };
