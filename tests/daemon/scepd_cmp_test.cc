@@ -282,12 +282,13 @@ TEST_F(ScepdCmpTest, CaFromTheAnswerMustMatchTheFingerprint) {
 TEST_F(ScepdCmpTest, RestartWhilePendingStartsOver) {
   auto key1 = CachedKey(1);
   auto cert1 = Issue("ee1.crt", key1.get(), 10, 60);
-  std::string error, state_text;
+  std::string error, state_text, old_server_url;
   {
     OpenSslCmpServer server(dir_.path());
     auto args = MacServer("ee1.crt");
     args.insert(args.end(), {"-poll_count", "50", "-check_after", "1"});
     ASSERT_TRUE(server.Start(args, &error)) << error;
+    old_server_url = server.url();
     WriteConfig(server.url());
     PlaceNextKey(key1.get());
     BackgroundProcess d;
@@ -309,6 +310,16 @@ TEST_F(ScepdCmpTest, RestartWhilePendingStartsOver) {
   ASSERT_TRUE(server.Start(MacServer("ee1.crt"), &error)) << error;
   WriteConfig(server.url());
   PlaceNextKey(key1.get());
+  // The same CA, come back on another port: the saved transaction names the
+  // URL it was sent to (a transaction for another URL is set aside as not
+  // ours, hardening.pending-state), so it is told the new one.
+  const std::string state = data() + "/.pending/state";
+  const std::string old_url = "\nurl=" + old_server_url + "\n";
+  std::string moved = ReadFile(state);
+  const auto at = moved.find(old_url);
+  ASSERT_NE(at, std::string::npos) << moved;
+  moved.replace(at, old_url.size(), "\nurl=" + server.url() + "\n");
+  WriteFile(state, moved, 0600);
   auto r = Once();
   ASSERT_EQ(r.exit_code, 0) << r.err << server.log();
   EXPECT_NE(r.err.find("cannot be polled by this process"), std::string::npos) << r.err;
