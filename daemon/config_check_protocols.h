@@ -1,6 +1,6 @@
 #pragma once
 // Each protocol's own rules for a [certificate] section, beyond the checks
-// every section gets (daemon/config.cc): one function per protocol, in
+// every section gets (daemon/config_check.cc): one function per protocol, in
 // config_check_<protocol>.cc. The reader calls the one `protocol` names
 // once the section is read and reports each problem at the line of its key.
 

@@ -1,5 +1,6 @@
-// The printing part of the settings (daemon/config.h): reading and checking
-// are in config.cc, each protocol's own rules in config_check_<protocol>.cc.
+// The printing part of the settings (daemon/config.h): reading is in
+// config_read.cc, checking in config_check.cc, each protocol's own rules in
+// config_check_<protocol>.cc.
 #include "daemon/config.h"
 
 #include <string>
