@@ -14,7 +14,7 @@
 #include "core/csr.h"
 #include "core/ossl.h"
 #include "tests/support/built_binary.h"
-#include "tests/support/cmp_mock_server.h"
+#include "tests/support/cmp_server.h"
 #include "tests/support/microsocks.h"
 #include "tests/support/process.h"
 #include "tests/support/test_pki.h"
@@ -65,7 +65,7 @@ class CmpClientTest : public ::testing::Test {
 
   void StartServer(const std::vector<std::string>& args) {
     std::string error;
-    ASSERT_TRUE(server_.Start(dir_.path(), args, &error)) << error;
+    ASSERT_TRUE(server_.Start(args, &error)) << error;
   }
   // The MAC (PBM) server of the manual's example: reference 62154, key ssh.
   std::vector<std::string> MacServer(const std::string& rsp = "issued.crt") {
@@ -85,7 +85,7 @@ class CmpClientTest : public ::testing::Test {
 
   // How many requests the mock has received so far.
   int Requests() const {
-    const std::string log = server_.Log();
+    const std::string log = server_.log();
     int n = 0;
     for (auto at = log.find("Received request"); at != std::string::npos; at = log.find("Received request", at + 1)) {
       ++n;
@@ -114,7 +114,7 @@ class CmpClientTest : public ::testing::Test {
   TestCa ca_;
   ossl::Ptr<EVP_PKEY> key_, ra_key_;
   ossl::Ptr<X509> issued_, old_, ra_;
-  CmpMockServer server_;
+  OpenSslCmpServer server_{dir_.path()};
 };
 
 TEST_F(CmpClientTest, ManualInitializeExampleShowsAsksAndSaves) {
@@ -156,7 +156,7 @@ TEST_F(CmpClientTest, DecliningTheCertificateWritesNothing) {
   EXPECT_TRUE(Contains(r.err, "declined")) << r.err;
   EXPECT_FALSE(PathExists(dir_.File("initial-0.crt")));
   EXPECT_FALSE(PathExists(dir_.File("initial-0.ca")));
-  EXPECT_EQ(Requests(), 2) << server_.Log();  // ir, then the rejecting certConf
+  EXPECT_EQ(Requests(), 2) << server_.log();  // ir, then the rejecting certConf
 }
 
 TEST_F(CmpClientTest, WrongSecretFailsClearlyAndWritesNothing) {
@@ -223,7 +223,7 @@ TEST_F(CmpClientTest, Revoke) {
   auto r = Client({"REVOKE", "-c", "old.crt", "-k", "ee.key", "-T", "old.crt", "-C", "ca.crt", server_.url()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "Revoked: serial 05, CN=router-1")) << r.out;
-  EXPECT_EQ(Requests(), 1) << server_.Log();
+  EXPECT_EQ(Requests(), 1) << server_.log();
 }
 
 TEST_F(CmpClientTest, TunnelSendsTheEndEntitysRequestRaVerified) {
@@ -338,7 +338,7 @@ TEST_F(CmpClientTest, RefusalsComeBeforeAnythingIsSent) {
     EXPECT_TRUE(Contains(r.err, "refused: ")) << r.err;
     EXPECT_TRUE(Contains(r.err, c.reason)) << r.err;
   }
-  EXPECT_EQ(Requests(), 0) << server_.Log();
+  EXPECT_EQ(Requests(), 0) << server_.log();
   EXPECT_FALSE(PathExists(dir_.File("k.prv")));
   // -i 500 is what OpenSSL sends: accepted.
   auto args = ManualInitialize();

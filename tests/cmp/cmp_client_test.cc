@@ -12,7 +12,7 @@
 #include "core/cmp/cmp_client.h"
 #include "core/ossl.h"
 #include "io/curl_transport.h"
-#include "tests/support/cmp_mock_server.h"
+#include "tests/support/cmp_server.h"
 #include "tests/support/process.h"
 #include "tests/support/test_pki.h"
 
@@ -67,7 +67,7 @@ class CmpServerTest : public ::testing::Test {
   // Starts the mock with `args` on a free port; waits (bounded) until it listens.
   void StartServer(std::vector<std::string> args) {
     std::string error;
-    ASSERT_TRUE(server_.Start(dir_.path(), args, &error)) << error;
+    ASSERT_TRUE(server_.Start(args, &error)) << error;
     port_ = server_.port();
   }
 
@@ -111,7 +111,7 @@ class CmpServerTest : public ::testing::Test {
   ossl::Ptr<EVP_PKEY> key_, srv_key_;
   ossl::Ptr<X509> old_cert_, new_cert_, srv_cert_;
   std::unique_ptr<CurlTransport> transport_;
-  testing::CmpMockServer server_;
+  testing::OpenSslCmpServer server_{dir_.path()};
   int port_ = -1;
 };
 
