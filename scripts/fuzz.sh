@@ -20,7 +20,8 @@
 # the target, the first sanitizer or libFuzzer error line, and the input in
 # base64 (up to 3 KiB), so a finding that only a CI machine reached can be
 # replayed from its log (scripts/test.sh repeats these lines at the end).
-# Environment: SCEPD_JOBS (build parallelism, default 2), FUZZ_BUILD (build
+# Environment: SCEPD_JOBS (build parallelism and targets run at once,
+# default 2), FUZZ_BUILD (build
 # directory, default build/fuzz), FUZZ_SEED (libFuzzer's -seed, for a
 # repeatable run as the test command makes; default: a random seed).
 set -Eeuo pipefail
@@ -89,36 +90,43 @@ echo "fuzz: built in $((SECONDS - t0)) s"
 [[ -z "$seed" ]] || fuzz/make-corpus.sh "$build"
 [[ -z "$build_only" ]] || exit 0
 
-failed=()
-for t in "${targets[@]}"; do
-  seeds=$repo/fuzz/corpus/$t
-  work=$build/corpus-work/$t
-  findings=$build/findings/$t
-  log=$build/logs/$t.log
-  [[ -d "$seeds" ]] || { echo "fuzz: no seed corpus $seeds (run with --seed)" >&2; exit 1; }
+# run_target NAME: one fuzzer for $seconds; its report goes to
+# logs/NAME.report, and on a finding a line for $failures to logs/NAME.failure
+# (targets run $jobs at a time; the reports are printed in target order).
+run_target() {
+  local t=$1
+  local seeds=$repo/fuzz/corpus/$t
+  local work=$build/corpus-work/$t
+  local findings=$build/findings/$t
+  local log=$build/logs/$t.log
+  local report=$build/logs/$t.report
   rm -rf "$work"
-  mkdir -p "$work" "$findings" "$(dirname "$log")"
-  echo "fuzz: $t for ${seconds} s"
+  mkdir -p "$work" "$findings"
   # New coverage goes to the scratch dir (first directory); the seeds are
   # only read. stdin from /dev/null: the settings target may be led to read
   # /dev/stdin as a password file.
-  rc=0
+  local rc=0
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$build/fuzz/${t}_fuzzer" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
     -max_len=16384 -print_final_stats=1 -artifact_prefix="$findings/" \
     "$work" "$seeds" </dev/null >"$log" 2>&1 || rc=$?
-  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" |
-    sed "s/^/fuzz:   /" || true
+  {
+    echo "fuzz: $t for ${seconds} s"
+    grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" |
+      sed "s/^/fuzz:   /" || true
+  } >"$report"
   if ((rc != 0)); then
-    failed+=("$t")
-    echo "fuzz: $t FAILED (exit $rc); log $log" >&2
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 | sed 's/^/fuzz:   /' >&2 || true
+    {
+      echo "fuzz: $t FAILED (exit $rc); log $log"
+      grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -n 5 | sed 's/^/fuzz:   /' || true
+    } >>"$report"
+    local first input line size
     first=$(grep -m1 -E '^(==[0-9]+==ERROR|.*runtime error|.*ERROR: libFuzzer)' "$log" || true)
     input=$(grep -oE "Test unit written to [^ ]+" "$log" | awk '{print $5}' | head -n 1 || true)
     if [[ -n "$input" ]]; then
-      echo "fuzz:   input: $input" >&2
-      echo "fuzz:   replay: $build/fuzz/${t}_fuzzer $input" >&2
+      echo "fuzz:   input: $input" >>"$report"
+      echo "fuzz:   replay: $build/fuzz/${t}_fuzzer $input" >>"$report"
     fi
     line="$t: exit $rc: ${first:-no error line in $log}"
     if [[ -n "$input" && -f "$input" ]]; then
@@ -129,13 +137,42 @@ for t in "${targets[@]}"; do
         line+=" | input: $size bytes, too long to print ($input)"
       fi
     fi
-    echo "$line" >>"$failures"
-    continue
+    echo "$line" >"$build/logs/$t.failure"
+    return 0
   fi
   if [[ -n "$merge" ]]; then
+    local before
     before=$(find "$seeds" -type f | wc -l)
     "$build/fuzz/${t}_fuzzer" -merge=1 "$seeds" "$work" </dev/null >>"$log" 2>&1
-    echo "fuzz:   merged: $before -> $(find "$seeds" -type f | wc -l) seeds in fuzz/corpus/$t"
+    echo "fuzz:   merged: $before -> $(find "$seeds" -type f | wc -l) seeds in fuzz/corpus/$t" >>"$report"
+  fi
+}
+
+mkdir -p "$build/logs"
+for t in "${targets[@]}"; do
+  [[ -d "$repo/fuzz/corpus/$t" ]] || { echo "fuzz: no seed corpus $repo/fuzz/corpus/$t (run with --seed)" >&2; exit 1; }
+  rm -f "$build/logs/$t.report" "$build/logs/$t.failure"
+done
+# At most $jobs at once (each target has its own corpus and findings).
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_target "$t" &
+  running=$((running + 1))
+done
+wait || true
+failed=()
+for t in "${targets[@]}"; do
+  cat "$build/logs/$t.report" 2>/dev/null || echo "fuzz: $t left no report"
+  if [[ -f "$build/logs/$t.failure" ]]; then
+    failed+=("$t")
+    cat "$build/logs/$t.failure" >>"$failures"
+  elif [[ ! -f "$build/logs/$t.report" ]]; then
+    failed+=("$t")
+    echo "$t: the fuzz run left no report" >>"$failures"
   fi
 done
 
