@@ -30,37 +30,21 @@ int Count(const std::string& text, const std::string& what) {
   return n;
 }
 
-// The Python responder as a background process on a port it picks itself
-// (it writes the port to DIR/port once it listens: no race for a port).
+// The Python responder (interop_responder.py) and its SCEP URL.
 class InteropCa {
  public:
-  explicit InteropCa(const std::string& dir) : dir_(dir) {}
+  explicit InteropCa(const std::string& dir) : server_("interop_responder.py", dir) {}
   bool Start(const std::vector<std::string>& flags) {
-    std::vector<std::string> args = {"--dir", dir_};
-    args.insert(args.end(), flags.begin(), flags.end());
-    std::string error;
-    if (!process_.Start(InteropPythonCommand("interop_responder.py", args), dir_ + "/responder.log",
-                        {"PYTHONDONTWRITEBYTECODE=1"}, "", &error)) {
-      ADD_FAILURE() << error;
-      return false;
-    }
-    bool up = WaitFor([&] { return PathExists(dir_ + "/port") || !process_.Running(); }, 60000);
-    auto port = TryReadFile(dir_ + "/port");
-    if (!up || !port || port->empty()) {
-      ADD_FAILURE() << "interop responder did not start: "
-                    << TryReadFile(dir_ + "/responder.log").value_or("");
-      return false;
-    }
-    url_ = "http://127.0.0.1:" + *port + "/cgi-bin/pkiclient.exe";
+    if (!server_.Start(flags)) return false;
+    url_ = "http://127.0.0.1:" + server_.port() + "/cgi-bin/pkiclient.exe";
     return true;
   }
   const std::string& url() const { return url_; }
-  std::string Log() const { return TryReadFile(dir_ + "/requests.log").value_or(""); }
+  std::string Log() const { return server_.Log(); }
 
  private:
-  std::string dir_;
+  InteropServer server_;
   std::string url_;
-  BackgroundProcess process_;
 };
 
 class InteropResponderTest : public ::testing::Test {
