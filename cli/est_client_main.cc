@@ -24,6 +24,7 @@
 #include "core/est/est_outcome.h"
 #include "core/est/est_request.h"
 #include "core/est/est_url.h"
+#include "core/est/encrypted_key.h"
 #include "core/est/server_keygen.h"
 #include "core/key.h"
 #include "core/ossl.h"
@@ -410,10 +411,17 @@ Result<int> ServerKeygen(Session& s) {
   auto built = BuildCsr(spec, signer.get(), choice.digest);
   Wipe(spec.challenge_password);
   SCEPD_TRY(auto csr, std::move(built));
+  // RFC 7030 4.4.1.1: the key comes back encrypted to the --cert pair.
+  est::KeyDecryption decrypt{s.client_cert(), s.client_key()};
+  if (o.encrypted_key) {
+    SCEPD_TRY_STATUS(est::RequestEncryptedKey(csr.get(), decrypt.cert, signer.get(), choice.digest));
+    Detail("asking for the key encrypted to the key of " + o.cert);
+  }
   SCEPD_TRY(const std::string url, s.Url(est::Operation::kServerKeygen));
   SCEPD_TRY(HttpRequest request, est::CsrPostRequest(url, csr.get()));
   SCEPD_TRY(HttpResponse response, s.Send(std::move(request)));
-  SCEPD_TRY(est::ServerKeygenOutcome outcome, est::InterpretServerKeygen(response, Now()));
+  SCEPD_TRY(est::ServerKeygenOutcome outcome,
+            est::InterpretServerKeygen(response, Now(), o.encrypted_key ? &decrypt : nullptr));
   Wipe(response.body);
   if (auto* done = std::get_if<est::ServerKeyIssued>(&outcome)) {
     SCEPD_TRY_STATUS(WriteKey(o.newkey, done->key.get()));

@@ -44,6 +44,10 @@ Result<EstClientOptions> ParseEstClientArgs(const std::vector<std::string>& args
       o.use_csrattrs = true;
       continue;
     }
+    if (a == "--encrypted-key") {
+      o.encrypted_key = true;
+      continue;
+    }
     if (a == "--password" || a == "--challenge") {
       return MakeError(ErrorCode::kInvalidArgument,
                        a + ": secrets are not taken on the command line (use " +
@@ -135,6 +139,13 @@ Result<EstClientOptions> ParseEstClientArgs(const std::vector<std::string>& args
     return MakeError(ErrorCode::kInvalidArgument,
                      "serverkeygen needs --subject and --newkey FILE (the key the server makes)");
   }
+  if (o.encrypted_key && o.command != "serverkeygen") {
+    return MakeError(ErrorCode::kInvalidArgument, "--encrypted-key goes with serverkeygen");
+  }
+  if (o.encrypted_key && o.cert.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--encrypted-key needs the pair whose key decrypts it: --cert FILE --key FILE");
+  }
   return o;
 }
 
@@ -161,6 +172,7 @@ std::string EstClientUsage(const std::string& program) {
          "  --newkey FILE         where a new key is written (0600)\n"
          "  --out FILE            certificate(s), PEM    --chain FILE  the rest, PEM\n"
          "  --use-csrattrs        follow /csrattrs (key type, curve, size, digest)\n"
+         "  --encrypted-key       serverkeygen: the key CMS-encrypted to the --cert pair\n"
          "  --wait SECONDS        keep polling a pending (202) request this long\n"
          "  --timeout SECONDS     per request (default 60)\n"
          "  -v                    more detail\n"

@@ -32,6 +32,7 @@ struct EstClientOptions {
   std::string out;            // certificate(s) written here (PEM)
   std::string chain;          // the rest of an enrollment answer (PEM)
   bool use_csrattrs = false;  // ask /csrattrs first and follow it
+  bool encrypted_key = false; // serverkeygen: the key CMS-encrypted to the --cert pair
   int wait_s = 0;             // enroll/reenroll: keep polling a 202 this long
   long timeout_s = 60;        // NOLINT(runtime/int): per request
   int verbosity = 0;

@@ -34,4 +34,15 @@ bool WellFormed(std::span<const std::uint8_t> in, int depth) {
   return true;
 }
 
+void AppendLength(Bytes& out, std::size_t len) {
+  if (len < 0x80) {
+    out.push_back(static_cast<std::uint8_t>(len));
+    return;
+  }
+  Bytes digits;
+  for (std::size_t v = len; v != 0; v >>= 8) digits.insert(digits.begin(), v & 0xFF);
+  out.push_back(static_cast<std::uint8_t>(0x80 | digits.size()));
+  out.insert(out.end(), digits.begin(), digits.end());
+}
+
 }  // namespace scepd::der

@@ -2,11 +2,15 @@
 // Just enough DER (X.690) to find fields in a certificate or key without
 // handing it to OpenSSL's decoders: one element at a time, definite
 // lengths, single-byte tags. Anything else reads as "not here" (nullopt)
-// and the caller takes the full OpenSSL path.
+// and the caller takes the full OpenSSL path. And the one thing the
+// encoders here need that OpenSSL's do not offer: a length.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
+
+#include "core/bytes.h"
 
 namespace scepd::der {
 
@@ -39,5 +43,8 @@ std::optional<Element> Expect(std::span<const std::uint8_t> in, int tag);
 // contents of every constructed one among them, down to `depth` levels:
 // no truncation, no trailing bytes, no indefinite length anywhere.
 bool WellFormed(std::span<const std::uint8_t> in, int depth = 16);
+
+// Appends the DER encoding of the length `len` (short or long form).
+void AppendLength(Bytes& out, std::size_t len);
 
 }  // namespace scepd::der

@@ -1,6 +1,7 @@
 #include "core/est/server_keygen.h"
 
 #include "core/bytes.h"
+#include "core/est/encrypted_key.h"
 #include "core/key.h"
 #include "core/wipe.h"
 
@@ -141,7 +142,7 @@ Result<std::vector<MimePart>> ParseMultipart(std::string_view body, std::string_
 }
 
 Result<ServerKeygenOutcome> InterpretServerKeygen(const HttpResponse& response,
-                                                  std::int64_t now) {
+                                                  std::int64_t now, const KeyDecryption* decrypt) {
   if (response.status != 200) {
     auto other = InterpretEnroll(response, nullptr, now);
     if (!other.ok()) return std::move(other).error();
@@ -180,6 +181,11 @@ Result<ServerKeygenOutcome> InterpretServerKeygen(const HttpResponse& response,
     const auto [type, smime] = MediaType(part.Header("content-type"));
     if (type == "application/pkcs8") {
       if (key) return MakeError(ErrorCode::kProtocol, where + ": a second key");
+      if (decrypt != nullptr) {
+        return MakeError(ErrorCode::kProtocol,
+                         where + ": the key came unencrypted (application/pkcs8) although the "
+                                 "request asked for it encrypted; not used");
+      }
       auto der = Base64Decode(part.body);
       if (!der.ok()) return MakeError(ErrorCode::kParse, where + " (key): " + der.error().message);
       WipeOnExit wipe_der(*der);
@@ -187,9 +193,17 @@ Result<ServerKeygenOutcome> InterpretServerKeygen(const HttpResponse& response,
       key.reset(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der->size())));  // NOLINT
       if (!key) return OpenSslError(ErrorCode::kParse, where + ": not a DER PKCS#8 private key");
     } else if (type == "application/pkcs7-mime" && smime == "server-generated-key") {
-      return MakeError(ErrorCode::kUnsupported,
-                       where + ": the key is CMS-encrypted (smime-type=server-generated-key), "
-                               "which this client does not request or decrypt");
+      if (decrypt == nullptr) {
+        return MakeError(ErrorCode::kUnsupported,
+                         where + ": the key is CMS-encrypted (smime-type=server-generated-key), "
+                                 "which the request did not ask for");
+      }
+      if (key) return MakeError(ErrorCode::kProtocol, where + ": a second key");
+      auto der = Base64Decode(part.body);
+      if (!der.ok()) return MakeError(ErrorCode::kParse, where + " (key): " + der.error().message);
+      WipeOnExit wipe_der(*der);
+      SCEPD_TRY(key, OpenServerGeneratedKey(*der, decrypt->cert, decrypt->key,
+                                            where + " (encrypted key)"));
     } else if (type == "application/pkcs7-mime") {
       if (have_certs) return MakeError(ErrorCode::kProtocol, where + ": a second certificate part");
       HttpResponse inner;

@@ -1,8 +1,8 @@
 #pragma once
 // The answer to /serverkeygen (RFC 7030 section 4.4.2): multipart/mixed
 // with the private key the server made (application/pkcs8, base64 DER
-// PrivateKeyInfo) and the certificate for it (application/pkcs7-mime
-// certs-only). The key is a secret: every intermediate copy made here is
+// PrivateKeyInfo, or CMS-encrypted: encrypted_key.h) and the certificate
+// for it (application/pkcs7-mime certs-only). The key is a secret: every intermediate copy made here is
 // wiped.
 
 #include <cstdint>
@@ -44,12 +44,23 @@ Result<std::vector<MimePart>> ParseMultipart(std::string_view body, std::string_
 // or empty.
 std::string BoundaryParameter(std::string_view content_type_header);
 
+// The pair whose key decrypts a CMS-encrypted key part (encrypted_key.h):
+// the one the request named with RequestEncryptedKey. Borrowed.
+struct KeyDecryption {
+  X509* cert = nullptr;
+  EVP_PKEY* key = nullptr;
+};
+
 // The answer to /serverkeygen. 200 must be multipart/mixed with exactly one
 // key part and one certificate part: → ServerKeyIssued (kVerify when the
-// certificate is not for the key; kUnsupported for an encrypted key part,
-// application/pkcs7-mime; smime-type=server-generated-key, which this
-// client does not request; kParse / kHttp for broken parts). Other
-// statuses as InterpretEnroll.
-Result<ServerKeygenOutcome> InterpretServerKeygen(const HttpResponse& response, std::int64_t now);
+// certificate is not for the key; kParse / kHttp for broken parts). The key
+// part is application/pkcs8 when `decrypt` is null, and the CMS-encrypted
+// form (application/pkcs7-mime; smime-type=server-generated-key, opened with
+// OpenServerGeneratedKey) when it is given: the other form is refused
+// (kUnsupported for an encrypted key not asked for, kProtocol for a plain
+// key when the encrypted form was asked for). Other statuses as
+// InterpretEnroll.
+Result<ServerKeygenOutcome> InterpretServerKeygen(const HttpResponse& response, std::int64_t now,
+                                                  const KeyDecryption* decrypt = nullptr);
 
 }  // namespace scepd::est

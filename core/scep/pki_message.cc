@@ -7,6 +7,8 @@
 
 #include <charconv>
 
+#include "core/der.h"
+
 namespace scepd::scep {
 namespace {
 
@@ -309,17 +311,6 @@ Result<Bytes> OpenEnvelope(std::span<const std::uint8_t> envelope, EVP_PKEY* key
 }
 
 namespace {
-void AppendDerLength(Bytes& out, std::size_t len) {
-  if (len < 0x80) {
-    out.push_back(static_cast<std::uint8_t>(len));
-    return;
-  }
-  Bytes digits;
-  for (std::size_t v = len; v != 0; v >>= 8) digits.insert(digits.begin(), v & 0xFF);
-  out.push_back(static_cast<std::uint8_t>(0x80 | digits.size()));
-  out.insert(out.end(), digits.begin(), digits.end());
-}
-
 Result<Bytes> NameDer(const X509_NAME* name) { return ossl::ToDer(name, i2d_X509_NAME, "name"); }
 }  // namespace
 
@@ -327,7 +318,7 @@ Result<Bytes> EncodeIssuerAndSubject(const X509_NAME* issuer, const X509_NAME* s
   SCEPD_TRY(Bytes a, NameDer(issuer));
   SCEPD_TRY(Bytes b, NameDer(subject));
   Bytes out{0x30};  // SEQUENCE
-  AppendDerLength(out, a.size() + b.size());
+  der::AppendLength(out, a.size() + b.size());
   out.insert(out.end(), a.begin(), a.end());
   out.insert(out.end(), b.begin(), b.end());
   return out;

@@ -2,12 +2,17 @@
 // serverkeygen multipart answer, from hand-made answers.
 
 #include <gtest/gtest.h>
+#include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+
 #include "core/bytes.h"
+#include "core/csr.h"
 #include "core/est/csr_attrs.h"
+#include "core/est/encrypted_key.h"
 #include "core/est/est_outcome.h"
 #include "core/est/est_request.h"
 #include "core/est/est_url.h"
@@ -304,7 +309,91 @@ class EstServerKeygenTest : public EstEnrollTest {
     r.body = ToBytes(body);
     return r;
   }
+  // The same with the key part given as DER (an EnvelopedData).
+  HttpResponse EncryptedMultipart(const Bytes& envelope, X509* cert) {
+    X509* certs[] = {cert};
+    HttpResponse r = Multipart(key_.get(), cert, "x");
+    const std::string body =
+        "--b1\r\nContent-Type: application/pkcs7-mime; smime-type=server-generated-key\r\n\r\n" +
+        Base64Encode(envelope) +
+        "\r\n--b1\r\ncontent-type: application/pkcs7-mime; smime-type=certs-only\r\n\r\n" +
+        Base64Encode(*scep::BuildCertsOnly(certs)) + "\r\n--b1--\r\n";
+    r.body = ToBytes(body);
+    return r;
+  }
+  // `key` as PKCS#8 in an EnvelopedData (content type data) for `recipient`.
+  Bytes Envelope(EVP_PKEY* key, X509* recipient) {
+    ossl::Ptr<BIO> p8(BIO_new(BIO_s_mem()));
+    EXPECT_EQ(i2d_PKCS8PrivateKey_bio(p8.get(), key, nullptr, nullptr, 0, nullptr, nullptr), 1);
+    ossl::X509StackView to(sk_X509_new_null());
+    sk_X509_push(to.get(), recipient);
+    ossl::Ptr<CMS_ContentInfo> cms(
+        CMS_encrypt(to.get(), p8.get(), EVP_aes_128_cbc(), CMS_BINARY));
+    EXPECT_TRUE(cms);
+    unsigned char* der = nullptr;
+    const int n = i2d_CMS_ContentInfo(cms.get(), &der);
+    Bytes out(der, der + std::max(n, 0));
+    OPENSSL_free(der);
+    return out;
+  }
 };
+
+TEST_F(EstServerKeygenTest, EncryptedKeyIsOpenedWithTheNamedPairOnly) {
+  // The client pair the key is encrypted to (another key than the one the
+  // server made, key_, whose certificate is cert_).
+  CertSpec spec;
+  spec.subject = "/CN=client";
+  auto client = MakeCert(spec, other_.get(), ca_.cert.get(), ca_.key.get());
+  const Bytes envelope = Envelope(key_.get(), client.get());
+  KeyDecryption with{client.get(), other_.get()};
+  auto outcome = InterpretServerKeygen(EncryptedMultipart(envelope, cert_.get()), 0, &with);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(EVP_PKEY_eq(std::get<ServerKeyIssued>(*outcome).key.get(), key_.get()), 1);
+
+  // Not asked for: refused as before. The wrong pair cannot open it.
+  auto not_asked = InterpretServerKeygen(EncryptedMultipart(envelope, cert_.get()), 0);
+  ASSERT_FALSE(not_asked.ok());
+  EXPECT_EQ(not_asked.error().code, ErrorCode::kUnsupported);
+  KeyDecryption wrong{cert_.get(), key_.get()};
+  auto wrong_pair = InterpretServerKeygen(EncryptedMultipart(envelope, cert_.get()), 0, &wrong);
+  ASSERT_FALSE(wrong_pair.ok());
+  EXPECT_EQ(wrong_pair.error().code, ErrorCode::kVerify);
+  EXPECT_TRUE(Contains(wrong_pair.error().message, "cannot decrypt")) << wrong_pair.error().message;
+
+  // Asked for, but the key came as plain PKCS#8: not used.
+  auto plain = InterpretServerKeygen(Multipart(key_.get(), cert_.get(), "application/pkcs8"), 0,
+                                     &with);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().code, ErrorCode::kProtocol);
+  EXPECT_TRUE(Contains(plain.error().message, "unencrypted")) << plain.error().message;
+}
+
+TEST_F(EstServerKeygenTest, RequestNamesTheDecryptionKeyAndStaysSigned) {
+  // cert_ has no subjectKeyIdentifier: the SHA-1 of its public key bits.
+  auto id = KeyIdentifier(cert_.get());
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(cert_.get());
+  ASSERT_EQ(EVP_Digest(bits->data, bits->length, md, &n, EVP_sha1(), nullptr), 1);
+  EXPECT_EQ(*id, Bytes(md, md + n));
+
+  CsrSpec spec;
+  spec.subject = "/CN=made-by-server";
+  auto csr = BuildCsr(spec, other_.get());
+  ASSERT_TRUE(csr.ok());
+  ASSERT_TRUE(RequestEncryptedKey(csr->get(), cert_.get(), other_.get(), "SHA256").ok());
+  EXPECT_EQ(X509_REQ_verify(csr->get(), other_.get()), 1);
+  ossl::Ptr<ASN1_OBJECT> oid(OBJ_txt2obj(kAsymmetricDecryptKeyIdOid, 1));
+  const int at = X509_REQ_get_attr_by_OBJ(csr->get(), oid.get(), -1);
+  ASSERT_GE(at, 0);
+  ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(X509_REQ_get_attr(csr->get(), at), 0);
+  ASSERT_NE(value, nullptr);
+  ASSERT_EQ(value->type, V_ASN1_OCTET_STRING);
+  const ASN1_OCTET_STRING* got = value->value.octet_string;
+  EXPECT_EQ(Bytes(ASN1_STRING_get0_data(got), ASN1_STRING_get0_data(got) + ASN1_STRING_length(got)),
+            *id);
+}
 
 TEST_F(EstServerKeygenTest, KeyAndCertificate) {
   auto outcome = InterpretServerKeygen(Multipart(key_.get(), cert_.get(), "application/pkcs8"), 0);

@@ -4,9 +4,11 @@
 Why it exists: the project's own EST test server (tests/est_server/) is
 built on OpenSSL and on core/'s certs-only encoder, like the client it
 tests, so the two agree by construction. This one shares nothing with
-core/: the PKCS#7 certs-only SignedData and the CSR attributes are encoded
-here with python3-asn1crypto; python3-cryptography only makes keys and
-signs certificates; HTTPS is the Python standard library. It answers
+core/: the PKCS#7 certs-only SignedData, the CSR attributes and the
+SignedData and EnvelopedData of an encrypted server-generated key are
+encoded here with python3-asn1crypto; python3-cryptography only makes keys,
+signs and does the raw RSA and AES operations; HTTPS is the Python standard
+library. It answers
 the way several real CAs do: HTTP/1.1, base64 broken into 76-column CRLF
 lines, `application/pkcs7-mime; smime-type=certs-only`.
 
@@ -23,11 +25,18 @@ lines, `application/pkcs7-mime; smime-type=certs-only`.
                    then needs the challengePassword given with --challenge
   --challenge PW   the challengePassword --csrattrs asks for
   --days N         validity of issued certificates (default 1)
+  --plain-key      serverkeygen: the key as PKCS#8 even when the request
+                   asks for it encrypted (a server that ignores the ask)
 
 /cacerts answers the root and the issuing CA (in that order);
 /simplereenroll needs a TLS client certificate this CA issued, and the
 request's subject must be that certificate's (RFC 7030 section 4.2.2);
-/serverkeygen returns an EC P-256 key as PKCS#8.
+/serverkeygen makes an EC P-256 key and returns it as PKCS#8, or, when the
+request carries the AsymmetricDecryptKeyIdentifier attribute (RFC 7030
+4.4.1.1) naming the key of the TLS client certificate, as RFC 7030 4.4.2
+asks: an AsymmetricKeyPackage in a SignedData (signed by the issuing CA)
+in an EnvelopedData for that certificate (RSA key transport, AES-256-CBC),
+`application/pkcs7-mime; smime-type=server-generated-key`.
 CA labels (/.well-known/est/LABEL/...) are accepted and logged.
 """
 
@@ -44,10 +53,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from asn1crypto import cms as a_cms
 from asn1crypto import core as a_core
 from asn1crypto import csr as a_csr
+from asn1crypto import keys as a_keys
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
 OID_CHALLENGE_PASSWORD = "1.2.840.113549.1.9.7"
@@ -56,6 +68,10 @@ OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 OID_P256 = "1.2.840.10045.3.1.7"
 OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
 OID_MAC_ADDRESS = "1.3.6.1.1.1.1.22"
+# RFC 7030 section 4.4.1.1: AsymmetricDecryptKeyIdentifier; RFC 5958
+# section 3: the asymmetric key package content type.
+OID_ASYMMETRIC_DECRYPT_KEY_ID = "1.2.840.113549.1.9.16.2.54"
+OID_KEY_PACKAGE = "2.16.840.1.101.2.1.2.78.5"
 PKCS7 = "application/pkcs7-mime"
 BOUNDARY = "estPyBoundary7030"
 
@@ -103,6 +119,88 @@ def certs_only(ders):
             "signer_infos": [],
         }),
     }).dump()
+
+
+class AsymmetricKeyPackage(a_core.SequenceOf):  # RFC 5958 section 3
+    _child_spec = a_keys.PrivateKeyInfo
+
+
+def signed_key_package(pkcs8_der, signer_cert, signer_key):
+    """RFC 7030 4.4.2 / RFC 5958 section 4: the key as an
+    AsymmetricKeyPackage in a SignedData signed by the CA that made it
+    (signed attributes contentType and messageDigest, SHA-256, RSA)."""
+    package = AsymmetricKeyPackage([a_keys.PrivateKeyInfo.load(pkcs8_der)]).dump()
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(package)
+    attrs = a_cms.CMSAttributes([
+        {"type": "content_type", "values": [OID_KEY_PACKAGE]},
+        {"type": "message_digest", "values": [digest.finalize()]},
+    ])
+    # The signature covers the attributes DER-encoded as a SET OF
+    # (RFC 5652 5.4), not with the [0] tag they carry in SignerInfo.
+    signature = signer_key.sign(attrs.dump(), padding.PKCS1v15(), hashes.SHA256())
+    cert = a_x509.Certificate.load(der(signer_cert))
+    signed = a_cms.SignedData({
+        "version": "v3",
+        "digest_algorithms": [{"algorithm": "sha256"}],
+        "encap_content_info": {"content_type": OID_KEY_PACKAGE,
+                               "content": a_core.ParsableOctetString(package)},
+        "certificates": [cert],
+        "signer_infos": [{
+            "version": "v1",
+            "sid": a_cms.SignerIdentifier(name="issuer_and_serial_number", value={
+                "issuer": cert.issuer, "serial_number": cert.serial_number}),
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attrs,
+            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+            "signature": signature,
+        }],
+    })
+    return signed.dump()
+
+
+def enveloped(content_type, content, recipient_der):
+    """An EnvelopedData (RFC 5652 6) of `content` for the holder of
+    `recipient_der` (an RSA certificate): one ktri, RSAES-PKCS1-v1_5, the
+    recipient by issuer and serial number, the content AES-256-CBC."""
+    recipient = a_x509.Certificate.load(recipient_der)
+    public = x509.load_der_x509_certificate(recipient_der).public_key()
+    cek, iv = os.urandom(32), os.urandom(16)
+    padder = sym_padding.PKCS7(128).padder()
+    plain = padder.update(content) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(plain) + encryptor.finalize()
+    return a_cms.ContentInfo({
+        "content_type": "enveloped_data",
+        "content": a_cms.EnvelopedData({
+            "version": "v0",
+            "recipient_infos": [a_cms.RecipientInfo(name="ktri", value={
+                "version": "v0",
+                "rid": a_cms.RecipientIdentifier(name="issuer_and_serial_number", value={
+                    "issuer": recipient.issuer,
+                    "serial_number": recipient.serial_number,
+                }),
+                "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+                "encrypted_key": public.encrypt(cek, padding.PKCS1v15()),
+            })],
+            "encrypted_content_info": {
+                "content_type": content_type,
+                "content_encryption_algorithm": {"algorithm": "aes256_cbc", "parameters": iv},
+                "encrypted_content": encrypted,
+            },
+        }),
+    }).dump()
+
+
+def key_identifier(cert_der):
+    """RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits,
+    unless the certificate carries a subjectKeyIdentifier."""
+    cert = a_x509.Certificate.load(cert_der)
+    if cert.key_identifier is not None:
+        return cert.key_identifier
+    digest = hashes.Hash(hashes.SHA1())
+    digest.update(cert.public_key["public_key"].contents[1:])  # past the unused-bits byte
+    return digest.finalize()
 
 
 def base64_lines(der):
@@ -181,12 +279,19 @@ def pem(cert):
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+class AnySet(a_core.SetOf):
+    _child_spec = a_core.Any
+
+
 def csr_attribute_values(csr_der, oid):
     """The values (asn1crypto objects) of attribute `oid` in a CSR, or None."""
     info = a_csr.CertificationRequest.load(csr_der)["certification_request_info"]
     for attr in info["attributes"]:
         if attr["type"].dotted == oid:
-            return list(attr["values"])
+            values = attr["values"]
+            if isinstance(values, a_core.Any):  # a type asn1crypto does not know
+                values = AnySet.load(values.dump())
+            return list(values)
     return None
 
 
@@ -278,7 +383,11 @@ def make_handler(ca):
             label, op = self.operation()
             body = self.body()
             note = []
-            status = self.post(op, body, note)
+            try:
+                status = self.post(op, body, note)
+            except Exception as e:  # a server bug: HTTP 500 and the reason logged
+                note.append("error: %r" % e)
+                status = self.send(500, "text/plain", b"internal error\n")
             ca.log("POST %s label=%s status=%d %s" % (op, label or "-", status, " ".join(note)))
 
         def post(self, op, body, note):
@@ -326,16 +435,28 @@ def make_handler(ca):
                 issued = ca.issue(csr)
                 note.append("issued")
                 return self.send_base64(PKCS7 + "; smime-type=certs-only", certs_only([issued]))
-            return self.server_keygen(csr, note)
+            return self.server_keygen(csr, csr_der, client, note)
 
-        def server_keygen(self, csr, note):
+        def server_keygen(self, csr, csr_der, client, note):
             key = ec.generate_private_key(ec.SECP256R1())
             pkcs8 = key.private_bytes(serialization.Encoding.DER,
                                       serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption())
             issued = ca.issue(csr, key.public_key())
-            key_part = ("application/pkcs8", pkcs8)
-            note.append("key=pkcs8")
+            asked = csr_attribute_values(csr_der, OID_ASYMMETRIC_DECRYPT_KEY_ID)
+            if asked is not None and not ca.args.plain_key:
+                # The key named must be the TLS client certificate's: that
+                # is the key the server encrypts to.
+                if client is None or not asked or a_core.OctetString.load(asked[0].dump()).native != key_identifier(client):
+                    note.append("AsymmetricDecryptKeyIdentifier names no key we have")
+                    return self.send(400, "text/plain", b"unknown decryption key\n")
+                signed = signed_key_package(pkcs8, ca.ca, ca.ca_key)
+                key_part = ("application/pkcs7-mime; smime-type=server-generated-key",
+                            enveloped("signed_data", signed, client))
+                note.append("key=enveloped")
+            else:
+                key_part = ("application/pkcs8", pkcs8)
+                note.append("key=pkcs8")
             note.append("issued")
             parts = [key_part, (PKCS7 + "; smime-type=certs-only", certs_only([issued]))]
             out = b""
@@ -374,6 +495,7 @@ def main():
     p.add_argument("--csrattrs", action="store_true")
     p.add_argument("--challenge", default="")
     p.add_argument("--days", type=int, default=1)
+    p.add_argument("--plain-key", action="store_true")
     args = p.parse_args()
     ca = Ca(args)
     for file_name, cert in (("root.crt", ca.root), ("ca.crt", ca.ca)):

@@ -206,6 +206,63 @@ TEST_F(InteropEstTest, EstClientServerKeygenPkcs8) {
       << server_.Log();
 }
 
+// RFC 7030 4.4.2 with additional encryption: the request names the key of
+// the client certificate (AsymmetricDecryptKeyIdentifier); the server, which
+// checks that it is the TLS client certificate's, answers the key in a
+// SignedData in an EnvelopedData encoded with asn1crypto.
+TEST_F(InteropEstTest, EstClientServerKeygenWithTheKeyEncryptedToItsCertificate) {
+  Start();
+  auto enroll = Basic("enroll");
+  enroll.insert(enroll.end(), {"--subject", "/CN=py-router", "--newkey", dir_.File("ee.key"),
+                               "--out", dir_.File("ee.pem")});
+  auto first = Client(enroll);
+  ASSERT_EQ(first.exit_code, cli::kEstExitSuccess) << Describe(first) << server_.Log();
+
+  // The option needs the pair whose key decrypts, and serverkeygen.
+  auto no_pair = Basic("serverkeygen");
+  no_pair.insert(no_pair.end(), {"--encrypted-key", "--subject", "/CN=x", "--newkey",
+                                 dir_.File("x.key"), "--out", dir_.File("x.pem")});
+  auto refused = Client(no_pair);
+  EXPECT_EQ(refused.exit_code, cli::kEstExitError) << Describe(refused);
+  EXPECT_TRUE(Contains(refused.err, "--encrypted-key needs the pair")) << refused.err;
+  auto not_keygen = Client({"cacerts", "--url", url_, "--cacert", Root(), "--encrypted-key",
+                            "--out", dir_.File("x.pem")});
+  EXPECT_EQ(not_keygen.exit_code, cli::kEstExitError) << Describe(not_keygen);
+  EXPECT_TRUE(Contains(not_keygen.err, "goes with serverkeygen")) << not_keygen.err;
+
+  auto args = Common("serverkeygen");
+  args.insert(args.end(), {"--cert", dir_.File("ee.pem"), "--key", dir_.File("ee.key"),
+                           "--encrypted-key", "--subject", "/CN=made-by-python", "--newkey",
+                           dir_.File("sk.key"), "--out", dir_.File("sk.pem")});
+  auto r = Client(args);
+  ASSERT_EQ(r.exit_code, cli::kEstExitSuccess) << Describe(r) << server_.Log();
+  ExpectIssuedFor(dir_.File("sk.pem"), dir_.File("sk.key"));
+  auto key = ossl::PrivateKeyFromPem(ReadFile(dir_.File("sk.key")), "sk.key");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(EVP_PKEY_base_id(key->get()), EVP_PKEY_EC);  // the server's P-256 key
+  EXPECT_EQ(Count(server_.Log(), "POST serverkeygen label=- status=200 auth=cert key=enveloped"),
+            1) << server_.Log();
+}
+
+TEST_F(InteropEstTest, AKeySentInTheClearWhenEncryptionWasAskedForIsNotUsed) {
+  Start({"--plain-key"});
+  auto enroll = Basic("enroll");
+  enroll.insert(enroll.end(), {"--subject", "/CN=py-router", "--newkey", dir_.File("ee.key"),
+                               "--out", dir_.File("ee.pem")});
+  ASSERT_EQ(Client(enroll).exit_code, cli::kEstExitSuccess) << server_.Log();
+  auto args = Common("serverkeygen");
+  args.insert(args.end(), {"--cert", dir_.File("ee.pem"), "--key", dir_.File("ee.key"),
+                           "--encrypted-key", "--subject", "/CN=made-by-python", "--newkey",
+                           dir_.File("sk.key"), "--out", dir_.File("sk.pem")});
+  auto r = Client(args);
+  EXPECT_EQ(r.exit_code, cli::kEstExitBadAnswer) << Describe(r);
+  EXPECT_TRUE(Contains(r.err, "unencrypted")) << r.err;
+  EXPECT_FALSE(PathExists(dir_.File("sk.key")));
+  EXPECT_FALSE(PathExists(dir_.File("sk.pem")));
+  EXPECT_EQ(Count(server_.Log(), "key=pkcs8"), 1) << server_.Log();
+  ExpectReliabilityRow("interop.est-key-in-the-clear", Describe(r) + server_.Log());
+}
+
 // The daemon: a first enrollment with Basic (through one 202), the CA chain
 // from /cacerts in ca.crt-N, then a renewal with the installed pair as TLS
 // client certificate.
