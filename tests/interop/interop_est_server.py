@@ -8,9 +8,8 @@ core/: the PKCS#7 certs-only SignedData, the CSR attributes and the
 SignedData and EnvelopedData of an encrypted server-generated key are
 encoded here with python3-asn1crypto; python3-cryptography only makes keys,
 signs and does the raw RSA and AES operations; HTTPS is the Python standard
-library. It answers
-the way several real CAs do: HTTP/1.1, base64 broken into 76-column CRLF
-lines, `application/pkcs7-mime; smime-type=certs-only`.
+library. It answers the way several real CAs do: HTTP/1.1, base64 broken
+into 76-column CRLF lines, `application/pkcs7-mime; smime-type=certs-only`.
 
   --dir DIR        writes root.crt (the TLS anchor, self-signed), ca.crt
                    (the issuing CA), port (once it listens) and
