@@ -51,9 +51,9 @@ class IssuingCmpServerTest : public ::testing::Test {
     transport_ = std::move(*transport);
   }
 
-  // `openssl cmp` with one connection per message: it asks HTTP/1.0
-  // keep-alive, which cpp-httplib 0.11 answers as if granted and then
-  // closes (the pollReq after a `waiting` failed with "error sending").
+  // `openssl cmp` with one connection per message: with its default
+  // keep-alive the pollReq after a `waiting` failed ("error sending"; see
+  // issuing_cmp_server.h).
   ProcessResult OpensslCmp(std::vector<std::string> args) {
     std::vector<std::string> argv = {"openssl", "cmp", "-keep_alive", "0", "-server",
                                      "127.0.0.1:" + std::to_string(server_.port()) + "/pkix/"};

@@ -17,6 +17,10 @@
 //   client polls with pollReq) before the certificate comes.
 // - implicitConfirm is granted when asked for; otherwise the client's
 //   certConf is taken.
+// - HTTP: one message per connection. `openssl cmp` with its default
+//   keep-alive failed to send a pollReq over the connection of the answer
+//   before (cpp-httplib 0.11 and OpenSSL's HTTP/1.0 keep-alive disagree);
+//   with `-keep_alive 0` it works. Our client always sends one per connection.
 // Every transaction has its own server context, keyed by transactionID,
 // so a client that vanished in the middle of one (a SIGKILLed daemon)
 // does not block the next one, as it would with a single context.
