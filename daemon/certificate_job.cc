@@ -59,8 +59,9 @@ std::vector<X509*> Borrowed(const std::vector<ossl::Ptr<X509>>& certs) {
 
 }  // namespace
 
-CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daemon, JobDeps deps)
-    : settings_(std::move(settings)),
+CertificateJob::CertificateJob(const CertificateSettings& settings, DaemonSettings daemon,
+                               JobDeps deps)
+    : settings_(settings),
       daemon_(std::move(daemon)),
       deps_(std::move(deps)),
       store_(settings_.data_dir) {
@@ -68,10 +69,7 @@ CertificateJob::CertificateJob(CertificateSettings settings, DaemonSettings daem
   status_.protocol = settings_.protocol;
 }
 
-CertificateJob::~CertificateJob() {
-  OPENSSL_cleanse(settings_.challenge_password.data(), settings_.challenge_password.size());
-  OPENSSL_cleanse(settings_.cmp_secret.data(), settings_.cmp_secret.size());
-}
+CertificateJob::~CertificateJob() { WipeSecrets(&settings_); }
 
 void CertificateJob::Publish(ModuleState module, CertState cert) {
   status_.module = module;

@@ -94,8 +94,11 @@ struct JobDeps {
 
 class CertificateJob {
  public:
-  CertificateJob(CertificateSettings settings, DaemonSettings daemon, JobDeps deps);
-  // Wipes its copy of the challenge password and the CMP secret.
+  // Copies `settings` (secrets included) straight into the job: no
+  // intermediate copy is left behind unwiped.
+  CertificateJob(const CertificateSettings& settings, DaemonSettings daemon, JobDeps deps);
+  // Wipes its copy of the secrets (WipeSecrets): in the daemon the only
+  // one, as the Daemon wipes its own once the jobs are made.
   ~CertificateJob();
 
   // Runs what is due and returns when to be called next (absolute seconds).

@@ -26,13 +26,15 @@ void Unbuffered(std::ifstream* in, const std::string& path) {
 
 }  // namespace
 
+void WipeSecrets(CertificateSettings* settings) noexcept {
+  Wipe(settings->challenge_password);
+  Wipe(settings->proxy_credentials);
+  Wipe(settings->est_password);
+  Wipe(settings->cmp_secret);
+}
+
 void WipeSecrets(Config* config) noexcept {
-  for (CertificateSettings& cert : config->certificates) {
-    Wipe(cert.challenge_password);
-    Wipe(cert.proxy_credentials);
-    Wipe(cert.est_password);
-    Wipe(cert.cmp_secret);
-  }
+  for (CertificateSettings& cert : config->certificates) WipeSecrets(&cert);
 }
 
 const char* LogLevelName(LogLevel level) noexcept {

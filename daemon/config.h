@@ -238,8 +238,14 @@ Result<Config> LoadConfig(const std::string& path, const SerialSources& sources)
 Result<Config> ParseConfig(std::string_view text, const std::string& file_name,
                            const SerialSources& sources);
 
-// Wipes (OPENSSL_cleanse) and clears every challenge password in `config`;
-// call before a Config that held them is dropped or replaced. Never fails.
+// Wipes (OPENSSL_cleanse) and clears the secrets read into `settings`: the
+// challenge password, the proxy credentials, the EST password and the CMP
+// secret. The names of the files they came from stay. Never fails.
+void WipeSecrets(CertificateSettings* settings) noexcept;
+
+// WipeSecrets for every certificate section of `config`; call before a
+// Config that held secrets is dropped or replaced, or as soon as its
+// secrets have been handed on. Never fails.
 void WipeSecrets(Config* config) noexcept;
 
 // The effective settings in the file's own syntax, for --check-config: every

@@ -107,10 +107,17 @@ Daemon::~Daemon() { WipeSecrets(&config_); }
 
 Status Daemon::Load() {
   SCEPD_TRY(Config c, LoadConfig(options_.config_path, SerialSources{}));
-  WipeSecrets(&config_);
-  config_ = std::move(c);
-  MakeJobs();
+  Adopt(std::move(c));
   return {};
+}
+
+void Daemon::Adopt(Config config) {
+  WipeSecrets(&config_);
+  config_ = std::move(config);
+  MakeJobs();
+  // Each job now holds the secrets its enrollments need: one copy in the
+  // process, not two (docs/daemon.md, "Trusting nothing").
+  WipeSecrets(&config_);
 }
 
 void Daemon::MakeJobs() {
@@ -397,9 +404,7 @@ int Daemon::Run(int ready_fd) {
                             reloaded.error().message);
               reload.error = reloaded.error().message;
             } else {
-              WipeSecrets(&config_);
-              config_ = std::move(*reloaded);
-              MakeJobs();
+              Adopt(std::move(*reloaded));
               if (!config_.daemon.enabled) PublishDisabled();
             }
             record_.last_reload = std::move(reload);

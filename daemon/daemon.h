@@ -34,7 +34,7 @@ struct DaemonOptions {
 class Daemon {
  public:
   Daemon(DaemonOptions options, const Clock& clock, RandomSource& random, HookRunner& hooks);
-  // Wipes the challenge passwords it holds.
+  // Wipes what it holds of the secrets (nothing once Load succeeded).
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -42,6 +42,11 @@ class Daemon {
   // Reads and validates the settings. On failure the message lists every
   // problem as FILE:LINE: [section] key: what.
   Status Load();
+  // The settings loaded, WITHOUT their secrets: the challenge password, CMP
+  // secret, EST password and proxy credentials are wiped as soon as the
+  // certificate jobs hold them (the jobs' copies are the only ones). So
+  // FormatEffectiveConfig of this shows no masked inline secret; print the
+  // result of LoadConfig instead (--check-config does).
   const Config& config() const noexcept { return config_; }
 
   // One check of every certificate (enrolling and waiting out PENDING as
@@ -59,6 +64,9 @@ class Daemon {
 
  private:
   int RunOnceLocked();
+  // Replaces the settings (wiping the old ones' secrets), makes a job per
+  // certificate from them, then wipes the secrets from config_.
+  void Adopt(Config config);
   void MakeJobs();
   void PublishDisabled();
   // Takes the exclusive lock on run_dir/scepd.pid; the daemon writes its

@@ -122,6 +122,18 @@ int main(int argc, char** argv) {
     config_path = real;
     std::free(real);
   }
+  if (check) {
+    // The settings as read, masked: the Daemon keeps none of the secrets,
+    // so it could not say which ones are given inline.
+    auto loaded = LoadConfig(config_path, SerialSources{});
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "scepd: invalid settings:\n%s\n", loaded.error().message.c_str());
+      return kDaemonExitConfig;
+    }
+    std::fputs(FormatEffectiveConfig(*loaded).c_str(), stdout);
+    WipeSecrets(&*loaded);
+    return kDaemonExitOk;
+  }
   SystemClock clock;
   SystemRandom random;
   ProcessHookRunner hooks;
@@ -133,10 +145,6 @@ int main(int argc, char** argv) {
   if (auto st = daemon.Load(); !st.ok()) {
     std::fprintf(stderr, "scepd: invalid settings:\n%s\n", st.error().message.c_str());
     return kDaemonExitConfig;
-  }
-  if (check) {
-    std::fputs(FormatEffectiveConfig(daemon.config()).c_str(), stdout);
-    return kDaemonExitOk;
   }
   ::umask(077);
   // --once reports on stderr; a detached daemon has no stderr: syslog.

@@ -41,8 +41,12 @@ namespace {
 
 const std::string kScepd = BuiltBinary("daemon/scepd");
 
-
-
+// How often `what` occurs in `text`.
+std::size_t Occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 
 class HardeningTest : public ::testing::Test {
  protected:
@@ -416,15 +420,7 @@ TEST_F(HardeningTest, NoOldKeyOrChallengeInMemoryAfterARenewalAndNoCoreFile) {
   ASSERT_EQ(::mkdir(core_dir.c_str(), 0700), 0);
   BackgroundProcess d;
   ASSERT_TRUE(d.Start({"prlimit", "--core=unlimited", kScepd, "-c", conf()}, log, {}, core_dir));
-  auto installed = [&] {
-    const std::string text = ReadFile(log);
-    std::size_t n = 0;
-    for (auto at = text.find(" installed, valid until"); at != std::string::npos;
-         at = text.find(" installed, valid until", at + 1)) {
-      ++n;
-    }
-    return n;
-  };
+  auto installed = [&] { return Occurrences(ReadFile(log), " installed, valid until"); };
   ASSERT_TRUE(WaitFor([&] { return installed() >= 1; }, 120000)) << ReadFile(log);
   const std::string old_serial = LinkTarget(data() + "/latest.key");
   const std::vector<std::string> old_key = KeyDers(data() + "/" + old_serial);
@@ -435,11 +431,12 @@ TEST_F(HardeningTest, NoOldKeyOrChallengeInMemoryAfterARenewalAndNoCoreFile) {
   std::this_thread::sleep_for(std::chrono::seconds(2));  // back to idle
   // The challenge as a request carries it (PrintableString or UTF8String)
   // must be gone; as text it may remain only in the settings the next
-  // enrollment needs: the daemon's and its certificate job's copy.
+  // enrollment needs: the certificate job's copy (the daemon wiped its own
+  // once the job was made).
   const std::string len(1, static_cast<char>(challenge.size()));
   const auto counts = CountInMemory(
       d.pid(), {old_key[0], old_key[1], "\x13" + len + challenge, "\x0c" + len + challenge, challenge});
-  constexpr std::size_t kSettingsCopies = 2;
+  constexpr std::size_t kSettingsCopies = 1;
   const std::string limits = ReadFile("/proc/" + std::to_string(d.pid()) + "/limits");
   std::string core_limit;
   for (std::istringstream in(limits); std::getline(in, core_limit);) {
@@ -460,9 +457,49 @@ TEST_F(HardeningTest, NoOldKeyOrChallengeInMemoryAfterARenewalAndNoCoreFile) {
       "old key PKCS#1 DER found " + std::to_string(counts[0]) + " times, PKCS#8 DER " +
       std::to_string(counts[1]) + " times, challenge in a request " +
       std::to_string(counts[2] + counts[3]) + " times, as text " + std::to_string(counts[4]) +
-      " times" + (counts[4] <= kSettingsCopies ? " (at most the settings' 2 copies)" : "") + "\n" + core_limit + "\nSIGSEGV exit " + std::to_string(*code) + "\n" +
+      " times" + (counts[4] <= kSettingsCopies ? " (at most the job's 1 copy)" : "") + "\n" + core_limit + "\nSIGSEGV exit " + std::to_string(*code) + "\n" +
       (cored ? "core file written" : "no core file written");
   ExpectReliabilityRow("hardening.secrets-in-memory", observed);
+}
+
+// The Daemon keeps no secret of its own, so nothing can compare an old
+// challenge with a new one; a reload must still apply a change of the
+// challenge alone, and leave the old one nowhere in memory.
+TEST_F(HardeningTest, ReloadChangingOnlyTheChallengeIsAppliedAndTheOldOneWiped) {
+  const std::string old_challenge = "Old-Chal-4Rw9-reloaded";
+  const std::string new_challenge = "New-Chal-8Kp3-reloaded";
+  ScepServer::Options options;
+  options.challenge = new_challenge;  // the CA refuses the old one
+  ScepServer ca(options);
+  ASSERT_TRUE(ca.Start());
+  WriteConfig(ca.url(), "challenge_password = " + old_challenge + "\nkey_size = 1024\n");
+  const std::string before = ReadFile(conf());
+  const std::string log = dir_.File("scepd.log");
+  BackgroundProcess d;
+  ASSERT_TRUE(d.Start({kScepd, "-c", conf()}, log));
+  ASSERT_TRUE(WaitFor([&] { return Occurrences(ReadFile(log), "(failure 1 in a row)") >= 1; },
+                      120000))
+      << ReadFile(log);
+  ASSERT_FALSE(PathExists(data() + "/latest.crt"));
+
+  // The web UI's Apply: the challenge, and nothing else, changes.
+  std::string after = before;
+  after.replace(after.find(old_challenge), old_challenge.size(), new_challenge);
+  WriteFile(conf(), after);
+  ASSERT_TRUE(d.Signal(SIGHUP));
+  ASSERT_TRUE(WaitFor([&] { return Occurrences(ReadFile(log), " installed, valid until") >= 1; },
+                      120000))
+      << ReadFile(log);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // back to idle
+  const auto counts = CountInMemory(d.pid(), {old_challenge, new_challenge});
+  d.Stop();
+  EXPECT_EQ(counts[0], 0u) << "the old challenge is still in memory";
+  EXPECT_LE(counts[1], 1u) << "the new challenge is in memory beyond the job's copy";
+  const std::string observed =
+      ReadFile(log) + "\nold challenge in memory " + std::to_string(counts[0]) +
+      " times, new challenge " + std::to_string(counts[1]) + " times" +
+      (counts[1] <= 1 ? " (at most the job's 1 copy)" : "");
+  ExpectReliabilityRow("hardening.reload-challenge", observed);
 }
 
 }  // namespace
