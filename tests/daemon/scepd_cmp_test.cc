@@ -2,7 +2,9 @@
 // own CMP server (`openssl cmp -port`, tests/support/cmp_server.h) on
 // 127.0.0.1. The mock issues nothing: it answers with a fixed certificate,
 // so each test makes that certificate for the key it puts into
-// data_dir/.next.key (the key made ahead, which the daemon takes).
+// data_dir/.next.key (the key made ahead, which the daemon takes). Renewals
+// in a row need certificates for new keys: the test CMP server that issues
+// (tests/cmp_server) serves them.
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,11 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/ossl.h"
+#include "tests/cmp_server/issuing_cmp_server.h"
 #include "tests/support/built_binary.h"
 #include "tests/support/cmp_server.h"
 #include "tests/support/process.h"
@@ -112,7 +118,8 @@ class ScepdCmpTest : public ::testing::Test {
   std::string data() const { return dir_.File("data"); }
   std::string conf() const { return dir_.File("scepd.conf"); }
 
-  void WriteConfig(const std::string& url, const std::string& secret = kSecret) {
+  void WriteConfig(const std::string& url, const std::string& secret = kSecret,
+                   const std::string& recipient = "/CN=Test CA") {
     ScepdConf c;
     c.data_dir = data();
     c.run_dir = dir_.File("run");
@@ -121,7 +128,7 @@ class ScepdCmpTest : public ::testing::Test {
     c.certificate_lines = "protocol = cmp\n"
                           "cmp_reference = 62154\n"
                           "cmp_secret = " + secret + "\n"
-                          "recipient = /CN=Test CA\n"
+                          "recipient = " + recipient + "\n"
                           "renew_days = 30\n"
                           "await_result = 1\n"
                           "success_script = env > " + dir_.File("success.env") + "\n"
@@ -326,6 +333,50 @@ TEST_F(ScepdCmpTest, RestartWhilePendingStartsOver) {
   EXPECT_NE(r.err.find("sending ir"), std::string::npos) << r.err;
   EXPECT_TRUE(Installed(cert1.get()));
   ExpectReliabilityRow("cmp.restart-pending", state_text + r.err);
+}
+
+TEST_F(ScepdCmpTest, RenewsTwiceInARowWithKurAgainstAServerThatIssues) {
+  IssuingCmpServer server;  // certificates live a day: every run renews
+  ASSERT_TRUE(server.ok());
+  WriteConfig(server.url(), "cmp-test-secret", "/O=CMP Test/CN=CMP Test CA");
+  WriteFile(conf(), ReadFile(conf()) + "key_size = 1024\n");  // three keys: keep them quick
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err << server.log();
+  EXPECT_NE(r.err.find("sending ir"), std::string::npos) << r.err;
+  std::vector<std::string> serials = {LinkTarget(data() + "/latest.crt")};
+  std::string observed;
+  for (int renewal = 1; renewal <= 2; ++renewal) {
+    SCOPED_TRACE("renewal " + std::to_string(renewal));
+    // The key for it was made ahead of time by the run before.
+    ASSERT_TRUE(PathExists(data() + "/.next.key"));
+    auto next_key = ossl::PrivateKeyFromPem(ReadFile(data() + "/.next.key"), ".next.key");
+    ASSERT_TRUE(next_key.ok());
+    // The second kur is answered `waiting`, then its first pollReq too
+    // (OpenSSL polls once at once): one PENDING, a second pollReq issues.
+    if (renewal == 2) server.SetWaiting(2);
+    r = Once();
+    ASSERT_EQ(r.exit_code, 0) << r.err << server.log();
+    EXPECT_NE(r.err.find("sending kur"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("made ahead of time"), std::string::npos) << r.err;
+    const std::string crt = LinkTarget(data() + "/latest.crt");
+    EXPECT_EQ(std::count(serials.begin(), serials.end(), crt), 0) << crt << " again";
+    serials.push_back(crt);
+    auto cert = ossl::CertFromPem(ReadFile(data() + "/" + crt), crt);
+    ASSERT_TRUE(cert.ok());
+    EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(cert->get()), next_key->get()), 1)
+        << "not the key made ahead";
+    EXPECT_EQ(X509_verify(cert->get(), X509_get0_pubkey(server.ca_cert())), 1);
+    const std::string env = ReadFile(dir_.File("success.env"));
+    EXPECT_NE(env.find("SCEP_EVENT=renewed"), std::string::npos) << env;
+    observed += r.err + env;
+  }
+  EXPECT_NE(r.err.find("PENDING"), std::string::npos) << r.err;
+  EXPECT_EQ(server.count("ir"), 1);
+  EXPECT_EQ(server.count("kur"), 2);
+  EXPECT_EQ(server.count("pollReq"), 2);
+  EXPECT_EQ(server.issued(), 3);
+  EXPECT_FALSE(PathExists(data() + "/.pending/state"));
+  ExpectReliabilityRow("cmp.renew-twice", observed);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Crashes and power loss: the real scepd SIGKILLed at every step of a first
 // enrollment, a renewal and a PENDING enrollment, against the project's
 // responder, micromdm's scepserver and (EST renewal) the test EST server,
-// then started again.
+// then started again; for CMP, a first enrollment against OpenSSL's mock
+// and a renewal (kur) against the test CMP server that issues.
 //
 // tests/support/crash_shim.c, preloaded into scepd, first records the steps
 // of a whole run (every file-system change, every request sent, the fork of
@@ -31,6 +32,7 @@
 #include "core/cert_info.h"
 #include "core/ossl.h"
 #include "daemon/cert_store.h"
+#include "tests/cmp_server/issuing_cmp_server.h"
 #include "tests/est_server/est_server.h"
 #include "tests/support/built_binary.h"
 #include "tests/support/cmp_server.h"
@@ -658,9 +660,10 @@ TEST_F(ScepdCrashTest, EstRenewalSurvivesAKillAtEveryStep) {
 
 // protocol = cmp: an ir with PBM against OpenSSL's own CMP server, which
 // answers every request with the same certificate (for the key each run
-// directory starts with as the key made ahead). A renewal (kur) cannot be
-// run this way: that server answers a kur only with the old certificate's
-// serial number, which a real CA never reuses.
+// directory starts with as the key made ahead). The renewal (kur) runs
+// against the test server that issues (CmpRenewal... below): the mock
+// answers a kur only with the old certificate's serial number, which a
+// real CA never reuses.
 TEST_F(ScepdCrashTest, CmpFirstEnrollmentSurvivesAKillAtEveryStep) {
   auto ca = MakeTestCa("/CN=Test CA");
   auto key = CachedKey(5, 1024);
@@ -683,6 +686,27 @@ TEST_F(ScepdCrashTest, CmpFirstEnrollmentSurvivesAKillAtEveryStep) {
   cmp.request_marker = "/pkix/";
   cmp.next_key_pem = *ossl::PrivateKeyToPem(key.get());
   RunMatrix(cmp, false, "crash.matrix.cmp-enroll", false);
+}
+
+// protocol = cmp renewal: a kur signed with the current pair, for the key
+// made ahead of time, against the test CMP server that really issues
+// (tests/cmp_server). Its certificates live a day, so the run that enrolls
+// the starting pair (an ir with PBM) also makes the next key ahead, and
+// every run directory starts with it.
+TEST_F(ScepdCrashTest, CmpRenewalSurvivesAKillAtEveryStep) {
+  IssuingCmpServer server;
+  ASSERT_TRUE(server.ok());
+  const std::string ca_file = dir_.File("cmp-ca.pem");
+  WriteFile(ca_file, server.ca_pem());
+  Ca cmp{server.url(), ca_file};
+  // The settings could enroll anew: a refused kur would fall back to an ir.
+  cmp.extra_lines = "protocol = cmp\ncmp_reference = 62154\ncmp_secret = cmp-test-secret\n";
+  cmp.challenge = "";
+  cmp.request_marker = "/pkix/";
+  RunMatrix(cmp, true, "crash.matrix.cmp-renew");
+  // Every renewal was a kur: the only ir is the starting pair's.
+  EXPECT_EQ(server.count("ir"), 1) << server.log();
+  EXPECT_GE(server.count("kur"), 2);
 }
 
 TEST_F(ScepdCrashTest, TheSuccessScriptKillingScepdRunsAgainAfterTheRestart) {

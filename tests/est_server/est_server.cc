@@ -34,21 +34,6 @@ int AcceptAnyClientCert(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) {
   return 1;  // the handler checks SSL_get_verify_result and answers 401
 }
 
-// A certificate for `key` with `req`'s subject, signed by the CA.
-ossl::Ptr<X509> Issue(X509_REQ* req, EVP_PKEY* key, X509* ca, EVP_PKEY* ca_key, long serial) {  // NOLINT
-  ossl::Ptr<X509> cert(X509_new());
-  if (!cert) return cert;
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
-  X509_set_subject_name(cert.get(), X509_REQ_get_subject_name(req));
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(ca));
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
-  X509_set_pubkey(cert.get(), key);
-  if (X509_sign(cert.get(), ca_key, EVP_sha256()) <= 0) cert.reset();
-  return cert;
-}
-
 }  // namespace
 
 EstServer::EstServer(EstServerOptions options) : options_(std::move(options)) {
@@ -234,7 +219,8 @@ void EstServer::Install() {
       made.reset(EVP_EC_gen("P-256"));
       key = made.get();
     }
-    ossl::Ptr<X509> cert = Issue(csr.get(), key, ca_cert_.get(), ca_key_.get(), ++serial_);
+    ossl::Ptr<X509> cert = IssueForRequest(X509_REQ_get_subject_name(csr.get()), key,
+                                           ca_cert_.get(), ca_key_.get(), ++serial_);
     X509* one[] = {cert.get()};
     auto p7 = cert ? scep::BuildCertsOnly(one) : Result<Bytes>(Error{});
     if (!p7.ok()) {

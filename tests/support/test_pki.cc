@@ -142,6 +142,26 @@ ossl::Ptr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer_cert,
   return cert;
 }
 
+ossl::Ptr<X509> IssueForRequest(const X509_NAME* subject, EVP_PKEY* key, X509* ca,
+                                EVP_PKEY* ca_key, long serial,  // NOLINT(runtime/int)
+                                std::int64_t valid_s,
+                                const STACK_OF(X509_EXTENSION)* extensions) {
+  ossl::Ptr<X509> cert(X509_new());
+  bool ok = cert != nullptr && X509_set_version(cert.get(), 2) == 1 &&
+            ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial) == 1 &&
+            X509_set_subject_name(cert.get(), subject) == 1 &&
+            X509_set_issuer_name(cert.get(), X509_get_subject_name(ca)) == 1 &&
+            X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) != nullptr &&
+            X509_time_adj_ex(X509_getm_notAfter(cert.get()), static_cast<int>(valid_s / 86400),
+                             static_cast<long>(valid_s % 86400), nullptr) != nullptr &&  // NOLINT
+            X509_set_pubkey(cert.get(), key) == 1;
+  for (int i = 0; ok && extensions != nullptr && i < sk_X509_EXTENSION_num(extensions); ++i) {
+    ok = X509_add_ext(cert.get(), sk_X509_EXTENSION_value(extensions, i), -1) == 1;
+  }
+  if (!ok || X509_sign(cert.get(), ca_key, EVP_sha256()) <= 0) cert.reset();
+  return cert;
+}
+
 TestCa MakeTestCa(const std::string& subject, int key_index) {
   TestCa ca;
   ca.key = CachedKey(key_index);

@@ -37,6 +37,16 @@ struct CertSpec {
 ossl::Ptr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer_cert,
                          EVP_PKEY* issuer_key);
 
+// A certificate as a test CA issues it for a request: `subject` and `key`
+// as asked, version 3, `serial`, valid from an hour ago for `valid_s`
+// seconds, the requested `extensions` (null: none) copied, signed by
+// `ca_key` with SHA-256. Null when OpenSSL fails; adds no test failure, so
+// a server thread may call it.
+ossl::Ptr<X509> IssueForRequest(const X509_NAME* subject, EVP_PKEY* key, X509* ca,
+                                EVP_PKEY* ca_key, long serial,  // NOLINT(runtime/int)
+                                std::int64_t valid_s = 86400,
+                                const STACK_OF(X509_EXTENSION)* extensions = nullptr);
+
 // A small CA: a self-signed CA certificate (keyCertSign + cRLSign only, like
 // micromdm's) and its key.
 struct TestCa {
