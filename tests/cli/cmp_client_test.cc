@@ -13,6 +13,7 @@
 
 #include "core/csr.h"
 #include "core/ossl.h"
+#include "tests/cmp_server/issuing_cmp_server.h"
 #include "tests/support/built_binary.h"
 #include "tests/support/cmp_server.h"
 #include "tests/support/microsocks.h"
@@ -178,6 +179,33 @@ TEST_F(CmpClientTest, GeneratedKeyIsSavedOnlyWithItsCertificate) {
   EXPECT_EQ(r.exit_code, 97) << r.out << r.err;
   EXPECT_FALSE(PathExists(dir_.File("initial.prv")));
   EXPECT_FALSE(PathExists(dir_.File("initial-0.crt")));
+}
+
+TEST_F(CmpClientTest, SeedsFirstExampleEnrollsAgainstAServerThatIssues) {
+  // Seed 004's first example, the URL changed, against the test server that
+  // issues for the key in the request (the mock cannot: see above): the key
+  // made by generate:// is saved with the certificate issued for it.
+  IssuingCmpServerOptions options;
+  options.secret = "ssh";
+  IssuingCmpServer issuing(options);
+  ASSERT_TRUE(issuing.ok());
+  auto r = Client({"INITIALIZE", "-P", "generate://pkcs8@rsa:1024/initial", "-o", "initial", "-p", "62154:ssh",
+                   "-s", "C=FI,O=SSH,CN=Example/initial;ip=127.0.0.2", "-u", "digitalsignature", issuing.url(),
+                   kCaName},
+                  "yes\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "Do you accept the certificate above?")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "Saved initial-0.crt")) << r.out;
+  auto cert = ossl::CertFromPem(ReadFile(dir_.File("initial-0.crt")), "initial-0.crt");
+  ASSERT_TRUE(cert.ok()) << cert.error().message;
+  auto key = ossl::PrivateKeyFromPem(ReadFile(dir_.File("initial.prv")), "initial.prv");
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  EXPECT_EQ(EVP_PKEY_get_bits(key->get()), 1024);
+  EXPECT_EQ(X509_check_private_key(cert->get(), key->get()), 1) << "the certificate is not for the key saved";
+  EXPECT_EQ(X509_NAME_cmp(X509_get_issuer_name(cert->get()), X509_get_subject_name(issuing.ca_cert())), 0);
+  EXPECT_EQ(X509_check_ip_asc(cert->get(), "127.0.0.2", 0), 1) << "the ip= alternative name is missing";
+  EXPECT_EQ(issuing.count("ir"), 1);
+  EXPECT_EQ(issuing.issued(), 1);
 }
 
 TEST_F(CmpClientTest, EnrollWithCertificateAuthentication) {
