@@ -61,6 +61,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
+from serve_loopback import publish_port_and_serve
+
 OID_CHALLENGE_PASSWORD = "1.2.840.113549.1.9.7"
 OID_EXTENSION_REQUEST = "1.2.840.113549.1.9.14"
 OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1"
@@ -515,17 +517,8 @@ def main():
     context.load_verify_locations(client_cas)
     context.verify_mode = ssl.CERT_OPTIONAL  # Basic works without one
     server = TlsServer(("127.0.0.1", 0), make_handler(ca), context)
-    port = server.server_address[1]
-    tmp = os.path.join(args.dir, "port.tmp")
-    with open(tmp, "w") as f:
-        f.write(str(port))
-    os.rename(tmp, os.path.join(args.dir, "port"))  # ready
-    print("listening on 127.0.0.1:%d" % port, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    print("listening on 127.0.0.1:%d" % server.server_address[1], flush=True)
+    return publish_port_and_serve(server, args.dir)
 
 
 if __name__ == "__main__":

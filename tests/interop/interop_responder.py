@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from cryptography import x509
 
 import scep_asn1 as s
+from serve_loopback import publish_port_and_serve
 
 FAIL_BAD_REQUEST, FAIL_BAD_CERT_ID = 2, 4
 
@@ -221,15 +222,7 @@ def main():
         with open(os.path.join(args.dir, name), "wb") as f:
             f.write(s.pem_of(cert))
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(ca))
-    tmp = os.path.join(args.dir, "port.tmp")
-    with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(tmp, os.path.join(args.dir, "port"))  # ready
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return publish_port_and_serve(server, args.dir)
 
 
 if __name__ == "__main__":
