@@ -12,6 +12,7 @@
 #include "core/cmp/cmp_client.h"
 #include "core/ossl.h"
 #include "io/curl_transport.h"
+#include "tests/cmp/loopback_transport.h"
 #include "tests/support/cmp_server.h"
 #include "tests/support/process.h"
 #include "tests/support/test_pki.h"
@@ -20,6 +21,7 @@ namespace scepd::cmp {
 namespace {
 
 using testing::CertSpec;
+using testing::LoopbackTransport;
 using testing::TempDir;
 
 std::string Fingerprint(X509* cert) {
@@ -52,12 +54,8 @@ class CmpServerTest : public ::testing::Test {
     Write("srv.crt", srv_cert_.get());
     testing::WriteFile(dir_.File("srv.key"), *ossl::PrivateKeyToPem(srv_key_.get()), 0600);
 
-    TransportOptions t;
-    t.connect_timeout_s = 5;
-    t.total_timeout_s = 10;
-    auto transport = CurlTransport::Create(t);
-    ASSERT_TRUE(transport) << transport.error().message;
-    transport_ = std::move(*transport);
+    transport_ = LoopbackTransport();
+    ASSERT_NE(transport_, nullptr);
   }
 
   void Write(const std::string& name, X509* cert) {

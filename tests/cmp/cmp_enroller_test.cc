@@ -10,6 +10,7 @@
 
 #include "core/ossl.h"
 #include "io/curl_transport.h"
+#include "tests/cmp/loopback_transport.h"
 #include "tests/support/cmp_server.h"
 #include "tests/support/process.h"
 #include "tests/support/test_pki.h"
@@ -18,17 +19,9 @@ namespace scepd::cmp {
 namespace {
 
 using testing::CertSpec;
+using testing::LoopbackTransport;
 
 constexpr char kSubject[] = "/CN=router-1";
-
-std::unique_ptr<CurlTransport> NewTransport() {
-  TransportOptions t;
-  t.connect_timeout_s = 5;
-  t.total_timeout_s = 10;
-  auto transport = CurlTransport::Create(t);
-  EXPECT_TRUE(transport) << transport.error().message;
-  return transport ? std::move(*transport) : nullptr;
-}
 
 class CmpEnrollerTest : public ::testing::Test {
  protected:
@@ -48,7 +41,7 @@ class CmpEnrollerTest : public ::testing::Test {
     Write("ee.crt", cert_.get());
     Write("srv.crt", srv_cert_.get());
     testing::WriteFile(dir_.File("srv.key"), *ossl::PrivateKeyToPem(srv_key_.get()), 0600);
-    transport_ = NewTransport();
+    transport_ = LoopbackTransport();
   }
 
   void Write(const std::string& name, X509* cert) {
@@ -163,7 +156,7 @@ TEST_F(CmpEnrollerTest, WaitingSessionIsPolledByTheNextAttemptsEnroller) {
   // Each attempt has its own enroller and transport; the session goes on.
   enroll::Outcome out = enroll::Pending{};
   for (int attempt = 0; attempt < 5 && std::holds_alternative<enroll::Pending>(out); ++attempt) {
-    auto transport = NewTransport();
+    auto transport = LoopbackTransport();
     CmpEnroller next(*transport, Options(true));
     out = next.Poll(*t, nullptr);
   }
