@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <span>
 #include <utility>
@@ -313,8 +314,37 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   status_.last_attempt = now;
   Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
 
+  // The key: an RSA key made ahead of time, or one made now on a thread
+  // while Connect() fetches the CA's capabilities and certificates, so that
+  // the exchange with the CA hides behind the key generation.
+  const KeySpec key_spec = KeySpecOf(settings_);
+  ossl::Ptr<EVP_PKEY> key = key_spec.type == KeyType::kRsa ? TakeNextKey() : nullptr;
+  const bool prepared_key = key != nullptr;
+  std::future<Result<ossl::Ptr<EVP_PKEY>>> making;
+  if (prepared_key) {
+    spdlog::info("{}: using the {} key made ahead of time", Label(settings_),
+                 KeySpecName(key_spec));
+  } else {
+    spdlog::info("{}: generating a {} key while the CA is asked", Label(settings_),
+                 KeySpecName(key_spec));
+    making = std::async(std::launch::async, [key_spec] { return GenerateKey(key_spec); });
+  }
+
   auto attempt = Connect();
-  if (!attempt.ok()) return Fail(now, attempt.error().message, "");
+  if (!key) {
+    auto made = making.get();
+    if (!made.ok()) return Fail(now, made.error().message, "");
+    key = std::move(*made);
+  }
+  if (!attempt.ok()) {
+    // Kept for the next attempt, as a key made ahead (RSA only).
+    if (!prepared_key && key_spec.type == KeyType::kRsa) {
+      if (auto st = SaveNextKey(settings_.data_dir, key.get()); !st.ok()) {
+        spdlog::warn("{}: {}", Label(settings_), st.error().message);
+      }
+    }
+    return Fail(now, attempt.error().message, "");
+  }
   Attempt& a = **attempt;
 
   std::optional<InstalledPair> current;
@@ -327,19 +357,6 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     }
   }
 
-  // RSA keys are made ahead of time; an EC key takes milliseconds.
-  const KeySpec key_spec = KeySpecOf(settings_);
-  ossl::Ptr<EVP_PKEY> key = key_spec.type == KeyType::kRsa ? TakeNextKey() : nullptr;
-  const bool prepared_key = key != nullptr;
-  if (prepared_key) {
-    spdlog::info("{}: using the {} key made ahead of time", Label(settings_),
-                 KeySpecName(key_spec));
-  } else {
-    spdlog::info("{}: generating a {} key", Label(settings_), KeySpecName(key_spec));
-    auto made = GenerateKey(key_spec);
-    if (!made.ok()) return Fail(now, made.error().message, "");
-    key = std::move(*made);
-  }
   CsrSpec spec = RequestSpec(settings_);
   enroll::CurrentPair pair;
   if (current) pair = {current->cert.get(), current->key.get()};

@@ -782,6 +782,36 @@ TEST_F(CertificateJobTest, HttpErrorsRunTheFailureScriptAndInstallNothing) {
   EXPECT_EQ(statuses_.back().cert, CertState::kNotEnrolled);
 }
 
+// A first enrollment makes its key while GetCACaps/GetCACert are asked; when
+// the CA cannot be reached the key is not thrown away but kept as the key
+// made ahead, and the next attempt uses it.
+TEST_F(CertificateJobTest, KeyMadeWhileTheCaFailedIsKeptForTheRetry) {
+  FaultPlan f;
+  f.http_status = 500;
+  responder_->SetFaults(f);
+  auto job = MakeJob();
+  job->Step();
+  ASSERT_EQ(job->state(), JobState::kBackoff);
+  EXPECT_TRUE(Contains(Log(), "generating a 1024-bit RSA key while the CA is asked")) << Log();
+  auto kept = LoadNextKey(data(), kKeyBits);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  ASSERT_NE(*kept, nullptr) << "the key made during the failed attempt is kept";
+  struct stat st;
+  ASSERT_EQ(::stat(NextKeyPath(data()).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+  responder_->SetFaults({});
+  clock_.Advance(1);
+  job->CheckNow();
+  job->Step();
+  ASSERT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_TRUE(Contains(Log(), "using the 1024-bit RSA key made ahead of time")) << Log();
+  auto active = ActiveKey();
+  ASSERT_NE(active, nullptr);
+  EXPECT_TRUE(SamePublicKey(active.get(), kept->get()));
+  EXPECT_FALSE(PathExists(NextKeyPath(data()))) << "one key, one request";
+}
+
 TEST_F(CertificateJobTest, UnansweredRequestIsSentAgainUnchangedAfterARestart) {
   FaultPlan f;
   f.http_status = 500;
