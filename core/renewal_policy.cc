@@ -159,7 +159,9 @@ std::uint64_t RenewalSeed(const CertSummary& summary) noexcept {
   for (const auto& t : {summary.not_before, summary.not_after}) {
     const std::int64_t v = t.value_or(0);
     unsigned char le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(v) >> (8 * i));
+    for (int i = 0; i < 8; ++i) {
+      le[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(v) >> (8 * i));
+    }
     h = Fnv1a(h, le, sizeof le);
   }
   h = Fnv1a(h, summary.rsa_public_key.data(), summary.rsa_public_key.size());
