@@ -158,13 +158,16 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
     spdlog::warn("{}: {}: enrolling anew", Label(settings_), active.error().message);
   } else if (active->has_value()) {
     pair = &**active;
-    if (pair->not_before && pair->not_after) times = CertTimes{*pair->not_before, *pair->not_after};
+    if (pair->not_before && pair->not_after) {
+      times = CertTimes{*pair->not_before, *pair->not_after, RenewalSeed(*pair)};
+    }
   }
   NoteActive(pair);
   status_.next_check.reset();
 
   RenewalSettings rs;
   rs.renew_days = settings_.renew_days;
+  rs.spread = settings_.renew_spread / 100.0;
   rs.check_interval = daemon_.check_interval;
   rs.build_time = deps_.build_time;
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
@@ -761,10 +764,11 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
   auto na = NotAfter(cert);
   RenewalSettings rs;
   rs.renew_days = settings_.renew_days;
+  rs.spread = settings_.renew_spread / 100.0;
   rs.check_interval = daemon_.check_interval;
   rs.build_time = deps_.build_time;
   std::optional<CertTimes> times;
-  if (nb.ok() && na.ok()) times = CertTimes{*nb, *na};
+  if (nb.ok() && na.ok()) times = CertTimes{*nb, *na, RenewalSeed(SummaryOf(cert))};
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
   std::int64_t next = d.next_check;
   state_ = JobState::kIdle;
