@@ -11,9 +11,7 @@
 #include "cli/exit_code.h"
 #include "cli/tectia/key_url.h"
 #include "cli/tectia/output_names.h"
-#include "cli/tectia/subject_names.h"
-#include "cli/tectia/template_cert.h"
-#include "cli/tectia/usage_names.h"
+#include "cli/tectia/request_spec.h"
 #include "core/cert_info.h"
 #include "core/csr.h"
 #include "core/key.h"
@@ -164,28 +162,14 @@ Result<scep::CaCertificates> LoadCaAndRa(const ScepClientOptions& o) {
 
 // The request's subject and extensions: -T first, then -s, -u, -U override.
 Result<CsrSpec> BuildSpec(const ScepClientOptions& o) {
-  CsrSpec spec;
+  ossl::Ptr<X509> template_cert;
   if (!o.template_file.empty()) {
     SCEPD_TRY(auto certs, LoadCertificates(o.template_file));
-    SCEPD_TRY(tectia::TemplateFields t, tectia::TemplateFromCertificate(certs.front().get()));
-    spec.subject = t.subject;
-    spec.alt_names = t.alt_names;
-    spec.key_usage_bits = t.key_usage_bits;
-    spec.extra_ekus = t.ekus;
+    template_cert = std::move(certs.front());
   }
-  if (!o.subject.empty()) {
-    SCEPD_TRY(tectia::SubjectNames names, tectia::ParseSubjectNames(o.subject));
-    if (!names.subject.empty()) spec.subject = names.subject;
-    if (!names.alt_names.empty()) spec.alt_names = names.alt_names;
-  }
+  SCEPD_TRY(CsrSpec spec, tectia::RequestSpec(o, template_cert.get()));
   if (spec.subject.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "ENROLL needs a subject (-s subject-ldap or -T file)");
-  }
-  if (!o.key_usage.empty()) {
-    SCEPD_TRY(spec.key_usage_bits, tectia::ParseKeyUsages(o.key_usage));
-  }
-  if (!o.ext_key_usage.empty()) {
-    SCEPD_TRY(spec.extra_ekus, tectia::ParseExtendedKeyUsages(o.ext_key_usage));
   }
   return spec;
 }

@@ -9,7 +9,7 @@
 #include "cli/multicall.h"
 #include "cli/scep_client_commands.h"
 #include "cli/scep_client_options.h"
-#include "cli/tectia/usage_names.h"
+#include "cli/tectia/request_options.h"
 #include "core/wipe.h"
 
 namespace scepd::cli {
@@ -27,13 +27,13 @@ int ScepClientMain(int argc, char** argv) {
                  ScepClientUsage("scep-client").c_str());
     return kExitError;
   }
+  if (args->options.help_list != tectia::HelpList::kNone) {
+    std::fputs(tectia::HelpListText(args->options.help_list).c_str(), stdout);
+    return kExitSuccess;
+  }
   switch (args->info) {
     case ScepClientInfo::kHelp: std::fputs(ScepClientUsage("scep-client").c_str(), stdout); return kExitSuccess;
     case ScepClientInfo::kVersion: std::printf("scepd's scep-client %s\n", SCEPD_VERSION); return kExitSuccess;
-    case ScepClientInfo::kKeyUsageHelp: std::fputs(tectia::KeyUsageHelp().c_str(), stdout); return kExitSuccess;
-    case ScepClientInfo::kExtKeyUsageHelp:
-      std::fputs(tectia::ExtendedKeyUsageHelp().c_str(), stdout);
-      return kExitSuccess;
     case ScepClientInfo::kNone: break;
   }
   const int code = RunScepClient(args->options);
