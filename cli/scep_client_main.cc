@@ -23,8 +23,12 @@ int ScepClientMain(int argc, char** argv) {
   auto args = ParseScepClientArgs(argc, argv);
   HideScepClientSecrets(argc, argv);
   if (!args.ok()) {
-    std::fprintf(stderr, "scep-client: %s\n\n%s", args.error().message.c_str(),
-                 ScepClientUsage("scep-client").c_str());
+    if (args.error().code == ErrorCode::kUnsupported) {  // not a usage error: no usage text
+      std::fprintf(stderr, "scep-client: refused: %s\n", args.error().message.c_str());
+    } else {
+      std::fprintf(stderr, "scep-client: %s\n\n%s", args.error().message.c_str(),
+                   ScepClientUsage("scep-client").c_str());
+    }
     return kExitError;
   }
   if (args->options.help_list != tectia::HelpList::kNone) {
