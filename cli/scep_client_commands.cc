@@ -1,7 +1,5 @@
 #include "cli/scep_client_commands.h"
 
-#include <openssl/x509v3.h>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -9,6 +7,7 @@
 
 #include "cli/cert_files.h"
 #include "cli/exit_code.h"
+#include "cli/scep_client_chain.h"
 #include "cli/tectia/key_url.h"
 #include "cli/tectia/output_names.h"
 #include "cli/tectia/request_spec.h"
@@ -94,33 +93,15 @@ Result<int> GetCa(const ScepClientOptions& o) {
   return kExitSuccess;
 }
 
-bool Issued(X509* issuer, X509* subject) { return X509_check_issued(issuer, subject) == X509_V_OK; }
-
 Result<int> GetChain(const ScepClientOptions& o) {
   SCEPD_TRY(Session s, Connect(o));
   SCEPD_TRY(scep::CaCertificates ca, s.client->GetCaCert());
-  // RA certificates first, then the CA and its issuers up to the top.
-  std::vector<X509*> chain;
-  for (std::size_t i : ca.ra) chain.push_back(ca.all[i].get());
-  const std::size_t ca_start = chain.size();
-  chain.push_back(ca.Ca());
-  while (chain.size() < ca.all.size() + 1) {
-    X509* top = chain.back();
-    if (Issued(top, top)) break;
-    X509* next = nullptr;
-    for (const auto& c : ca.all) {
-      bool seen = false;
-      for (std::size_t k = ca_start; k < chain.size(); ++k) seen = seen || chain[k] == c.get();
-      if (!seen && Issued(c.get(), top)) next = c.get();
-    }
-    if (next == nullptr) break;
-    chain.push_back(next);
+  const CaChain chain = OrderCaChain(ca);
+  for (std::size_t i = 0; i < chain.certs.size(); ++i) {
+    SCEPD_TRY_STATUS(ReportCaCert(o, i, chain.certs[i], i < chain.ra_count ? "RA" : "CA"));
   }
-  for (std::size_t i = 0; i < chain.size(); ++i) {
-    SCEPD_TRY_STATUS(ReportCaCert(o, i, chain[i], i < ca_start ? "RA" : "CA"));
-  }
-  X509* top = chain.back();
-  if (!Issued(top, top)) {
+  if (!chain.complete) {
+    X509* top = chain.certs.back();
     std::fprintf(stderr,
                  "scep-client: warning: the chain ends at %s: the CA did not send its issuer %s\n",
                  SubjectString(top).c_str(), IssuerString(top).c_str());
