@@ -329,7 +329,9 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
 
   // RSA keys are made ahead of time; an EC key takes milliseconds.
   const KeySpec key_spec = KeySpecOf(settings_);
-  ossl::Ptr<EVP_PKEY> key = key_spec.type == KeyType::kRsa ? TakeNextKey() : nullptr;
+  ossl::Ptr<EVP_PKEY> key =
+      key_spec.type == KeyType::kRsa ? TakeNextKey(current ? current->key.get() : nullptr)
+                                     : nullptr;
   const bool prepared_key = key != nullptr;
   if (prepared_key) {
     spdlog::info("{}: using the {} key made ahead of time", Label(settings_),
@@ -637,7 +639,7 @@ std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
   }
   handoff_failures_ = 0;
   handoff_retry_at_ = 0;
-  if (auto st = store_.ClearPending(); !st.ok()) {
+  if (auto st = store_.ClearInstalledPending(); !st.ok()) {
     spdlog::warn("{}: {}", Label(settings_), st.error().message);
   }
   known_transaction_.clear();
@@ -792,10 +794,18 @@ void CertificateJob::PrepareKeyIfNear(std::int64_t now, const std::optional<Cert
   deps_.prepare_key(settings_.data_dir, settings_.key_size);
 }
 
-ossl::Ptr<EVP_PKEY> CertificateJob::TakeNextKey() {
+ossl::Ptr<EVP_PKEY> CertificateJob::TakeNextKey(EVP_PKEY* in_use) {
   auto ready = LoadNextKey(settings_.data_dir, settings_.key_size);
-  if (ready.ok()) return std::move(*ready);
-  spdlog::warn("{}: {}; discarding it", Label(settings_), ready.error().message);
+  if (ready.ok() && !(*ready && in_use && EVP_PKEY_eq(ready->get(), in_use) == 1)) {
+    return std::move(*ready);
+  }
+  // Its removal is synced only with the installation (docs/daemon.md,
+  // "Write order"): after a power cut the key the active pair was made
+  // with may be back. One key, one certificate.
+  spdlog::warn("{}: {}; discarding it", Label(settings_),
+               ready.ok() ? NextKeyPath(settings_.data_dir) +
+                                " holds the key of the active certificate"
+                          : ready.error().message);
   if (auto st = RemoveNextKey(settings_.data_dir); !st.ok()) {
     spdlog::warn("{}: {}", Label(settings_), st.error().message);
   }
