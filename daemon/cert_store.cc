@@ -150,7 +150,7 @@ Result<ossl::Ptr<EVP_PKEY>> LoadKeyFile(const std::string& path) {
 // Writes `data` atomically unless `path` is already a regular file with
 // exactly this content and mode: no flash wear for a repeated install.
 Status WriteIfChanged(const std::string& path, std::string_view data, mode_t mode,
-                      FileSync sync = FileSync::kDataAndDirectory, bool* written = nullptr) {
+                      FileSync sync = FileSync::kDataAndDirectory) {
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode &&
       static_cast<std::size_t>(st.st_size) == data.size()) {
@@ -162,7 +162,6 @@ Status WriteIfChanged(const std::string& path, std::string_view data, mode_t mod
       }
     }
   }
-  if (written != nullptr) *written = true;
   return WriteFileAtomic(path, data, mode, sync);
 }
 
@@ -829,6 +828,8 @@ Status CertStore::ClearPending() {
   SCEPD_TRY_STATUS(RemoveFile(path));
   return SyncDirectory(pending);
 }
+
+Status CertStore::Sync() { return SyncDirectory(dir_); }
 
 Status CertStore::ClearInstalledPending() {
   // Not synced: Install's syncs made the pair and the removal of .next.key

@@ -148,6 +148,10 @@ class CertStore {
   Result<std::optional<PendingTransaction>> LoadPending() const;
   Status ClearPending();
   Status ClearInstalledPending();
+  // Syncs data_dir: every rename and removal in it so far is durable. For
+  // a restart that finds an installation another process made (its link
+  // switch may still be only in memory) before it forgets the transaction.
+  Status Sync();
   // A corrupt state file is moved to .pending/state.corrupt (replacing an
   // older one) rather than deleted, for a person to look at; returns that
   // path. Fails with kIo naming the path.

@@ -580,6 +580,11 @@ std::optional<std::int64_t> CertificateJob::FinishFromDisk(const PendingTransact
     spdlog::info("{}: certificate {} of transaction {} is installed; finishing what an "
                  "interruption stopped",
                  Label(settings_), serial, p.transaction_id);
+  }
+  if ((*found)->active) {
+    // Installed by a process that may have been killed before its last
+    // sync: durable before the transaction is forgotten unsynced (Finish).
+    if (auto st = store_.Sync(); !st.ok()) return Fail(now, st.error().message, "");
   } else {
     auto not_after = NotAfter(cert);
     if (!not_after.ok() || *not_after <= now) {
