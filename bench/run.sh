@@ -599,6 +599,31 @@ if command -v valgrind >/dev/null; then
   diag_ir_renew=$(cat "$work"/cg-renew.* 2>/dev/null | awk '/^(summary|totals):/ { print $2 }' |
     sort -n | head -n 1)
 fi
+# Storage writes (issue 22, flash wear): one `scepd --once` renewal ($work/sr
+# always renews, with the key made ahead by the run before) and one idle
+# check ($work/sdec, valid certificate), children included: fsync-family
+# calls, bytes written into data_dir and into run_dir (tmpfs on routers).
+# sync_audit DIR prints "SYNCS DATA_BYTES RUN_BYTES".
+sync_audit() {
+  local out="$work/strace-sync.txt"
+  strace -f -qq -y -o "$out" -e trace=fsync,fdatasync,sync_file_range,syncfs,write,pwrite64 \
+    "$SCEPD" -c "$1/scepd.conf" --once >>"$work/cmd.log" 2>&1 || return 1
+  awk -v data="<$1/data/" -v run="<$1/run/" '
+    /(fsync|fdatasync|sync_file_range|syncfs)\(/ { syncs++ }
+    /(write|pwrite64)\([0-9]+</ && $NF ~ /^[0-9]+$/ {
+      if (index($0, data)) d += $NF; else if (index($0, run)) r += $NF }
+    END { printf "%d %d %d\n", syncs, d, r }' "$out"
+}
+io_renew="? ? ?"
+io_idle="? ? ?"
+if command -v strace >/dev/null; then
+  io_renew=$(sync_audit "$work/sr") || io_renew="? ? ?"
+  io_idle=$(sync_audit "$work/sdec") || io_idle="? ? ?"
+fi
+read -r io_renew_syncs io_renew_data io_renew_run <<<"$io_renew"
+read -r io_idle_syncs io_idle_data io_idle_run <<<"$io_idle"
+say "storage per renewal: $io_renew_syncs fsyncs, $io_renew_data bytes to data_dir, $io_renew_run to run_dir; per idle check: $io_idle_syncs fsyncs, $io_idle_data bytes to data_dir, $io_idle_run to run_dir"
+
 diag_strace=
 if command -v strace >/dev/null; then
   strace -f -c -w -o "$work/strace.txt" "$SCEPD" -c "$work/sdec/scepd.conf" --once >>"$work/cmd.log" 2>&1 || true
@@ -790,6 +815,17 @@ the loop above (not alternated with it): SIGUSR1 until its "installed" line
 process start and no library to load. The last row is what the CA itself
 spent on each RenewalReq of the loop (\`took=\` in its log): a floor under
 every client's figure.
+
+Storage (flash wear), measured with \`strace -f\` (children included, so
+the next key's child counts) on one more \`scepd --once\` renewal and on
+one idle check (valid certificate; the daemon makes one per
+\`check_interval\`, a day by default): **$io_renew_syncs fsync-family calls
+per renewal** (fsync, fdatasync, sync_file_range, syncfs; issue 22's goal
+≤ 4, docs/daemon.md "Write order" says why 6 is the floor that keeps the
+crash guarantees), $io_renew_data bytes written into \`data_dir\` and
+$io_renew_run into \`run_dir\`; an idle check $io_idle_syncs calls,
+$io_idle_data bytes into \`data_dir\`, $io_idle_run into \`run_dir\` (tmpfs on
+routers).
 
 ## 3. Key sizes (first enrollment with sscep)
 

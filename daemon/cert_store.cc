@@ -149,7 +149,8 @@ Result<ossl::Ptr<EVP_PKEY>> LoadKeyFile(const std::string& path) {
 
 // Writes `data` atomically unless `path` is already a regular file with
 // exactly this content and mode: no flash wear for a repeated install.
-Status WriteIfChanged(const std::string& path, std::string_view data, mode_t mode) {
+Status WriteIfChanged(const std::string& path, std::string_view data, mode_t mode,
+                      FileSync sync = FileSync::kDataAndDirectory) {
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode &&
       static_cast<std::size_t>(st.st_size) == data.size()) {
@@ -161,12 +162,14 @@ Status WriteIfChanged(const std::string& path, std::string_view data, mode_t mod
       }
     }
   }
-  return WriteFileAtomic(path, data, mode);
+  return WriteFileAtomic(path, data, mode, sync);
 }
 
 // Points dir/name at `target` by renaming a fresh temporary link over it, so
-// the name always exists and resolves to the old or the new target.
-Status ReplaceLink(const std::string& dir, const std::string& name, const std::string& target) {
+// the name always exists and resolves to the old or the new target. With
+// `sync` false the caller syncs the directory.
+Status ReplaceLink(const std::string& dir, const std::string& name, const std::string& target,
+                   bool sync = true) {
   const std::string path = dir + "/" + name;
   const std::string tmp = dir + "/." + name + ".tmp." + std::to_string(::getpid());
   ::unlink(tmp.c_str());
@@ -176,11 +179,19 @@ Status ReplaceLink(const std::string& dir, const std::string& name, const std::s
     ::unlink(tmp.c_str());
     return e;
   }
-  return SyncDirectory(dir);
+  return sync ? SyncDirectory(dir) : Status{};
 }
 
 Status RemoveFile(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", path, errno);
+  return {};
+}
+
+// Removes <serial>.crt and <serial>.key, and logs it; no directory sync.
+Status RemovePair(const std::string& dir, const std::string& serial, const std::string& why) {
+  SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".crt"));
+  SCEPD_TRY_STATUS(RemoveFile(dir + "/" + serial + ".key"));
+  spdlog::info("removed old pair {}/{}.crt and {}.key ({})", dir, serial, serial, why);
   return {};
 }
 
@@ -241,13 +252,15 @@ Result<std::optional<ActivePair>> LoadActivePair(const std::string& dir) {
   return key_error;
 }
 
-// Removes `<dir>/ca.crt-N` for every N >= first.
-Status RemoveStaleChain(const std::string& dir, std::size_t first) {
+// Removes `<dir>/ca.crt-N` for every N >= first; *removed set when one was.
+// No directory sync.
+Status RemoveStaleChain(const std::string& dir, std::size_t first, bool* removed) {
   SCEPD_TRY(std::vector<std::string> names, ListDir(dir));
   for (const std::string& name : names) {
     long index = CaIndexOfName(name);  // NOLINT(runtime/int)
     if (index >= 0 && static_cast<std::size_t>(index) >= first) {
       SCEPD_TRY_STATUS(RemoveFile(dir + "/" + name));
+      *removed = true;
       spdlog::info("removed {}/{} (the CA chain is shorter now)", dir, name);
     }
   }
@@ -261,9 +274,17 @@ Status RemoveStaleChain(const std::string& dir, std::size_t first) {
 // Anything else named like a pair (a half without its partner, garbage, a
 // foreign key, a link) stays where it is and is named once (per `warned`)
 // in the log; every removal is logged. Leaves the directory sync to the
-// caller (Install syncs once at its end).
+// caller. The pairs in `spare` (those the links name before this
+// installation) are not removed here even when due: their serials and the
+// reasons go to *spared, for Install to remove once the new links are
+// durable.
+struct Spared {
+  std::string serial;
+  std::string why;
+};
 Status Prune(const std::string& dir, const std::string& active, int keep_old, std::int64_t now,
-             std::set<std::string>* warned) {
+             std::set<std::string>* warned, const std::set<std::string>& spare,
+             std::vector<Spared>* spared) {
   struct Old {
     std::string serial;
     bool crt = false;
@@ -340,9 +361,11 @@ Status Prune(const std::string& dir, const std::string& active, int keep_old, st
     } else {
       why = "older than the " + std::to_string(keep_old) + " kept (keep_old)";
     }
-    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + old.serial + ".crt"));
-    SCEPD_TRY_STATUS(RemoveFile(dir + "/" + old.serial + ".key"));
-    spdlog::info("removed old pair {}/{}.crt and {}.key ({})", dir, old.serial, old.serial, why);
+    if (spare.count(old.serial) != 0) {
+      spared->push_back(Spared{old.serial, why});
+      continue;
+    }
+    SCEPD_TRY_STATUS(RemovePair(dir, old.serial, why));
   }
   return {};  // the caller syncs the directory
 }
@@ -647,33 +670,62 @@ Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& c
     chain_pem.push_back(std::move(pem));
   }
 
+  // The write order (docs/daemon.md, "Write order"): every new file's data
+  // synced as it is written, renamed, and one directory sync for all of
+  // them; then both links and one more sync. A power cut keeps a rename only
+  // if it was followed by a sync of its directory, in no particular order
+  // otherwise: so nothing the commit point depends on is left unsynced when
+  // latest.crt is switched, and nothing the old pair needs is removed before
+  // the switch is durable.
+  //
   // New files first; the old pair and its links are untouched so far. The
   // certificate comes last: once it is on disk, so are its key and chain,
   // and FindIssued can finish the installation after a crash.
   for (std::size_t i = 0; i < chain_pem.size(); ++i) {
-    SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPrefix + std::to_string(i)), chain_pem[i], 0644));
+    SCEPD_TRY_STATUS(
+        WriteIfChanged(Path(kCaPrefix + std::to_string(i)), chain_pem[i], 0644, FileSync::kData));
   }
-  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".key"), key_pem, 0600));
-  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".crt"), cert_pem, 0644));
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".key"), key_pem, 0600, FileSync::kData));
+  SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".crt"), cert_pem, 0644, FileSync::kData));
+  // Old pairs that neither link names go now, in the same sync; the pair
+  // active until now only once the switch is durable.
+  const std::set<std::string> linked = {
+      SerialOfName(ReadLink(Path(kLatestCrt)).value_or(""), "crt"),
+      SerialOfName(ReadLink(Path(kLatestKey)).value_or(""), "key")};
+  std::vector<Spared> spared;
+  SCEPD_TRY_STATUS(Prune(dir_, serial, std::max(keep_old, 0), now, &warned_, linked, &spared));
+  // The new files' names (and a removal of .next.key before them) durable
+  // before the commit point.
+  SCEPD_TRY_STATUS(SyncDirectory(dir_));
   // The commit point: from here LoadActive yields the new pair.
-  SCEPD_TRY_STATUS(ReplaceLink(dir_, kLatestCrt, serial + ".crt"));
+  SCEPD_TRY_STATUS(ReplaceLink(dir_, kLatestCrt, serial + ".crt", /*sync=*/false));
   auto after_commit = [&serial](Error e) {
     e.message = "certificate " + serial + " is installed, but " + e.message;
     return e;
   };
-  if (Status s = ReplaceLink(dir_, kLatestKey, serial + ".key"); !s.ok()) {
+  if (Status s = ReplaceLink(dir_, kLatestKey, serial + ".key", /*sync=*/false); !s.ok()) {
+    (void)SyncDirectory(dir_);
     return after_commit(std::move(s).error());
   }
-  // Only now, with both links on the new pair, is anything removed.
+  if (Status s = SyncDirectory(dir_); !s.ok()) return after_commit(std::move(s).error());
+  // Only now, with both links durably on the new pair, is anything the old
+  // pair used removed (one more sync, only when something is).
+  bool removed = false;
   if (!chain_pem.empty()) {
-    if (Status s = RemoveStaleChain(dir_, chain_pem.size()); !s.ok()) {
+    if (Status s = RemoveStaleChain(dir_, chain_pem.size(), &removed); !s.ok()) {
       return after_commit(std::move(s).error());
     }
   }
-  if (Status s = Prune(dir_, serial, std::max(keep_old, 0), now, &warned_); !s.ok()) {
-    return after_commit(std::move(s).error());
+  for (const Spared& pair : spared) {
+    if (Status s = RemovePair(dir_, pair.serial, pair.why); !s.ok()) {
+      return after_commit(std::move(s).error());
+    }
+    removed = true;
   }
-  return SyncDirectory(dir_);
+  if (removed) {
+    if (Status s = SyncDirectory(dir_); !s.ok()) return after_commit(std::move(s).error());
+  }
+  return {};
 }
 
 Result<std::optional<IssuedOnDisk>> CertStore::FindIssued(EVP_PKEY* key) const {
@@ -770,8 +822,20 @@ Status CertStore::ClearPending() {
   const std::string pending = Path(kPendingDir);
   const std::string path = pending + "/" + kPendingState;
   if (!PathExists(path)) return {};
+  // A removal of .next.key (the key this transaction holds) durable first:
+  // it must not come back once nothing holds that key any more.
+  SCEPD_TRY_STATUS(SyncDirectory(dir_));
   SCEPD_TRY_STATUS(RemoveFile(path));
   return SyncDirectory(pending);
+}
+
+Status CertStore::Sync() { return SyncDirectory(dir_); }
+
+Status CertStore::ClearInstalledPending() {
+  // Not synced: Install's syncs made the pair and the removal of .next.key
+  // durable; a state file that a power cut brings back names a certificate
+  // that latest.crt names, and the next start finishes it (FindIssued).
+  return RemoveFile(Path(std::string(kPendingDir) + "/" + kPendingState));
 }
 
 Result<std::vector<ossl::Ptr<X509>>> CertStore::LoadCaChain() const {
@@ -826,7 +890,8 @@ Status CertStore::WriteCaChain(const std::vector<X509*>& ca_chain) {
     SCEPD_TRY(std::string pem, ossl::CertToPem(ca_chain[i]));
     SCEPD_TRY_STATUS(WriteIfChanged(Path(kCaPrefix + std::to_string(i)), pem, 0644));
   }
-  SCEPD_TRY_STATUS(RemoveStaleChain(dir_, ca_chain.size()));
+  bool removed = false;
+  SCEPD_TRY_STATUS(RemoveStaleChain(dir_, ca_chain.size(), &removed));
   return SyncDirectory(dir_);  // the removals
 }
 

@@ -15,17 +15,20 @@
 //
 // SERIAL is the serial as `openssl x509 -serial -noout` prints it.
 //
-// Crash safety. Every file is written by temporary file + fsync + rename,
-// every link by creating a temporary link and renaming it over the old one,
-// and the directory is fsynced after each step. Install switches latest.crt
-// FIRST: that rename is the commit point of an installation. latest.key is
-// switched right after. A crash between the two leaves latest.crt on the new
+// Crash safety (docs/daemon.md, "Write order"). Every file is written by
+// temporary file + fsync + rename, every link by creating a temporary link
+// and renaming it over the old one. Install syncs the directory twice: once
+// after all new files are renamed into place (before the commit point), once
+// after both links are switched. It switches latest.crt FIRST: that rename
+// is the commit point of an installation. latest.key is switched right
+// after. A crash between the two leaves latest.crt on the new
 // certificate and latest.key on the old key (or absent, on a first install);
 // LoadActive resolves that window by taking the key file named after the
 // certificate's serial when it matches, and Prepare (at start-up) re-points
 // latest.key. So after a crash at any step LoadActive yields a matching pair:
-// the old one before the commit point, the new one after it. Nothing is
-// removed until both links are in place, and the active pair never is.
+// the old one before the commit point, the new one after it. Nothing a link
+// names is removed until both links are durably on the new pair, and the
+// active pair never is.
 //
 // One exception: a CA that reissues the ACTIVE serial with a different key
 // (never seen; serials are unique per CA) is installed over the same two
@@ -114,7 +117,9 @@ class CertStore {
   // leaves the stored one alone); <SERIAL>.key (0600), then <SERIAL>.crt
   // (0644), each written only when its content or mode differs (so a
   // <SERIAL>.crt on disk means its key and chain are too: FindIssued);
-  // latest.crt, then latest.key; then removes stale ca.crt-N... and prunes old pairs: keeps
+  // prunes old pairs that no link names; syncs the directory; latest.crt,
+  // then latest.key; syncs; then removes stale ca.crt-N... and the pair the
+  // links named before if it is due (and syncs once more). Pruning keeps
   // at most `keep_old` previous pairs (newest notBefore first), and none
   // whose notAfter is before `now`. Only pairs scepd wrote and can still
   // read are removed (both halves regular files, the certificate parses
@@ -123,7 +128,7 @@ class CertStore {
   // removal is logged. Fails with kInvalidArgument when `key` does not match `cert` or the
   // serial cannot name a file, kIo naming the path when a write fails; on
   // failure before the commit point the previous pair is still active and
-  // nothing was removed.
+  // nothing a link names was removed (older pairs keep_old lets go may be).
   Status Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& ca_chain, int keep_old,
                  std::int64_t now);
 
@@ -134,11 +139,19 @@ class CertStore {
   // message_type and signer_cert_pem become the cookie). Load returns
   // nullopt when there is none and fails with kParse naming the file when it
   // is corrupt (unknown syntax, a missing or bad field, an unparsable key,
-  // request or certificate), kIo when it cannot be read. Clear removes it;
-  // clearing when there is none succeeds.
+  // request or certificate), kIo when it cannot be read. Clear removes it,
+  // durably (data_dir synced first, then .pending); clearing when there is
+  // none succeeds. ClearInstalledPending removes it without a sync, for a
+  // transaction whose certificate Install made active: one that a power cut
+  // brings back is finished again from the files (FindIssued).
   Status SavePending(const PendingTransaction& pending);
   Result<std::optional<PendingTransaction>> LoadPending() const;
   Status ClearPending();
+  Status ClearInstalledPending();
+  // Syncs data_dir: every rename and removal in it so far is durable. For
+  // a restart that finds an installation another process made (its link
+  // switch may still be only in memory) before it forgets the transaction.
+  Status Sync();
   // A corrupt state file is moved to .pending/state.corrupt (replacing an
   // older one) rather than deleted, for a person to look at; returns that
   // path. Fails with kIo naming the path.

@@ -317,11 +317,23 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   status_.last_attempt = now;
   Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
 
+  std::optional<InstalledPair> current;
+  if (renewal) {
+    auto active = store_.LoadActive();
+    if (active.ok() && active->has_value()) {
+      current = std::move(**active);
+    } else {
+      renewal = false;  // the pair vanished: enroll as new
+    }
+  }
+
   // The key: an RSA key made ahead of time, or one made now on a thread
   // while Connect() fetches the CA's capabilities and certificates, so that
   // the exchange with the CA hides behind the key generation.
   const KeySpec key_spec = KeySpecOf(settings_);
-  ossl::Ptr<EVP_PKEY> key = key_spec.type == KeyType::kRsa ? TakeNextKey() : nullptr;
+  ossl::Ptr<EVP_PKEY> key =
+      key_spec.type == KeyType::kRsa ? TakeNextKey(current ? current->key.get() : nullptr)
+                                     : nullptr;
   const bool prepared_key = key != nullptr;
   std::future<Result<ossl::Ptr<EVP_PKEY>>> making;
   if (prepared_key) {
@@ -349,16 +361,6 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     return Fail(now, attempt.error().message, "");
   }
   Attempt& a = **attempt;
-
-  std::optional<InstalledPair> current;
-  if (renewal) {
-    auto active = store_.LoadActive();
-    if (active.ok() && active->has_value()) {
-      current = std::move(**active);
-    } else {
-      renewal = false;  // the pair vanished: enroll as new
-    }
-  }
 
   CsrSpec spec = RequestSpec(settings_);
   enroll::CurrentPair pair;
@@ -598,6 +600,11 @@ std::optional<std::int64_t> CertificateJob::FinishFromDisk(const PendingTransact
     spdlog::info("{}: certificate {} of transaction {} is installed; finishing what an "
                  "interruption stopped",
                  Label(settings_), serial, p.transaction_id);
+  }
+  if ((*found)->active) {
+    // Installed by a process that may have been killed before its last
+    // sync: durable before the transaction is forgotten unsynced (Finish).
+    if (auto st = store_.Sync(); !st.ok()) return Fail(now, st.error().message, "");
   } else {
     auto not_after = NotAfter(cert);
     if (!not_after.ok() || *not_after <= now) {
@@ -657,7 +664,7 @@ std::int64_t CertificateJob::Finish(const PendingTransaction& p, X509* cert,
   }
   handoff_failures_ = 0;
   handoff_retry_at_ = 0;
-  if (auto st = store_.ClearPending(); !st.ok()) {
+  if (auto st = store_.ClearInstalledPending(); !st.ok()) {
     spdlog::warn("{}: {}", Label(settings_), st.error().message);
   }
   known_transaction_.clear();
@@ -813,10 +820,18 @@ void CertificateJob::PrepareKeyIfNear(std::int64_t now, const std::optional<Cert
   deps_.prepare_key(settings_.data_dir, settings_.key_size);
 }
 
-ossl::Ptr<EVP_PKEY> CertificateJob::TakeNextKey() {
+ossl::Ptr<EVP_PKEY> CertificateJob::TakeNextKey(EVP_PKEY* in_use) {
   auto ready = LoadNextKey(settings_.data_dir, settings_.key_size);
-  if (ready.ok()) return std::move(*ready);
-  spdlog::warn("{}: {}; discarding it", Label(settings_), ready.error().message);
+  if (ready.ok() && !(*ready && in_use && EVP_PKEY_eq(ready->get(), in_use) == 1)) {
+    return std::move(*ready);
+  }
+  // Its removal is synced only with the installation (docs/daemon.md,
+  // "Write order"): after a power cut the key the active pair was made
+  // with may be back. One key, one certificate.
+  spdlog::warn("{}: {}; discarding it", Label(settings_),
+               ready.ok() ? NextKeyPath(settings_.data_dir) +
+                                " holds the key of the active certificate"
+                          : ready.error().message);
   if (auto st = RemoveNextKey(settings_.data_dir); !st.ok()) {
     spdlog::warn("{}: {}", Label(settings_), st.error().message);
   }

@@ -149,7 +149,10 @@ class CertificateJob {
   // The installed pair is valid now (kNotBeforeSkew allowed).
   bool ActiveWorks(std::int64_t now) const;
   void PrepareKeyIfNear(std::int64_t now, const std::optional<CertTimes>& times);
-  ossl::Ptr<EVP_PKEY> TakeNextKey();
+  // The key made ahead (.next.key); nullptr when there is none, or when it
+  // is unusable or is `in_use` (the active pair's key, borrowed; one that a
+  // power cut brought back), which is then removed.
+  ossl::Ptr<EVP_PKEY> TakeNextKey(EVP_PKEY* in_use);
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
   // Makes the back end, fetches the CA certificates and checks the CA
   // against the pin (daemon/ca_trust.h); keeps a successor CA when offered.

@@ -39,7 +39,11 @@ Result<ossl::Ptr<EVP_PKEY>> LoadNextKey(const std::string& data_dir, int bits) {
 
 Status SaveNextKey(const std::string& data_dir, EVP_PKEY* key) {
   SCEPD_TRY(std::string pem, ossl::PrivateKeyToPem(key));
-  Status st = WriteFileAtomic(NextKeyPath(data_dir), pem, 0600);
+  // Not synced: a cache (docs/daemon.md, "Write order"). A power cut may
+  // lose it or leave it empty or cut short; LoadNextKey then refuses it and
+  // another is made. The renewal that takes it saves it durably in the
+  // pending file, and Install syncs <SERIAL>.key.
+  Status st = WriteFileAtomic(NextKeyPath(data_dir), pem, 0600, FileSync::kNone);
   OPENSSL_cleanse(pem.data(), pem.size());
   return st;
 }
@@ -50,9 +54,11 @@ Status RemoveNextKey(const std::string& data_dir) {
     if (errno == ENOENT) return {};
     return MakeError(ErrorCode::kIo, "cannot remove " + path + ": " + std::strerror(errno));
   }
-  // Synced: after a power cut the key the pending request holds must not
-  // come back as the key for the next renewal.
-  return SyncDirectory(data_dir);
+  // Not synced here: the next sync of data_dir makes the removal durable
+  // (Install's, or ClearPending's when a transaction ends without one),
+  // and a .next.key that a power cut brings back holding the key of the
+  // pair installed since is refused by the job (TakeNextKey).
+  return {};
 }
 
 }  // namespace scepd

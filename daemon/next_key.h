@@ -22,12 +22,14 @@ std::string NextKeyPath(const std::string& data_dir);
 // caller discards it and makes another.
 Result<ossl::Ptr<EVP_PKEY>> LoadNextKey(const std::string& data_dir, int bits);
 
-// Stores `key` (borrowed) as the prepared key: 0600, temporary file, fsync,
-// rename. Fails with kIo naming the file.
+// Stores `key` (borrowed) as the prepared key: 0600, temporary file,
+// rename, not synced (a cache: a power cut may lose it or cut it short, and
+// LoadNextKey refuses what does not parse). Fails with kIo naming the file.
 Status SaveNextKey(const std::string& data_dir, EVP_PKEY* key);
 
-// Removes the prepared key and syncs data_dir; a missing file is not an
-// error.
+// Removes the prepared key without syncing data_dir (the caller's next
+// sync of it makes the removal durable); a missing file is not an error.
 Status RemoveNextKey(const std::string& data_dir);
+
 
 }  // namespace scepd

@@ -109,7 +109,7 @@ Status WriteStatus(const std::string& run_dir, const StatusReport& report) {
     // outlive the running system (a tmpfs on routers).
     auto old = ReadFileText(file, text.size() + 1);
     if (old.ok() && *old == text) continue;
-    Status written = WriteFileAtomic(file, text, 0644, /*durable=*/false);
+    Status written = WriteFileAtomic(file, text, 0644, FileSync::kNone);
     if (!written.ok()) {
       return MakeError(ErrorCode::kIo,
                        "cannot write status file " + file + ": " + written.error().message);

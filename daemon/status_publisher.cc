@@ -37,7 +37,7 @@ std::string Suffixed(const std::string& run_dir, const char* base, const std::st
 Status WriteIfChanged(const std::string& path, const std::string& text) {
   auto old = ReadFileText(path, text.size() + 1);
   if (old.ok() && *old == text) return {};
-  return WriteFileAtomic(path, text, 0644, /*durable=*/false);
+  return WriteFileAtomic(path, text, 0644, FileSync::kNone);
 }
 
 std::string IssuerOfPem(const std::string& pem) {
@@ -171,7 +171,7 @@ void StatusPublisher::WriteMetrics() {
   for (const auto& [name, report] : reports_) all.push_back(report);
   std::string text = FormatMetrics(all);
   if (text == metrics_written_) return;
-  if (auto st = WriteFileAtomic(settings_.metrics_file, text, 0644, /*durable=*/false); !st.ok()) {
+  if (auto st = WriteFileAtomic(settings_.metrics_file, text, 0644, FileSync::kNone); !st.ok()) {
     spdlog::warn("metrics not written: {}", st.error().message);
     return;
   }

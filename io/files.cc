@@ -130,7 +130,7 @@ Status SyncDirectory(const std::string& dir) {
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
-                       bool durable) {
+                       FileSync sync) {
   const std::string dir = DirName(path);
   const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
   const std::string tmp = (dir == "." && path.find('/') == std::string::npos ? "" : dir + "/") +
@@ -153,14 +153,14 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mo
     }
     done += static_cast<std::size_t>(n);
   }
-  if (durable && ::fsync(fd.get()) != 0) return fail("cannot sync");
+  if (sync != FileSync::kNone && ::fsync(fd.get()) != 0) return fail("cannot sync");
   if (::close(fd.release()) != 0) return fail("cannot close");
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     Error e = IoError("cannot rename temporary file to", path, errno);
     ::unlink(tmp.c_str());
     return e;
   }
-  return durable ? SyncDirectory(dir) : Status{};
+  return sync == FileSync::kDataAndDirectory ? SyncDirectory(dir) : Status{};
 }
 
 bool PathExists(const std::string& path) {

@@ -2,6 +2,8 @@
 // Local files the way a router needs them: whole-file reads with clear
 // errors, and atomic replacement (temporary file, fsync, rename, fsync of the
 // directory) so a crash or power cut leaves either the old or the new file.
+// Every fsync of scepd's own files is one of WriteFileAtomic's or
+// SyncDirectory's (docs/daemon.md, "Write order").
 
 #include <string>
 #include <string_view>
@@ -37,15 +39,27 @@ Status CheckRegularFile(const std::string& path);
 // refused. `what` names it in the error ("data_dir"). Fails with kIo.
 Status CheckOwnDirectory(const std::string& path, const std::string& what);
 
+// How much of a write WriteFileAtomic makes durable before it returns.
+enum class FileSync {
+  // Neither the file nor the directory is synced: readers still see the
+  // old or the new content, never a torn one, but a power cut may lose the
+  // write or leave the new name with empty or partial content. For files
+  // that live only as long as the running system (the status files in
+  // run_dir) and caches that are checked when read (data_dir/.next.key).
+  kNone,
+  // The file's data is synced before the rename; the rename is not: the
+  // caller syncs the directory once for several files (CertStore::Install)
+  // before anything depends on the new names.
+  kData,
+  // The file's data, then after the rename the directory.
+  kDataAndDirectory,
+};
+
 // Atomically replaces `path` with `data`, created with `mode` whatever the
 // umask (0600 for keys). The temporary file is `.<name>.tmp.<pid>` in the same
 // directory and is removed on failure. Fails with kIo naming the path.
-// `durable` false skips both fsyncs (file and directory) but keeps the
-// rename: readers still see the old or the new content, never a torn one,
-// but a power cut may lose the write. For files that live only as long as
-// the running system (the status files in run_dir).
 Status WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
-                       bool durable = true);
+                       FileSync sync = FileSync::kDataAndDirectory);
 
 // Flushes a directory's entries (after rename/unlink/symlink) to disk.
 Status SyncDirectory(const std::string& dir);

@@ -1424,6 +1424,31 @@ TEST_F(CertificateJobTest, UnreadableNextKeyIsDiscardedAndTheRenewalMakesItsOwn)
   EXPECT_FALSE(PathExists(NextKeyPath(data()))) << "the unreadable key is removed";
 }
 
+// .next.key's removal is synced only with the installation (docs/daemon.md,
+// "Write order"): a power cut may bring back the key the active pair was
+// made with. The renewal refuses it and makes a new one.
+TEST_F(CertificateJobTest, NextKeyHoldingTheActiveKeyIsDiscarded) {
+  prepare_keys_ = true;
+  write_prepared_ = false;
+  const std::int64_t not_after = kStart + 100 * kDay;
+  InstallPair(kStart - kDay, not_after);  // CachedKey(0), 2048 bits
+  ASSERT_TRUE(SaveNextKey(data(), CachedKey(0).get()).ok());
+  CertificateSettings s = Settings();
+  s.key_size = 2048;
+  auto job = MakeJob(s, Daemon());
+
+  clock_.Set(not_after - 30 * kDay + 1);  // inside the window
+  job->Step();
+  ASSERT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_EQ(PkiTypes(), std::vector<int>{kRenewalReq});
+  auto active = ActiveKey();
+  ASSERT_NE(active, nullptr);
+  EXPECT_FALSE(SamePublicKey(active.get(), CachedKey(0).get())) << "the old key again";
+  EXPECT_TRUE(Contains(Log(), "holds the key of the active certificate; discarding it")) << Log();
+  EXPECT_TRUE(Contains(Log(), "generating a 2048-bit RSA key")) << Log();
+  EXPECT_FALSE(PathExists(NextKeyPath(data())));
+}
+
 }  // namespace
 }  // namespace scepd::testing
 
