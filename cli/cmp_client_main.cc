@@ -10,6 +10,7 @@
 #include "cli/cmp_client_options.h"
 #include "cli/multicall.h"
 #include "cli/tectia/usage_names.h"
+#include "core/license.h"
 #include "core/wipe.h"
 
 namespace scepd::cli {
@@ -33,7 +34,7 @@ int CmpClientMain(int argc, char** argv) {
   }
   switch (args->info) {
     case CmpClientInfo::kHelp: std::fputs(CmpClientUsage("cmp-client").c_str(), stdout); return kCmpExitSuccess;
-    case CmpClientInfo::kVersion: std::printf("scepd's cmp-client %s\n", SCEPD_VERSION); return kCmpExitSuccess;
+    case CmpClientInfo::kVersion: std::printf("scepd's cmp-client %s\nLicense: %s\n", SCEPD_VERSION, kLicense); return kCmpExitSuccess;
     case CmpClientInfo::kKeyUsageHelp: std::fputs(tectia::KeyUsageHelp().c_str(), stdout); return kCmpExitSuccess;
     case CmpClientInfo::kExtKeyUsageHelp:
       std::fputs(tectia::ExtendedKeyUsageHelp().c_str(), stdout);

@@ -456,6 +456,13 @@ TEST(Licence, IsApacheTwoEverywhere) {
   EXPECT_EQ(sscep.out, "scepd's sscep " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   auto usage = RunProcess({kSscep});
   EXPECT_TRUE(Contains(usage.out + usage.err, "License: Apache-2.0\n")) << Describe(usage);
+  // The other command lines: the Tectia-style ones (links to the multi-call
+  // sscep) and est-client.
+  for (const char* program : {"scep-client", "cmp-client", "est-client"}) {
+    auto r = RunProcess({BuiltBinary(std::string("cli/") + program), "--version"});
+    EXPECT_EQ(r.exit_code, 0) << program << "\n" << Describe(r);
+    EXPECT_EQ(r.out, std::string("scepd's ") + program + " " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  }
   EXPECT_TRUE(Contains(ReadFile(Src("packaging/openwrt/Makefile")), "\nPKG_LICENSE:=Apache-2.0\n"));
 }
 
@@ -513,7 +520,7 @@ TEST(Completion, EstClientOffersEveryOptionOfItsUsage) {
   EXPECT_EQ(complete("est-client ree"), "reenroll\n");
   EXPECT_EQ(complete("est-client enroll --key-t"), "--key-type\n");
   EXPECT_EQ(complete("est-client enroll --key-type "), "rsa\nec\n");
-  std::string offered;
+  std::string offered = complete("est-client -");  // before the command: --help, --version
   for (const char* command : {"cacerts", "csrattrs", "enroll", "reenroll", "serverkeygen"}) {
     offered += complete(std::string("est-client ") + command + " -");
   }
@@ -711,10 +718,13 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   EXPECT_TRUE(Contains(usage.out, "Usage")) << Describe(usage);
   auto client = RunProcess(TargetCommand({root + "/usr/bin/scep-client", "--version"}));
   EXPECT_EQ(client.exit_code, 0) << Describe(client);
-  EXPECT_EQ(client.out, "scepd's scep-client " SCEPD_VERSION "\n");
+  EXPECT_EQ(client.out, "scepd's scep-client " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   auto cmp = RunProcess(TargetCommand({root + "/usr/bin/cmp-client", "--version"}));
   EXPECT_EQ(cmp.exit_code, 0) << Describe(cmp);
-  EXPECT_EQ(cmp.out, "scepd's cmp-client " SCEPD_VERSION "\n");
+  EXPECT_EQ(cmp.out, "scepd's cmp-client " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  auto est = RunProcess(TargetCommand({root + "/usr/bin/est-client", "--version"}));
+  EXPECT_EQ(est.exit_code, 0) << Describe(est);
+  EXPECT_EQ(est.out, "scepd's est-client " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   auto check = RunProcess(
       TargetCommand({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
