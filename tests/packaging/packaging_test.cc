@@ -347,6 +347,64 @@ TEST(SystemdUnit, ScriptDropInNamesWhatScepReplacePemWrites) {
   EXPECT_TRUE(Contains(ReadFile(settings), "IPSEC_LOCAL_KEY='" + key)) << ReadFile(settings);
 }
 
+// ---- README --------------------------------------------------------------------
+
+// Issue 21's order: what scepd is (three sentences), the two commands, then
+// the install on Debian (systemd), OpenWrt (UCI) and as a router app, each
+// with its cron line.
+TEST(Readme, SaysWhatScepdIsThenTheTwoCommandsThenEachInstall) {
+  const std::string readme = ReadFile(Src("README.md"));
+  ASSERT_EQ(readme.rfind("# scepd\n\n", 0), 0u);
+  const std::size_t intro_end = readme.find("\n\n", 9);
+  std::string intro = readme.substr(9, intro_end - 9);
+  // Sentences end in ". " or at the end ("RFC 8894)." etc. inside count).
+  const std::regex sentence_end("\\.( |\n|$)");
+  const auto sentences = std::distance(
+      std::sregex_iterator(intro.begin(), intro.end(), sentence_end), std::sregex_iterator());
+  EXPECT_EQ(sentences, 3) << intro;
+  EXPECT_EQ(intro.rfind("scepd ", 0), 0u) << intro;
+  for (const char* name : {"SCEP", "EST", "CMP", "`sscep`", "`scep-client`", "`cmp-client`",
+                           "`est-client`", "Apache-2.0"}) {
+    EXPECT_TRUE(Contains(intro, name)) << name << " not in the first paragraph";
+  }
+  // Then the two commands, before any section.
+  const std::size_t demo = readme.find("\n    scripts/demo.sh", intro_end);
+  const std::size_t test = readme.find("\n    scripts/test.sh", intro_end);
+  const std::size_t first_section = readme.find("\n## ");
+  EXPECT_LT(demo, test);
+  EXPECT_LT(test, first_section);
+  // Then the installs, in this order, the first section after them.
+  EXPECT_EQ(readme.substr(first_section, 12), "\n## Install\n");
+  std::size_t at = first_section;
+  struct Install {
+    const char* heading;
+    std::vector<std::string> lines;  // each an indented command line of that part
+  };
+  const std::vector<Install> installs = {
+      {"\n### Debian 12 (systemd)\n",
+       {"apt install ./build/scepd_*.deb", "systemctl enable --now scepd", "journalctl -u scepd",
+        "5 0 * * * root /usr/bin/check-cert.sh"}},
+      {"\n### OpenWrt (UCI)\n",
+       {"uci commit scepd", "reload_config",
+        "echo '5 0 * * * /usr/bin/check-cert.sh' >>/etc/crontabs/root"}},
+      {"\n### Router app\n",
+       {"packaging/router-app.sh -B build/router -o scepClient.tar.gz",
+        "5 0 * * * root /opt/scepClient/bin/check-cert.sh"}},
+  };
+  for (std::size_t i = 0; i < installs.size(); ++i) {
+    const std::size_t begin = readme.find(installs[i].heading, at);
+    ASSERT_NE(begin, std::string::npos) << installs[i].heading;
+    const std::size_t end = readme.find("\n## ", begin) < readme.find("\n### ", begin + 1)
+                                ? readme.find("\n## ", begin)
+                                : readme.find("\n### ", begin + 1);
+    const std::string part = readme.substr(begin, end - begin);
+    for (const std::string& line : installs[i].lines) {
+      EXPECT_TRUE(Contains(part, "\n    " + line)) << line << " not in " << installs[i].heading;
+    }
+    at = begin + 1;
+  }
+}
+
 // ---- manual pages ---------------------------------------------------------------
 
 const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1", "cmp-client.1", "mkrequest.1",
