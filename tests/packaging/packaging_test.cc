@@ -913,6 +913,9 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   auto check = RunProcess(
       TargetCommand({app + "/bin/scepd", "--check-config", "-c", app + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
+  // Seed 003's directories, not the Debian package's.
+  EXPECT_TRUE(Contains(check.out, "data_dir = /var/data/scepClient\n")) << check.out;
+  EXPECT_TRUE(Contains(check.out, "run_dir = /var/run/scepClient\n")) << check.out;
   // The init script and the scripts default to the app's own settings.
   const std::string init = ReadFile(app + "/etc/init");
   EXPECT_TRUE(Contains(init, "SCEPD_BIN=${SCEPD_BIN:-/opt/scepClient/bin/scepd}")) << init;
