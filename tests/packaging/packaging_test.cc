@@ -521,6 +521,13 @@ TEST(Licence, IsApacheTwoEverywhere) {
     EXPECT_EQ(r.exit_code, 0) << program << "\n" << Describe(r);
     EXPECT_EQ(r.out, std::string("scepd's ") + program + " " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   }
+  // The shell scripts, as the build configures them for installation.
+  for (const char* script : {"scripts/check-cert.sh", "scripts/scep_replace_pem", "cli/mkrequest"}) {
+    const std::string name = std::string(script).substr(std::string(script).find('/') + 1);
+    auto r = RunProcess({"/bin/sh", kBuild + "/" + script, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << script << "\n" << Describe(r);
+    EXPECT_EQ(r.out, "scepd's " + name + " " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  }
   EXPECT_TRUE(Contains(ReadFile(Src("packaging/openwrt/Makefile")), "\nPKG_LICENSE:=Apache-2.0\n"));
 }
 
@@ -783,6 +790,11 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   auto est = RunProcess(TargetCommand({root + "/usr/bin/est-client", "--version"}));
   EXPECT_EQ(est.exit_code, 0) << Describe(est);
   EXPECT_EQ(est.out, "scepd's est-client " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  for (const char* script : {"check-cert.sh", "scep_replace_pem", "mkrequest"}) {
+    auto r = RunProcess({"/bin/sh", root + "/usr/bin/" + script, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << script << "\n" << Describe(r);
+    EXPECT_EQ(r.out, std::string("scepd's ") + script + " " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  }
   auto check = RunProcess(
       TargetCommand({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
