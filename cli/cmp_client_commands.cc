@@ -12,9 +12,8 @@
 #include "cli/cert_files.h"
 #include "cli/tectia/key_url.h"
 #include "cli/tectia/output_names.h"
+#include "cli/tectia/request_spec.h"
 #include "cli/tectia/subject_names.h"
-#include "cli/tectia/template_cert.h"
-#include "cli/tectia/usage_names.h"
 #include "core/cert_info.h"
 #include "core/cmp/cmp_client.h"
 #include "core/csr.h"
@@ -235,30 +234,6 @@ Result<NewKey> ObtainNewKey(const CmpClientOptions& o) {
   return k;
 }
 
-// Subject and requested extensions: -T first, then -s, -u, -U override.
-Result<CsrSpec> BuildSpec(const CmpClientOptions& o, X509* template_cert) {
-  CsrSpec spec;
-  if (template_cert != nullptr) {
-    SCEPD_TRY(tectia::TemplateFields t, tectia::TemplateFromCertificate(template_cert));
-    spec.subject = t.subject;
-    spec.alt_names = t.alt_names;
-    spec.key_usage_bits = t.key_usage_bits;
-    spec.extra_ekus = t.ekus;
-  }
-  if (!o.subject.empty()) {
-    SCEPD_TRY(tectia::SubjectNames names, tectia::ParseSubjectNames(o.subject));
-    if (!names.subject.empty()) spec.subject = names.subject;
-    if (!names.alt_names.empty()) spec.alt_names = names.alt_names;
-  }
-  if (!o.key_usage.empty()) {
-    SCEPD_TRY(spec.key_usage_bits, tectia::ParseKeyUsages(o.key_usage));
-  }
-  if (!o.ext_key_usage.empty()) {
-    SCEPD_TRY(spec.extra_ekus, tectia::ParseExtendedKeyUsages(o.ext_key_usage));
-  }
-  return spec;
-}
-
 // Everything a run writes, decided before anything is sent so that an
 // existing certificate or key is never overwritten.
 struct Outputs {
@@ -424,7 +399,7 @@ Result<int> NewCertificate(const CmpClientOptions& o) {
   if (!o.template_file.empty()) {
     SCEPD_TRY(template_cert, LoadOneCert(o.template_file));
   }
-  SCEPD_TRY(CsrSpec spec, BuildSpec(o, template_cert.get()));
+  SCEPD_TRY(CsrSpec spec, tectia::RequestSpec(o, template_cert.get()));
   cmp::NewCertRequest req;
   if (o.command == CmpClientCommand::kInitialize) req.type = cmp::Request::kIr;
   if (o.command == CmpClientCommand::kEnroll) req.type = cmp::Request::kCr;
@@ -462,7 +437,7 @@ Result<int> Tunnel(const CmpClientOptions& o) {
       return MakeError(ErrorCode::kVerify, o.template_file + ": the request's signature does not verify");
     }
     public_key = ossl::UpRef(X509_REQ_get0_pubkey(csr->get()));
-    SCEPD_TRY(spec, BuildSpec(o, nullptr));
+    SCEPD_TRY(spec, tectia::RequestSpec(o, nullptr));
     if (spec.subject.empty()) spec.subject = FormatSubject(X509_REQ_get_subject_name(csr->get()));
     ossl::X509ExtensionStack from_csr(X509_REQ_get_extensions(csr->get()));
     cmp::NewCertRequest req;
@@ -484,7 +459,7 @@ Result<int> Tunnel(const CmpClientOptions& o) {
   }
   SCEPD_TRY(ossl::Ptr<X509> cert, ossl::CertFromPemOrDer(data, o.template_file));
   public_key = ossl::UpRef(X509_get0_pubkey(cert.get()));
-  SCEPD_TRY(spec, BuildSpec(o, cert.get()));
+  SCEPD_TRY(spec, tectia::RequestSpec(o, cert.get()));
   SCEPD_TRY(ossl::X509ExtensionStack exts, BuildRequestExtensions(spec));
   cmp::NewCertRequest req;
   req.type = cmp::Request::kCr;

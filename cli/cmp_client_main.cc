@@ -9,7 +9,7 @@
 #include "cli/cmp_client_commands.h"
 #include "cli/cmp_client_options.h"
 #include "cli/multicall.h"
-#include "cli/tectia/usage_names.h"
+#include "cli/tectia/request_options.h"
 #include "core/license.h"
 #include "core/wipe.h"
 
@@ -32,13 +32,13 @@ int CmpClientMain(int argc, char** argv) {
     }
     return kCmpExitError;
   }
+  if (args->options.help_list != tectia::HelpList::kNone) {
+    std::fputs(tectia::HelpListText(args->options.help_list).c_str(), stdout);
+    return kCmpExitSuccess;
+  }
   switch (args->info) {
     case CmpClientInfo::kHelp: std::fputs(CmpClientUsage("cmp-client").c_str(), stdout); return kCmpExitSuccess;
     case CmpClientInfo::kVersion: std::printf("scepd's cmp-client %s\nLicense: %s\n", SCEPD_VERSION, kLicense); return kCmpExitSuccess;
-    case CmpClientInfo::kKeyUsageHelp: std::fputs(tectia::KeyUsageHelp().c_str(), stdout); return kCmpExitSuccess;
-    case CmpClientInfo::kExtKeyUsageHelp:
-      std::fputs(tectia::ExtendedKeyUsageHelp().c_str(), stdout);
-      return kCmpExitSuccess;
     case CmpClientInfo::kFlagHelp: std::fputs(CmpClientFlagHelp().c_str(), stdout); return kCmpExitSuccess;
     case CmpClientInfo::kExamples: std::fputs(CmpClientExamples("cmp-client").c_str(), stdout); return kCmpExitSuccess;
     case CmpClientInfo::kNone: break;

@@ -1,14 +1,13 @@
 #include "cli/cmp_client_options.h"
 
 #include <array>
-#include <charconv>
 #include <cstring>
 #include <string_view>
 #include <vector>
 
 #include "cli/tectia/command_word.h"
 #include "cli/tectia/key_url.h"
-#include "cli/tectia/proxy_url.h"
+#include "cli/tectia/request_options.h"
 #include "cli/tectia/subject_names.h"
 #include "cli/tectia/usage_names.h"
 #include "core/wipe.h"
@@ -24,15 +23,6 @@ constexpr long kPbmIterations = 500;  // NOLINT(runtime/int)
 
 Error Usage(const std::string& message) { return MakeError(ErrorCode::kInvalidArgument, message); }
 Error Unsupported(const std::string& message) { return MakeError(ErrorCode::kUnsupported, message); }
-
-Result<long> ParseNumber(std::string_view option, std::string_view text) {  // NOLINT(runtime/int)
-  long value = 0;  // NOLINT(runtime/int)
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1) {
-    return Usage(std::string(option) + " '" + std::string(text) + "': expected a positive number");
-  }
-  return value;
-}
 
 // Whether the words the command needs were given: psk, certs or racerts.
 Status CheckAuth(const CmpClientOptions& o, bool psk_allowed, bool certs_allowed) {
@@ -53,6 +43,31 @@ Status CheckAuth(const CmpClientOptions& o, bool psk_allowed, bool certs_allowed
                  "-R file -k url)");
   }
   return {};
+}
+
+// cmp-client's options without a value (ReadArguments' flags).
+Result<tectia::Own> OwnFlag(std::string_view a, CmpClientArgs& args) {
+  if (a == "-h" || a == "--help" || a == "-help") {
+    args.info = CmpClientInfo::kHelp;
+  } else if (a == "--version") {
+    args.info = CmpClientInfo::kVersion;
+  } else if (a == "-F") {
+    args.info = CmpClientInfo::kFlagHelp;
+  } else if (a == "-e") {
+    args.info = CmpClientInfo::kExamples;
+  } else if (a == "-B") {
+    return Unsupported("-B (key backup) is not possible: OpenSSL has no API for the archive "
+                       "options (PKIArchiveOptions) a backup request carries");
+  } else if (a == "-E") {
+    args.options.pop_by_encryption = true;
+  } else if (a == "-y") {
+    args.options.yes = true;
+  } else if (a == "--verbose") {
+    ++args.options.verbosity;
+  } else {  // --unprotected-errors
+    args.options.unprotected_errors = true;
+  }
+  return args.info == CmpClientInfo::kNone ? tectia::Own::kTaken : tectia::Own::kStop;
 }
 
 }  // namespace
@@ -138,111 +153,44 @@ std::string CmpClientExamples(const char* program) {
 Result<CmpClientArgs> ParseCmpClientArgs(int argc, char** argv) {
   CmpClientArgs args;
   CmpClientOptions& o = args.options;
-  std::vector<std::string> words;
-  bool have_socks = false;
-  bool have_http = false;
   std::string poll_id;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "-h" || a == "--help" || a == "-help") {
-      args.info = CmpClientInfo::kHelp;
-      return args;
-    }
-    if (a == "--version") {
-      args.info = CmpClientInfo::kVersion;
-      return args;
-    }
-    if (a == "-F") {
-      args.info = CmpClientInfo::kFlagHelp;
-      return args;
-    }
-    if (a == "-e") {
-      args.info = CmpClientInfo::kExamples;
-      return args;
-    }
-    if (a == "-B") {
-      return Unsupported("-B (key backup) is not possible: OpenSSL has no API for the archive "
-                         "options (PKIArchiveOptions) a backup request carries");
-    }
-    if (a == "-E") {
-      o.pop_by_encryption = true;
-      continue;
-    }
-    if (a == "-y") {
-      o.yes = true;
-      continue;
-    }
-    if (a == "--verbose") {
-      ++o.verbosity;
-      continue;
-    }
-    if (a == "--unprotected-errors") {
-      o.unprotected_errors = true;
-      continue;
-    }
-    if (a.size() < 2 || a.front() != '-') {
-      words.emplace_back(a);
-      continue;
-    }
-    if (i + 1 >= argc) return Usage(std::string(a) + ": needs a value");
-    std::string value = argv[++i];
+  constexpr std::array<std::string_view, 10> kFlags = {"-h", "--help", "-help", "--version", "-F",
+                                                       "-e", "-B",     "-E",    "-y",        "--unprotected-errors"};
+  auto own = [&](std::string_view a, std::string* value) -> Result<tectia::Own> {
+    if (value == nullptr) return OwnFlag(a, args);
     if (a == "-p") {
-      o.psk = value;
-      Wipe(value);
+      o.psk = std::move(*value);
     } else if (a == "-i") {
-      SCEPD_TRY(long count, ParseNumber(a, value));  // NOLINT(runtime/int)
+      SCEPD_TRY(long count, tectia::ParsePositiveNumber(a, *value));  // NOLINT(runtime/int)
       if (count != kPbmIterations) {
-        return Unsupported("-i " + value + ": OpenSSL 3.0 protects requests with a PBM iteration "
+        return Unsupported("-i " + *value + ": OpenSSL 3.0 protects requests with a PBM iteration "
                            "count of 500 and has no option for another; give -i 500 or leave it out");
       }
-    } else if (a == "-c") o.cert_file = value;
-    else if (a == "-R") o.ra_cert_file = value;
-    else if (a == "-k") o.auth_key_url = value;
-    else if (a == "-P") {
-      o.key_url = value;
-      Wipe(value);
-    } else if (a == "-I") poll_id = value;
-    else if (a == "-T") o.template_file = value;
-    else if (a == "-s") o.subject = value;
-    else if (a == "-u") {
-      if (tectia::IsHelp(value)) {
-        args.info = CmpClientInfo::kKeyUsageHelp;
-        return args;
-      }
-      o.key_usage = value;
-    } else if (a == "-U") {
-      if (tectia::IsHelp(value)) {
-        args.info = CmpClientInfo::kExtKeyUsageHelp;
-        return args;
-      }
-      o.ext_key_usage = value;
-    } else if (a == "-o") o.output_prefix = value;
-    else if (a == "-O") o.output_file = value;
-    else if (a == "-C") o.ca_file = value;
-    else if (a == "-S") {
-      SCEPD_TRY(o.proxy, tectia::SocksProxy(value));
-      have_socks = true;
-    } else if (a == "-H") {
-      SCEPD_TRY(o.proxy, tectia::HttpProxy(value));
-      have_http = true;
+    } else if (a == "-c") {
+      o.cert_file = *value;
+    } else if (a == "-R") {
+      o.ra_cert_file = *value;
+    } else if (a == "-k") {
+      o.auth_key_url = std::move(*value);
+    } else if (a == "-I") {
+      poll_id = *value;
+    } else if (a == "-O") {
+      o.output_file = *value;
     } else if (a == "-v") {
-      if (value == "1") {
+      if (*value == "1") {
         return Unsupported("-v 1: CMP version 1 (RFC 2510) is not possible: OpenSSL speaks CMPv2 "
                            "only; leave -v out or give -v 2");
       }
-      if (value != "2") return Usage("-v '" + value + "': the CMP version is 1 or 2");
-    } else if (a == "-N") o.entropy_file = value;
-    else if (a == "--max-polls") {
-      SCEPD_TRY(o.max_polls, ParseNumber(a, value));
-    } else if (a == "--timeout") {
-      SCEPD_TRY(o.timeout_seconds, ParseNumber(a, value));
-    } else if (a == "--tls-ca-file") {
-      o.tls_ca_file = value;
+      if (*value != "2") return Usage("-v '" + *value + "': the CMP version is 1 or 2");
+    } else if (a == "-N") {
+      o.entropy_file = *value;
     } else {
-      return Usage("unknown option " + std::string(a));
+      return tectia::Own::kUnknown;
     }
-  }
-  if (have_socks && have_http) return Usage("-S and -H: give one proxy, not both");
+    return tectia::Own::kTaken;
+  };
+  SCEPD_TRY(std::vector<std::string> words, tectia::ReadArguments(argc, argv, kFlags, o, own));
+  if (args.info != CmpClientInfo::kNone || o.help_list != tectia::HelpList::kNone) return args;
   if (words.empty()) return Usage("no command given");
   SCEPD_TRY(std::size_t index, tectia::MatchCommand(words[0], kCommands));
   o.command = static_cast<CmpClientCommand>(index);
@@ -305,31 +253,17 @@ Result<CmpClientArgs> ParseCmpClientArgs(int argc, char** argv) {
   if (o.pop_by_encryption && o.ca_file.empty()) return Usage("-E: the CA certificate is needed (-C file)");
   if (o.pop_by_encryption && !new_cert) return Usage("-E is for INITIALIZE, ENROLL and UPDATE");
   if (!o.output_prefix.empty() && !o.output_file.empty()) return Usage("-o and -O: give one");
-  // Checked now, before any network traffic: the whole lists.
-  for (const std::string* url : {&o.key_url, &o.auth_key_url}) {
-    if (url->empty()) continue;
-    auto parsed = tectia::ParseKeyUrl(*url);
-    if (!parsed.ok()) {
-      Error e = std::move(parsed).error();
-      if (e.message.find("proprietary") != std::string::npos) e.code = ErrorCode::kUnsupported;
-      return e;
-    }
+  // Checked now, before any network traffic: the whole lists, and the
+  // authentication key (-k) as well as the new one (-P).
+  SCEPD_TRY_STATUS(tectia::CheckRequestOptions(o, tectia::KeyTypes::kRsaOrEc));
+  if (!o.auth_key_url.empty()) {
+    auto parsed = tectia::ParseKeyUrl(o.auth_key_url);
+    if (!parsed.ok()) return std::move(parsed).error();
     Wipe(parsed->passphrase);
-    if (url == &o.auth_key_url && parsed->generate) return Usage("-k: the existing key is needed, not generate://");
-  }
-  if (!o.subject.empty()) {
-    if (auto names = tectia::ParseSubjectNames(o.subject); !names.ok()) return std::move(names).error();
+    if (parsed->generate) return Usage("-k: the existing key is needed, not generate://");
   }
   if (!o.name.empty()) {
     if (auto dn = tectia::LdapDnToSubject(o.name); !dn.ok()) return Usage("name: " + dn.error().message);
-  }
-  if (!o.key_usage.empty()) {
-    if (auto bits = tectia::ParseKeyUsages(o.key_usage); !bits.ok()) return std::move(bits).error();
-  }
-  if (!o.ext_key_usage.empty()) {
-    if (auto ekus = tectia::ParseExtendedKeyUsages(o.ext_key_usage); !ekus.ok()) {
-      return std::move(ekus).error();
-    }
   }
   // -p: "refnum:key" itself, unless it names an existing file.
   if (!o.psk.empty()) o.psk_inline = o.psk.find(':') != std::string::npos && !PathExists(o.psk);
@@ -347,8 +281,7 @@ void HideCmpClientSecrets(int argc, char** argv) noexcept {
       }
       ++i;
     } else if (std::strcmp(argv[i], "-P") == 0 || std::strcmp(argv[i], "-k") == 0) {
-      tectia::Span span = tectia::PassphraseSpan(s);
-      for (std::size_t k = 0; k < span.length; ++k) s[span.first + k] = '*';
+      tectia::MaskKeyUrlPassphrase(s);
       ++i;
     }
   }

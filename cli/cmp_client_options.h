@@ -11,13 +11,17 @@
 
 #include <string>
 
+#include "cli/tectia/request_options.h"
 #include "core/result.h"
 
 namespace scepd::cli {
 
 enum class CmpClientCommand { kInitialize, kEnroll, kUpdate, kPoll, kRevoke, kTunnel, kRecover };
 
-struct CmpClientOptions {
+// The shared Tectia request options (cli/tectia/request_options.h: -o, -S,
+// -H, -C, -P, -T, -s, -u, -U, --max-polls, --timeout, --tls-ca-file), then
+// cmp-client's own.
+struct CmpClientOptions : tectia::RequestOptions {
   CmpClientCommand command = CmpClientCommand::kInitialize;
   std::string access;          // the CA's URL
   std::string name;            // the CA's name in LDAP order ("C=FI, O=..., CN=...")
@@ -26,27 +30,17 @@ struct CmpClientOptions {
   std::string cert_file;       // -c
   std::string ra_cert_file;    // -R
   std::string auth_key_url;    // -k
-  std::string key_url;         // -P (a secret when it holds a passphrase)
-  std::string template_file;   // -T
-  std::string subject;         // -s
-  std::string key_usage;       // -u
-  std::string ext_key_usage;   // -U
-  std::string output_prefix;   // -o
   std::string output_file;     // -O
-  std::string ca_file;         // -C
-  std::string proxy;           // -S or -H, as TransportOptions::proxy takes it
   std::string entropy_file;    // -N
   bool pop_by_encryption = false;  // -E
   bool yes = false;                // -y
   bool unprotected_errors = false;  // --unprotected-errors
-  long max_polls = 60;              // --max-polls  NOLINT(runtime/int)
-  long timeout_seconds = 120;       // --timeout  NOLINT(runtime/int)
-  std::string tls_ca_file;          // --tls-ca-file
   int verbosity = 0;                // --verbose
 };
 
 // What the arguments asked for besides a command.
-enum class CmpClientInfo { kNone, kHelp, kVersion, kKeyUsageHelp, kExtKeyUsageHelp, kFlagHelp, kExamples };
+// (the usage lists of -u help and -U help: options.help_list).
+enum class CmpClientInfo { kNone, kHelp, kVersion, kFlagHelp, kExamples };
 
 struct CmpClientArgs {
   CmpClientInfo info = CmpClientInfo::kNone;

@@ -1,7 +1,5 @@
 #include "cli/scep_client_commands.h"
 
-#include <openssl/x509v3.h>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -9,11 +7,10 @@
 
 #include "cli/cert_files.h"
 #include "cli/exit_code.h"
+#include "cli/scep_client_chain.h"
 #include "cli/tectia/key_url.h"
 #include "cli/tectia/output_names.h"
-#include "cli/tectia/subject_names.h"
-#include "cli/tectia/template_cert.h"
-#include "cli/tectia/usage_names.h"
+#include "cli/tectia/request_spec.h"
 #include "core/cert_info.h"
 #include "core/csr.h"
 #include "core/key.h"
@@ -96,33 +93,15 @@ Result<int> GetCa(const ScepClientOptions& o) {
   return kExitSuccess;
 }
 
-bool Issued(X509* issuer, X509* subject) { return X509_check_issued(issuer, subject) == X509_V_OK; }
-
 Result<int> GetChain(const ScepClientOptions& o) {
   SCEPD_TRY(Session s, Connect(o));
   SCEPD_TRY(scep::CaCertificates ca, s.client->GetCaCert());
-  // RA certificates first, then the CA and its issuers up to the top.
-  std::vector<X509*> chain;
-  for (std::size_t i : ca.ra) chain.push_back(ca.all[i].get());
-  const std::size_t ca_start = chain.size();
-  chain.push_back(ca.Ca());
-  while (chain.size() < ca.all.size() + 1) {
-    X509* top = chain.back();
-    if (Issued(top, top)) break;
-    X509* next = nullptr;
-    for (const auto& c : ca.all) {
-      bool seen = false;
-      for (std::size_t k = ca_start; k < chain.size(); ++k) seen = seen || chain[k] == c.get();
-      if (!seen && Issued(c.get(), top)) next = c.get();
-    }
-    if (next == nullptr) break;
-    chain.push_back(next);
+  const CaChain chain = OrderCaChain(ca);
+  for (std::size_t i = 0; i < chain.certs.size(); ++i) {
+    SCEPD_TRY_STATUS(ReportCaCert(o, i, chain.certs[i], i < chain.ra_count ? "RA" : "CA"));
   }
-  for (std::size_t i = 0; i < chain.size(); ++i) {
-    SCEPD_TRY_STATUS(ReportCaCert(o, i, chain[i], i < ca_start ? "RA" : "CA"));
-  }
-  X509* top = chain.back();
-  if (!Issued(top, top)) {
+  if (!chain.complete) {
+    X509* top = chain.certs.back();
     std::fprintf(stderr,
                  "scep-client: warning: the chain ends at %s: the CA did not send its issuer %s\n",
                  SubjectString(top).c_str(), IssuerString(top).c_str());
@@ -164,28 +143,14 @@ Result<scep::CaCertificates> LoadCaAndRa(const ScepClientOptions& o) {
 
 // The request's subject and extensions: -T first, then -s, -u, -U override.
 Result<CsrSpec> BuildSpec(const ScepClientOptions& o) {
-  CsrSpec spec;
+  ossl::Ptr<X509> template_cert;
   if (!o.template_file.empty()) {
     SCEPD_TRY(auto certs, LoadCertificates(o.template_file));
-    SCEPD_TRY(tectia::TemplateFields t, tectia::TemplateFromCertificate(certs.front().get()));
-    spec.subject = t.subject;
-    spec.alt_names = t.alt_names;
-    spec.key_usage_bits = t.key_usage_bits;
-    spec.extra_ekus = t.ekus;
+    template_cert = std::move(certs.front());
   }
-  if (!o.subject.empty()) {
-    SCEPD_TRY(tectia::SubjectNames names, tectia::ParseSubjectNames(o.subject));
-    if (!names.subject.empty()) spec.subject = names.subject;
-    if (!names.alt_names.empty()) spec.alt_names = names.alt_names;
-  }
+  SCEPD_TRY(CsrSpec spec, tectia::RequestSpec(o, template_cert.get()));
   if (spec.subject.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "ENROLL needs a subject (-s subject-ldap or -T file)");
-  }
-  if (!o.key_usage.empty()) {
-    SCEPD_TRY(spec.key_usage_bits, tectia::ParseKeyUsages(o.key_usage));
-  }
-  if (!o.ext_key_usage.empty()) {
-    SCEPD_TRY(spec.extra_ekus, tectia::ParseExtendedKeyUsages(o.ext_key_usage));
   }
   return spec;
 }

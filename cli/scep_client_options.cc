@@ -1,16 +1,11 @@
 #include "cli/scep_client_options.h"
 
 #include <array>
-#include <charconv>
 #include <cstring>
 #include <string_view>
 
 #include "cli/tectia/command_word.h"
-#include "cli/tectia/key_url.h"
-#include "cli/tectia/proxy_url.h"
-#include "cli/tectia/subject_names.h"
-#include "cli/tectia/usage_names.h"
-#include "core/wipe.h"
+#include "cli/tectia/request_options.h"
 
 namespace scepd::cli {
 namespace {
@@ -18,15 +13,6 @@ namespace {
 constexpr std::array<std::string_view, 3> kCommands = {"GET-CA", "GET-CHAIN", "ENROLL"};
 
 Error Usage(const std::string& message) { return MakeError(ErrorCode::kInvalidArgument, message); }
-
-Result<long> ParsePositive(std::string_view option, std::string_view text) {  // NOLINT(runtime/int)
-  long value = 0;  // NOLINT(runtime/int)
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1) {
-    return Usage(std::string(option) + " '" + std::string(text) + "': expected a positive number");
-  }
-  return value;
-}
 
 }  // namespace
 
@@ -67,68 +53,34 @@ std::string ScepClientUsage(const char* program) {
 Result<ScepClientArgs> ParseScepClientArgs(int argc, char** argv) {
   ScepClientArgs args;
   ScepClientOptions& o = args.options;
-  std::vector<std::string> words;
-  bool have_socks = false;
-  bool have_http = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
+  constexpr std::array<std::string_view, 7> kFlags = {"-h", "--help", "-help", "--version", "-version",
+                                                      "-v", "--verbose"};
+  auto own = [&](std::string_view a, std::string* value) -> Result<tectia::Own> {
     if (a == "-h" || a == "--help" || a == "-help") {
       args.info = ScepClientInfo::kHelp;
-      return args;
+      return tectia::Own::kStop;
     }
     if (a == "--version" || a == "-version") {
       args.info = ScepClientInfo::kVersion;
-      return args;
+      return tectia::Own::kStop;
     }
-    if (a == "-v" || a == "--verbose") {
+    if (value == nullptr) {  // -v, --verbose
       ++o.verbosity;
-      continue;
-    }
-    if (a.size() < 2 || a.front() != '-') {
-      words.emplace_back(a);
-      continue;
-    }
-    if (i + 1 >= argc) return Usage(std::string(a) + ": needs a value");
-    std::string value = argv[++i];
-    if (a == "-o") o.output_prefix = value;
-    else if (a == "-S") {
-      SCEPD_TRY(o.proxy, tectia::SocksProxy(value));
-      have_socks = true;
-    } else if (a == "-H") {
-      SCEPD_TRY(o.proxy, tectia::HttpProxy(value));
-      have_http = true;
-    } else if (a == "-p") o.psk = value;
-    else if (a == "-P") o.key_url = value;
-    else if (a == "-C") o.ca_file = value;
-    else if (a == "-E") o.ra_encryption_file = value;
-    else if (a == "-V") o.ra_signing_file = value;
-    else if (a == "-T") o.template_file = value;
-    else if (a == "-s") o.subject = value;
-    else if (a == "-u") {
-      if (tectia::IsHelp(value)) {
-        args.info = ScepClientInfo::kKeyUsageHelp;
-        return args;
-      }
-      o.key_usage = value;
-    } else if (a == "-U") {
-      if (tectia::IsHelp(value)) {
-        args.info = ScepClientInfo::kExtKeyUsageHelp;
-        return args;
-      }
-      o.ext_key_usage = value;
+    } else if (a == "-p") {
+      o.psk = std::move(*value);
+    } else if (a == "-E") {
+      o.ra_encryption_file = *value;
+    } else if (a == "-V") {
+      o.ra_signing_file = *value;
     } else if (a == "--poll-interval") {
-      SCEPD_TRY(o.poll_interval, ParsePositive(a, value));
-    } else if (a == "--max-polls") {
-      SCEPD_TRY(o.max_polls, ParsePositive(a, value));
-    } else if (a == "--timeout") {
-      SCEPD_TRY(o.timeout_seconds, ParsePositive(a, value));
-    } else if (a == "--tls-ca-file") {
-      o.tls_ca_file = value;
+      SCEPD_TRY(o.poll_interval, tectia::ParsePositiveNumber(a, *value));
     } else {
-      return Usage("unknown option " + std::string(a));
+      return tectia::Own::kUnknown;
     }
-  }
-  if (have_socks && have_http) return Usage("-S and -H: give one proxy, not both");
+    return tectia::Own::kTaken;
+  };
+  SCEPD_TRY(std::vector<std::string> words, tectia::ReadArguments(argc, argv, kFlags, o, own));
+  if (args.info != ScepClientInfo::kNone || o.help_list != tectia::HelpList::kNone) return args;
   if (words.empty()) return Usage("no command given");
   SCEPD_TRY(std::size_t index, tectia::MatchCommand(words[0], kCommands));
   o.command = static_cast<ScepClientCommand>(index);
@@ -141,25 +93,9 @@ Result<ScepClientArgs> ParseScepClientArgs(int argc, char** argv) {
     }
     o.name = words[2];
   }
-  // Checked now, before any network traffic: the whole list, not just
-  // whether it is "help".
-  if (!o.key_url.empty()) {
-    auto url = tectia::ParseKeyUrl(o.key_url);
-    if (!url.ok()) return std::move(url).error();
-    Wipe(url->passphrase);
-    if (!url->ec_curve.empty()) return Usage("-P: SCEP keys are rsa (the CA encrypts to them)");
-  }
-  if (!o.subject.empty()) {
-    if (auto names = tectia::ParseSubjectNames(o.subject); !names.ok()) return std::move(names).error();
-  }
-  if (!o.key_usage.empty()) {
-    if (auto bits = tectia::ParseKeyUsages(o.key_usage); !bits.ok()) return std::move(bits).error();
-  }
-  if (!o.ext_key_usage.empty()) {
-    if (auto ekus = tectia::ParseExtendedKeyUsages(o.ext_key_usage); !ekus.ok()) {
-      return std::move(ekus).error();
-    }
-  }
+  // Checked now, before any network traffic: the whole lists, not just
+  // whether one is "help". SCEP encrypts the reply to the key: rsa only.
+  SCEPD_TRY_STATUS(tectia::CheckRequestOptions(o, tectia::KeyTypes::kRsa));
   return args;
 }
 
@@ -170,9 +106,7 @@ void HideScepClientSecrets(int argc, char** argv) noexcept {
       for (std::size_t k = 0; s[k] != '\0'; ++k) s[k] = '*';
       ++i;
     } else if (std::strcmp(argv[i], "-P") == 0) {
-      char* s = argv[i + 1];
-      tectia::Span span = tectia::PassphraseSpan(s);
-      for (std::size_t k = 0; k < span.length; ++k) s[span.first + k] = '*';
+      tectia::MaskKeyUrlPassphrase(argv[i + 1]);
       ++i;
     }
   }

@@ -8,37 +8,30 @@
 #include <string>
 #include <vector>
 
+#include "cli/tectia/request_options.h"
 #include "core/result.h"
 
 namespace scepd::cli {
 
 enum class ScepClientCommand { kGetCa, kGetChain, kEnroll };
 
-struct ScepClientOptions {
+// The shared Tectia request options (cli/tectia/request_options.h: -o, -S,
+// -H, -C, -P, -T, -s, -u, -U, --max-polls, --timeout, --tls-ca-file), then
+// scep-client's own.
+struct ScepClientOptions : tectia::RequestOptions {
   ScepClientCommand command = ScepClientCommand::kGetCa;
   std::string access;              // the CA's URL
   std::string name;                // CA identifier (GetCACert message=)
-  std::string output_prefix;       // -o
-  std::string proxy;               // -S or -H, as TransportOptions::proxy takes it
   std::string psk;                 // -p (challenge password; a secret)
-  std::string key_url;             // -P (a secret when it holds a passphrase)
-  std::string ca_file;             // -C
   std::string ra_encryption_file;  // -E
   std::string ra_signing_file;     // -V
-  std::string template_file;       // -T
-  std::string subject;             // -s
-  std::string key_usage;           // -u
-  std::string ext_key_usage;       // -U
   long poll_interval = 60;         // --poll-interval seconds  NOLINT(runtime/int)
-  long max_polls = 60;             // --max-polls  NOLINT(runtime/int)
-  long timeout_seconds = 120;      // --timeout  NOLINT(runtime/int)
-  std::string tls_ca_file;         // --tls-ca-file
   int verbosity = 0;               // -v
 };
 
-// What the arguments asked for besides a command: help or the version, or
-// the usage/ key-usage/ EKU lists.
-enum class ScepClientInfo { kNone, kHelp, kVersion, kKeyUsageHelp, kExtKeyUsageHelp };
+// What the arguments asked for besides a command: help or the version
+// (the usage lists of -u help and -U help: options.help_list).
+enum class ScepClientInfo { kNone, kHelp, kVersion };
 
 struct ScepClientArgs {
   ScepClientInfo info = ScepClientInfo::kNone;

@@ -17,6 +17,13 @@ Error Invalid(const std::string& why) {
   return MakeError(ErrorCode::kInvalidArgument, "-P: " + why);
 }
 
+// A format of the vendor's own libraries: refused as unsupported, not as a
+// typing error.
+Error Proprietary(const std::string& what, const char* verb, const char* instead) {
+  return MakeError(ErrorCode::kUnsupported, "-P: " + what + " is a proprietary format of the SSH Tectia "
+                                            "libraries, which this client does not " + verb + "; " + instead);
+}
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -55,8 +62,7 @@ Result<KeyUrl> ParseKeyUrl(std::string_view text) {
     if (auto at = path.find('@'); at != std::string_view::npos && path.find('/') == at + 1) {
       const std::string type = Lower(path.substr(0, at));
       if (type == "ssh2" || type == "ssh1" || type == "ssh" || type == "x509") {
-        return Invalid("key format '" + type + "' is a proprietary format of the SSH Tectia "
-                       "libraries, which this client does not read; use a PEM key file");
+        return Proprietary("key format '" + type + "'", "read", "use a PEM key file");
       }
       if (type == "pkcs1" || type == "pkcs8" || type == "pkcs8s") path = path.substr(at + 1);
     }
@@ -85,9 +91,7 @@ Result<KeyUrl> ParseKeyUrl(std::string_view text) {
   } else if (type == "pkcs8s") {
     url.save_type = KeySaveType::kPkcs8Shrouded;
   } else if (type == "ssh2" || type == "ssh1" || type == "ssh" || type == "x509") {
-    return Invalid("savetype '" + type +
-                   "' is a proprietary format of the SSH Tectia libraries, which this client "
-                   "does not write; use pkcs1, pkcs8 or pkcs8s");
+    return Proprietary("savetype '" + type + "'", "write", "use pkcs1, pkcs8 or pkcs8s");
   } else {
     return Invalid("unknown savetype '" + type + "' (pkcs1, pkcs8 or pkcs8s)");
   }

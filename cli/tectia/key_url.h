@@ -34,7 +34,7 @@ struct KeyUrl {
 // a passphrase given to pkcs1 or pkcs8 (as the vendor's manual does) is
 // dropped and passphrase_ignored set, for the caller to warn;
 // ssh2, ssh1, ssh and x509 are formats of the vendor's own libraries and
-// are refused saying so. The key type must be rsa, bits within
+// are refused saying so (kUnsupported). The key type must be rsa, bits within
 // [kMinRsaBits, kMaxRsaBits] (core/key.h), or ec with a curve P-256, P-384,
 // P-521 (OpenSSL's names too; callers whose protocol needs RSA refuse it),
 // the prefix non-empty. Fails with

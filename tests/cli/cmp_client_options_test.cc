@@ -8,22 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/argv.h"
+
 namespace scepd::cli {
 namespace {
 
-// argv from words, in writable storage as the kernel gives it.
-struct Argv {
-  explicit Argv(std::vector<std::string> words) : storage(std::move(words)) {
-    storage.insert(storage.begin(), "cmp-client");
-    for (auto& w : storage) pointers.push_back(w.data());
-  }
-  int argc() const { return static_cast<int>(pointers.size()); }
-  char** argv() { return pointers.data(); }
-  std::vector<std::string> storage;
-  std::vector<char*> pointers;
-};
+using testing::Argv;
 
 Result<CmpClientArgs> Parse(std::vector<std::string> words) {
+  words.insert(words.begin(), "cmp-client");
   Argv a(std::move(words));
   return ParseCmpClientArgs(a.argc(), a.argv());
 }
@@ -69,13 +62,13 @@ TEST(CmpClientOptionsTest, RefusalsAreUnsupportedWithTheReason) {
 }
 
 TEST(CmpClientOptionsTest, SecretsAreHiddenFromTheProcessList) {
-  Argv a({"INIT", "-p", "62154:ssh", "-P", "generate://pkcs8s:topsecret@rsa:2048/k", "-k",
+  Argv a({"cmp-client", "INIT", "-p", "62154:ssh", "-P", "generate://pkcs8s:topsecret@rsa:2048/k", "-k",
           "generate://pkcs8s:other@rsa:2048/x", "-s", "CN=x", "http://x/"});
   HideCmpClientSecrets(a.argc(), a.argv());
   EXPECT_STREQ(a.argv()[3], "62154:***");  // the reference number stays readable
   EXPECT_STREQ(a.argv()[5], "generate://pkcs8s:*********@rsa:2048/k");
   EXPECT_STREQ(a.argv()[7], "generate://pkcs8s:*****@rsa:2048/x");
-  Argv file({"INIT", "-p", "refnum.txt"});
+  Argv file({"cmp-client", "INIT", "-p", "refnum.txt"});
   HideCmpClientSecrets(file.argc(), file.argv());
   EXPECT_STREQ(file.argv()[3], "refnum.txt");
 }

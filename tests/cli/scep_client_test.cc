@@ -213,6 +213,17 @@ TEST_F(ScepClientTest, BadArgumentsFailBeforeAnyRequest) {
   auto help = Client({"-U", "help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_TRUE(Contains(help.out, "smartCardLogon")) << help.out;
+  auto ku_help = Client({"ENROLL", "-u", "help", "http://127.0.0.1:9/"});
+  EXPECT_EQ(ku_help.exit_code, 0);
+  for (const char* name : {"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
+                           "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"}) {
+    EXPECT_TRUE(Contains(ku_help.out, name)) << name << "\n" << ku_help.out;
+  }
+  // A proprietary key format is refused with the reason, without the usage.
+  auto refused = Client({"ENROLL", "-P", "generate://x509@rsa:2048/k", "http://127.0.0.1:9/"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(Contains(refused.err, "refused: -P: savetype 'x509' is a proprietary format")) << refused.err;
+  EXPECT_FALSE(Contains(refused.err, "Usage:")) << refused.err;
 }
 
 // ---- proxies ----------------------------------------------------------------
@@ -253,7 +264,9 @@ TEST_F(ProxyTest, GetCaAndEnrollThroughTinyproxy) {
   ASSERT_TRUE(tinyproxy.Start(dir_.path(), &error)) << error;
   const int port = tinyproxy.port();
   const std::string proxy = "http://127.0.0.1:" + std::to_string(port) + "/";
-  auto r = Client({"GET-CA", "-H", proxy, "-o", "ca", server_->url()});
+  // The manual's GET-CA example names the CA after the URL: it goes out as
+  // GetCACert's message (seen in the proxy's log).
+  auto r = Client({"GET-CA", "-H", proxy, "-o", "ca", server_->url(), "ssh-scep-ca"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto e = Client({"ENROLL", "-H", proxy, "-C", "ca-0.ca", "-p", "secret", "-o", "p", "-P",
                    "generate://pkcs8@rsa:1024/p", "-s", "CN=via proxy", server_->url()});
@@ -261,7 +274,7 @@ TEST_F(ProxyTest, GetCaAndEnrollThroughTinyproxy) {
   tinyproxy.Stop();
   std::string log = tinyproxy.Log();
   const std::string target = "127.0.0.1:" + std::to_string(server_->port()) + "/scep?operation=";
-  EXPECT_TRUE(Contains(log, "GET http://" + target + "GetCACert")) << log;
+  EXPECT_TRUE(Contains(log, "GET http://" + target + "GetCACert&message=ssh-scep-ca ")) << log;
   EXPECT_TRUE(Contains(log, "PKIOperation")) << log;
 }
 
@@ -312,6 +325,16 @@ TEST(ScepClientResponderTest, RaCertificatesGivenWithEAndV) {
   auto g = run({"GET-CA", "-o", "ra", ca.url()});
   ASSERT_EQ(g.exit_code, 0) << g.out << g.err;
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(PathExists(dir.File("ra-" + std::to_string(i) + ".ca")));
+  // GET-CHAIN: the RA certificates first, then the CA up to the top level
+  // (here the CA itself, self-signed), each saved under -o.
+  auto chain = run({"GET-CHAIN", "-o", "chain", ca.url()});
+  ASSERT_EQ(chain.exit_code, 0) << chain.out << chain.err;
+  EXPECT_TRUE(Contains(chain.out, "Received RA certificate chain-0.ca:\n")) << chain.out;
+  EXPECT_TRUE(Contains(chain.out, "Received RA certificate chain-1.ca:\n")) << chain.out;
+  EXPECT_TRUE(Contains(chain.out, "Received CA certificate chain-2.ca:\n")) << chain.out;
+  EXPECT_FALSE(PathExists(dir.File("chain-3.ca")));
+  EXPECT_EQ(ReadFile(dir.File("chain-2.ca")), ReadFile(dir.File("ra-2.ca")));  // sign,enc,ca: the CA last
+  EXPECT_EQ(chain.err, "");  // the chain reached a self-signed top
   // The RA signs, another RA certificate encrypts, the CA issues.
   auto e = run({"ENROLL", "-C", "ra-2.ca", "-E", "ra-1.ca", "-V", "ra-0.ca", "-p", "secret", "-o", "r", "-P",
                 "generate://pkcs8@rsa:1024/r", "-s", "CN=behind an RA", ca.url()});

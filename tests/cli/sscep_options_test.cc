@@ -5,25 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/argv.h"
 #include "tests/support/reliability_doc.h"
 
 namespace scepd::cli {
 namespace {
 
-// argv as main gets it: writable strings.
-class Argv {
- public:
-  explicit Argv(std::vector<std::string> args) : args_(std::move(args)) {
-    for (std::string& a : args_) pointers_.push_back(a.data());
-  }
-  int argc() const { return static_cast<int>(pointers_.size()); }
-  char** argv() { return pointers_.data(); }
-  const std::vector<std::string>& args() const { return args_; }
-
- private:
-  std::vector<std::string> args_;
-  std::vector<char*> pointers_;
-};
+using testing::Argv;
 
 TEST(HideSecretArgumentsTest, TheChallengeLeavesTheProcessArguments) {
   Argv a({"sscep", "mkrequest", "--challenge", "Zq9pw", "-k", "Zq9pw.key",
