@@ -7,7 +7,7 @@ namespace scepd::web {
 namespace {
 
 // Defaults as daemon/config.h documents them (tests/web checks they agree).
-constexpr std::array<FieldSpec, 31> kFields = {{
+constexpr std::array<FieldSpec, 32> kFields = {{
     {"enabled", "Enable Automation",
      "When on, the router requests its certificate by itself and renews it before it runs out.",
      FieldKind::kCheckbox, true, "", false, "", ""},
@@ -23,6 +23,11 @@ constexpr std::array<FieldSpec, 31> kFields = {{
     {"renew_days", "Renew day",
      "Renewal begins once the certificate has fewer than this many days left.",
      FieldKind::kNumber, false, "30", false, "", ""},
+    {"renew_spread", "Renew spread [%]",
+     "Part of the renewal window, in percent, over which routers spread their renewals: this "
+     "certificate renews at its own point in it, so that a fleet does not ask the CA all at "
+     "once. 0 renews as soon as the window opens.",
+     FieldKind::kNumber, false, "50", false, "", ""},
     {"await_result", "Await Result [sec]",
      "Seconds between asks for a certificate the CA has not issued yet, for example while "
      "someone approves the request by hand.",

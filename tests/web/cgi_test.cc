@@ -67,7 +67,8 @@ TEST(FormTest, DecodesAndRefusesWhatThePagesNeverSend) {
 }
 
 TEST(FieldSpecsTest, EverySeedSettingIsOnThePageAndEveryKeyIsOneTheReaderKnows) {
-  for (const char* key : {"enabled", "url", "renew_days", "await_result", "max_await_result",
+  for (const char* key : {"enabled", "url", "renew_days", "renew_spread", "await_result",
+                          "max_await_result",
                           "legacy_ciphers", "key_size", "subject", "alt_name", "template",
                           "digital_signature", "key_encipherment", "server_auth", "client_auth",
                           "success_script", "failure_script", "challenge_password",
@@ -96,6 +97,8 @@ TEST(FieldSpecsTest, EverySeedSettingIsOnThePageAndEveryKeyIsOneTheReaderKnows) 
   }
   // The defaults the page shows are the reader's.
   EXPECT_EQ(std::string(FindFieldSpec("renew_days")->default_value), std::to_string(d.renew_days));
+  EXPECT_EQ(std::string(FindFieldSpec("renew_spread")->default_value),
+            std::to_string(d.renew_spread));
   EXPECT_EQ(std::string(FindFieldSpec("await_result")->default_value),
             std::to_string(d.await_result));
   EXPECT_EQ(std::string(FindFieldSpec("max_await_result")->default_value),
