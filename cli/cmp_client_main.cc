@@ -10,6 +10,7 @@
 #include "cli/cmp_client_options.h"
 #include "cli/multicall.h"
 #include "cli/tectia/request_options.h"
+#include "core/license.h"
 #include "core/wipe.h"
 
 namespace scepd::cli {
@@ -37,7 +38,7 @@ int CmpClientMain(int argc, char** argv) {
   }
   switch (args->info) {
     case CmpClientInfo::kHelp: std::fputs(CmpClientUsage("cmp-client").c_str(), stdout); return kCmpExitSuccess;
-    case CmpClientInfo::kVersion: std::printf("scepd's cmp-client %s\n", SCEPD_VERSION); return kCmpExitSuccess;
+    case CmpClientInfo::kVersion: std::printf("scepd's cmp-client %s\nLicense: %s\n", SCEPD_VERSION, kLicense); return kCmpExitSuccess;
     case CmpClientInfo::kFlagHelp: std::fputs(CmpClientFlagHelp().c_str(), stdout); return kCmpExitSuccess;
     case CmpClientInfo::kExamples: std::fputs(CmpClientExamples("cmp-client").c_str(), stdout); return kCmpExitSuccess;
     case CmpClientInfo::kNone: break;

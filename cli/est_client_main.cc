@@ -20,6 +20,7 @@
 #include "cli/est_client_exit_code.h"
 #include "cli/est_client_options.h"
 #include "core/csr.h"
+#include "core/license.h"
 #include "core/est/csr_attrs.h"
 #include "core/est/est_outcome.h"
 #include "core/est/est_request.h"
@@ -453,6 +454,10 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   const std::vector<std::string> args(argv, argv + argc);
   auto options = ParseEstClientArgs(args);
+  if (!options.ok() && options.error().message == "version") {
+    std::printf("scepd's est-client %s\nLicense: %s\n", SCEPD_VERSION, scepd::kLicense);
+    return kEstExitSuccess;
+  }
   if (!options.ok()) {
     const bool help = options.error().message == "help";
     if (!help) std::fprintf(stderr, "est-client: %s\n\n", options.error().message.c_str());

@@ -36,6 +36,7 @@ Result<EstClientOptions> ParseEstClientArgs(const std::vector<std::string>& args
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") return MakeError(ErrorCode::kInvalidArgument, "help");
+    if (a == "-V" || a == "--version") return MakeError(ErrorCode::kInvalidArgument, "version");
     if (a == "-v" || a == "--verbose") {
       ++o.verbosity;
       continue;
@@ -176,6 +177,7 @@ std::string EstClientUsage(const std::string& program) {
          "  --wait SECONDS        keep polling a pending (202) request this long\n"
          "  --timeout SECONDS     per request (default 60)\n"
          "  -v                    more detail\n"
+         "  -V, --version         the version and the licence\n"
          "exit codes: 0 done, 1 usage or bad input, 2 rejected, 3 pending, 4 authentication\n"
          "failed, 89 timeout, 93 file error, 95 network/TLS/HTTP error, 97 bad EST answer\n";
 }

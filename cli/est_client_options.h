@@ -39,7 +39,7 @@ struct EstClientOptions {
 };
 
 // Parses argv. Fails with kInvalidArgument naming the option at fault, or
-// with the message "help" for --help.
+// with the message "help" for --help and "version" for -V/--version.
 Result<EstClientOptions> ParseEstClientArgs(const std::vector<std::string>& args);
 
 // The usage text.

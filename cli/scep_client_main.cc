@@ -10,6 +10,7 @@
 #include "cli/scep_client_commands.h"
 #include "cli/scep_client_options.h"
 #include "cli/tectia/request_options.h"
+#include "core/license.h"
 #include "core/wipe.h"
 
 namespace scepd::cli {
@@ -37,7 +38,7 @@ int ScepClientMain(int argc, char** argv) {
   }
   switch (args->info) {
     case ScepClientInfo::kHelp: std::fputs(ScepClientUsage("scep-client").c_str(), stdout); return kExitSuccess;
-    case ScepClientInfo::kVersion: std::printf("scepd's scep-client %s\n", SCEPD_VERSION); return kExitSuccess;
+    case ScepClientInfo::kVersion: std::printf("scepd's scep-client %s\nLicense: %s\n", SCEPD_VERSION, kLicense); return kExitSuccess;
     case ScepClientInfo::kNone: break;
   }
   const int code = RunScepClient(args->options);

@@ -26,6 +26,14 @@
 # dash and busybox ash.
 set -u
 
+# The project's version, filled in when the script is installed (CMake's
+# configure_file); --version prints it with the licence.
+version=@PROJECT_VERSION@
+if [ "${1-}" = --version ]; then
+  printf "scepd's check-cert.sh %s\nLicense: Apache-2.0\n" "$version"
+  exit 0
+fi
+
 prog=check-cert
 conf=${SCEPD_CONF:-/etc/scepd.conf}
 timeout=${CHECK_CERT_TIMEOUT:-120}

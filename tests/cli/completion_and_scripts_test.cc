@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
+#include "tests/support/built_binary.h"
 #include "tests/support/process.h"
 
 namespace scepd::testing {
@@ -61,6 +64,33 @@ TEST(ShellFiles, CmpClientCompletion) {
   EXPECT_EQ(update.find("-p\n"), std::string::npos) << update;  // UPDATE is signed, no secret
   std::string init = Complete("cmp-client", "_cmp_client", "cmp-client -y INITIALIZE -");
   EXPECT_NE(init.find("-p\n"), std::string::npos) << init;
+}
+
+// Every long option a program's usage text lists is offered by its
+// completion, before a command or after one of them.
+void ExpectEveryLongOptionOffered(const std::string& program, const std::string& function,
+                                  const std::vector<std::string>& commands) {
+  SCOPED_TRACE(program);
+  std::string offered = Complete(program, function, program + " -");
+  for (const std::string& command : commands) {
+    offered += Complete(program, function, program + " " + command + " -");
+  }
+  auto usage = RunProcess({BuiltBinary("cli/" + program), "--help"});
+  const std::string text = usage.out + usage.err;
+  ASSERT_NE(text.find("--timeout"), std::string::npos) << text;
+  const std::regex long_opt("--[a-z0-9-]+");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), long_opt);
+       it != std::sregex_iterator(); ++it) {
+    EXPECT_NE(offered.find(it->str() + "\n"), std::string::npos) << it->str() << " is not completed";
+  }
+}
+
+TEST(ShellFiles, CompletionsOfferEveryLongOptionOfTheUsage) {
+  ExpectEveryLongOptionOffered("sscep", "_sscep",
+                               {"getca", "getnextca", "getcaps", "enroll", "getcert", "getcrl", "mkrequest"});
+  ExpectEveryLongOptionOffered("scep-client", "_scep_client", {"GET-CA", "GET-CHAIN", "ENROLL"});
+  ExpectEveryLongOptionOffered("cmp-client", "_cmp_client",
+                               {"INITIALIZE", "ENROLL", "UPDATE", "REVOKE", "TUNNEL"});
 }
 
 }  // namespace

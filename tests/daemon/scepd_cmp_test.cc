@@ -28,6 +28,7 @@
 #include "tests/support/reliability_doc.h"
 #include "tests/support/scepd_conf.h"
 #include "tests/support/test_pki.h"
+#include "tests/support/tinyproxy.h"
 
 namespace scepd::testing {
 namespace {
@@ -377,6 +378,37 @@ TEST_F(ScepdCmpTest, RenewsTwiceInARowWithKurAgainstAServerThatIssues) {
   EXPECT_EQ(server.issued(), 3);
   EXPECT_FALSE(PathExists(data() + "/.pending/state"));
   ExpectReliabilityRow("cmp.renew-twice", observed);
+}
+
+// Issue 21: protocol = cmp goes through the proxy setting like SCEP and EST,
+// with the credentials from their file (tinyproxy answers 407 without them).
+TEST_F(ScepdCmpTest, ProxySettingCarriesTheCmpRequests) {
+  IssuingCmpServer server;
+  ASSERT_TRUE(server.ok());
+  Tinyproxy proxy;
+  proxy.RequireCredentials("gw", "pr0xy-pass");
+  std::string error;
+  ASSERT_TRUE(proxy.Start(dir_.path(), &error)) << error;
+  WriteConfig(server.url(), "cmp-test-secret", "/O=CMP Test/CN=CMP Test CA");
+  const std::string base = ReadFile(conf()) + "key_size = 1024\nproxy = " + proxy.address() + "\n";
+  WriteFile(conf(), base);
+  auto refused = Once();
+  EXPECT_NE(refused.exit_code, 0) << refused.err;
+  // tinyproxy answers 407 and closes while the POST body is still coming:
+  // libcurl sees either the 407 or the connection reset.
+  EXPECT_NE(refused.err.find("via proxy " + proxy.address()), std::string::npos) << refused.err;
+  EXPECT_EQ(server.count("ir"), 0) << "the request went around the proxy";
+  EXPECT_FALSE(PathExists(data() + "/latest.crt"));
+
+  WriteFile(dir_.File("proxy-creds"), "gw:pr0xy-pass\n", 0600);
+  WriteFile(conf(), base + "proxy_credentials_file = " + dir_.File("proxy-creds") + "\n");
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err << server.log();
+  EXPECT_EQ(server.count("ir"), 1);
+  EXPECT_TRUE(PathExists(data() + "/latest.crt"));
+  EXPECT_EQ(r.err.find("pr0xy-pass"), std::string::npos) << "proxy credentials logged";
+  proxy.Stop();
+  EXPECT_NE(proxy.Log().find("POST " + server.url()), std::string::npos) << proxy.Log();
 }
 
 }  // namespace

@@ -409,13 +409,22 @@ TEST_F(ScepdTest, CertificateValidPast2050IsEnrolledReportedAndKept) {
 }
 
 // Issue 21: the proxy setting carries the daemon's requests (and the
-// credentials from their file reach the proxy, never the log).
+// credentials from their file reach the proxy, never the log). The EST and
+// CMP counterparts: ScepdEstTest.ProxySetting..., ScepdCmpTest.ProxySetting...
 TEST_F(ScepdTest, ProxySettingCarriesEveryRequestToTheCa) {
   ScepServer ca;
   ASSERT_TRUE(ca.Start());
   Tinyproxy proxy;
+  proxy.RequireCredentials("gw", "pr0xy-pass");
   std::string error;
   ASSERT_TRUE(proxy.Start(dir_.path(), &error)) << error;
+  // Without the credentials the proxy refuses (407) and nothing reaches the CA.
+  WriteConfig(ca.url(), "proxy = " + proxy.address() + "\n");
+  auto refused = Once();
+  EXPECT_NE(refused.exit_code, 0) << refused.err;
+  EXPECT_NE(refused.err.find("407"), std::string::npos) << refused.err;
+  EXPECT_FALSE(PathExists(data() + "/latest.crt"));
+
   WriteFile(dir_.File("proxy-creds"), "gw:pr0xy-pass\n", 0600);
   WriteConfig(ca.url(), "proxy = " + proxy.address() + "\nproxy_credentials_file = " +
                             dir_.File("proxy-creds") + "\n");

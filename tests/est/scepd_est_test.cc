@@ -17,6 +17,7 @@
 #include "tests/support/process.h"
 #include "tests/support/reliability_doc.h"
 #include "tests/support/scepd_conf.h"
+#include "tests/support/tinyproxy.h"
 
 namespace scepd::testing {
 namespace {
@@ -229,6 +230,54 @@ TEST_F(ScepdEstTest, ATlsCertificateFromAnotherCaIsNotTrusted) {
   EXPECT_FALSE(PathExists(data() + "/latest.crt"));
   EXPECT_TRUE(PathExists(dir_.File("failure.env")));
   ExpectReliabilityRow("daemon.est-wrong-tls-ca", r.err + "exit " + std::to_string(r.exit_code));
+}
+
+// Issue 21: protocol = est goes through the proxy setting (HTTP CONNECT to
+// the HTTPS server) with the credentials from their file, both with
+// tls_ca_file (the daemon's transport) and with a pinned bootstrap (the
+// enroller's own transports); tinyproxy answers 407 without them.
+TEST_F(ScepdEstTest, ProxySettingCarriesTheEstRequests) {
+  Start();
+  Tinyproxy proxy;
+  proxy.RequireCredentials("gw", "pr0xy-pass");
+  std::string error;
+  ASSERT_TRUE(proxy.Start(dir_.path(), &error)) << error;
+  WriteFile(dir_.File("proxy-creds"), "gw:pr0xy-pass\n", 0600);
+  const std::string via = "proxy = " + proxy.address() + "\n";
+  const std::string creds = "proxy_credentials_file = " + dir_.File("proxy-creds") + "\n";
+  auto pem = ossl::CertFromPem(server_->ca_pem(), "ca");
+  ASSERT_TRUE(pem.ok());
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  ASSERT_EQ(X509_digest(pem->get(), EVP_sha256(), md, &len), 1);
+  const std::string pin = "ca_fingerprint = sha256:" + HexEncode(Bytes(md, md + len), ':') + "\n";
+  int enrolled = 0;
+  for (const std::string& trust : {std::string(), pin}) {
+    SCOPED_TRACE(trust.empty() ? "tls_ca_file" : "pinned bootstrap");
+    TempDir other;
+    auto write = [&](const std::string& extra) {
+      WriteConfig(extra, trust);
+      std::string text = ReadFile(conf());
+      text.replace(text.find(data()), data().size(), other.File("data"));
+      WriteFile(conf(), text);
+    };
+    write(via);
+    auto refused = Once();
+    EXPECT_NE(refused.exit_code, 0) << refused.err;
+    EXPECT_NE(refused.err.find("407"), std::string::npos) << refused.err;
+    EXPECT_EQ(server_->enrollments(), enrolled) << "a request went around the proxy";
+    EXPECT_FALSE(PathExists(other.File("data") + "/latest.crt"));
+
+    write(via + creds);
+    auto r = Once();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(server_->enrollments(), ++enrolled);
+    EXPECT_TRUE(PathExists(other.File("data") + "/latest.crt"));
+    EXPECT_FALSE(Contains(r.err, "pr0xy-pass")) << "proxy credentials logged";
+  }
+  proxy.Stop();
+  EXPECT_TRUE(Contains(proxy.Log(), "CONNECT 127.0.0.1:" + std::to_string(server_->port())))
+      << proxy.Log();
 }
 
 }  // namespace

@@ -347,6 +347,64 @@ TEST(SystemdUnit, ScriptDropInNamesWhatScepReplacePemWrites) {
   EXPECT_TRUE(Contains(ReadFile(settings), "IPSEC_LOCAL_KEY='" + key)) << ReadFile(settings);
 }
 
+// ---- README --------------------------------------------------------------------
+
+// Issue 21's order: what scepd is (three sentences), the two commands, then
+// the install on Debian (systemd), OpenWrt (UCI) and as a router app, each
+// with its cron line.
+TEST(Readme, SaysWhatScepdIsThenTheTwoCommandsThenEachInstall) {
+  const std::string readme = ReadFile(Src("README.md"));
+  ASSERT_EQ(readme.rfind("# scepd\n\n", 0), 0u);
+  const std::size_t intro_end = readme.find("\n\n", 9);
+  std::string intro = readme.substr(9, intro_end - 9);
+  // Sentences end in ". " or at the end ("RFC 8894)." etc. inside count).
+  const std::regex sentence_end("\\.( |\n|$)");
+  const auto sentences = std::distance(
+      std::sregex_iterator(intro.begin(), intro.end(), sentence_end), std::sregex_iterator());
+  EXPECT_EQ(sentences, 3) << intro;
+  EXPECT_EQ(intro.rfind("scepd ", 0), 0u) << intro;
+  for (const char* name : {"SCEP", "EST", "CMP", "`sscep`", "`scep-client`", "`cmp-client`",
+                           "`est-client`", "Apache-2.0"}) {
+    EXPECT_TRUE(Contains(intro, name)) << name << " not in the first paragraph";
+  }
+  // Then the two commands, before any section.
+  const std::size_t demo = readme.find("\n    scripts/demo.sh", intro_end);
+  const std::size_t test = readme.find("\n    scripts/test.sh", intro_end);
+  const std::size_t first_section = readme.find("\n## ");
+  EXPECT_LT(demo, test);
+  EXPECT_LT(test, first_section);
+  // Then the installs, in this order, the first section after them.
+  EXPECT_EQ(readme.substr(first_section, 12), "\n## Install\n");
+  std::size_t at = first_section;
+  struct Install {
+    const char* heading;
+    std::vector<std::string> lines;  // each an indented command line of that part
+  };
+  const std::vector<Install> installs = {
+      {"\n### Debian 12 (systemd)\n",
+       {"apt install ./build/scepd_*.deb", "systemctl enable --now scepd", "journalctl -u scepd",
+        "5 0 * * * root /usr/bin/check-cert.sh"}},
+      {"\n### OpenWrt (UCI)\n",
+       {"uci commit scepd", "reload_config",
+        "echo '5 0 * * * /usr/bin/check-cert.sh' >>/etc/crontabs/root"}},
+      {"\n### Router app\n",
+       {"packaging/router-app.sh -B build/router -o scepClient.tar.gz",
+        "5 0 * * * root /opt/scepClient/bin/check-cert.sh"}},
+  };
+  for (std::size_t i = 0; i < installs.size(); ++i) {
+    const std::size_t begin = readme.find(installs[i].heading, at);
+    ASSERT_NE(begin, std::string::npos) << installs[i].heading;
+    const std::size_t end = readme.find("\n## ", begin) < readme.find("\n### ", begin + 1)
+                                ? readme.find("\n## ", begin)
+                                : readme.find("\n### ", begin + 1);
+    const std::string part = readme.substr(begin, end - begin);
+    for (const std::string& line : installs[i].lines) {
+      EXPECT_TRUE(Contains(part, "\n    " + line)) << line << " not in " << installs[i].heading;
+    }
+    at = begin + 1;
+  }
+}
+
 // ---- manual pages ---------------------------------------------------------------
 
 const std::vector<std::string> kManPages = {"scepd.8", "scepd.conf.5", "sscep.1", "scep-client.1", "cmp-client.1", "mkrequest.1",
@@ -456,6 +514,20 @@ TEST(Licence, IsApacheTwoEverywhere) {
   EXPECT_EQ(sscep.out, "scepd's sscep " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   auto usage = RunProcess({kSscep});
   EXPECT_TRUE(Contains(usage.out + usage.err, "License: Apache-2.0\n")) << Describe(usage);
+  // The other command lines: the Tectia-style ones (links to the multi-call
+  // sscep) and est-client.
+  for (const char* program : {"scep-client", "cmp-client", "est-client"}) {
+    auto r = RunProcess({BuiltBinary(std::string("cli/") + program), "--version"});
+    EXPECT_EQ(r.exit_code, 0) << program << "\n" << Describe(r);
+    EXPECT_EQ(r.out, std::string("scepd's ") + program + " " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  }
+  // The shell scripts, as the build configures them for installation.
+  for (const char* script : {"scripts/check-cert.sh", "scripts/scep_replace_pem", "cli/mkrequest"}) {
+    const std::string name = std::string(script).substr(std::string(script).find('/') + 1);
+    auto r = RunProcess({"/bin/sh", kBuild + "/" + script, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << script << "\n" << Describe(r);
+    EXPECT_EQ(r.out, "scepd's " + name + " " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  }
   EXPECT_TRUE(Contains(ReadFile(Src("packaging/openwrt/Makefile")), "\nPKG_LICENSE:=Apache-2.0\n"));
 }
 
@@ -513,7 +585,7 @@ TEST(Completion, EstClientOffersEveryOptionOfItsUsage) {
   EXPECT_EQ(complete("est-client ree"), "reenroll\n");
   EXPECT_EQ(complete("est-client enroll --key-t"), "--key-type\n");
   EXPECT_EQ(complete("est-client enroll --key-type "), "rsa\nec\n");
-  std::string offered;
+  std::string offered = complete("est-client -");  // before the command: --help, --version
   for (const char* command : {"cacerts", "csrattrs", "enroll", "reenroll", "serverkeygen"}) {
     offered += complete(std::string("est-client ") + command + " -");
   }
@@ -711,10 +783,18 @@ TEST(DebPackage, BuildsInstallsAndRuns) {
   EXPECT_TRUE(Contains(usage.out, "Usage")) << Describe(usage);
   auto client = RunProcess(TargetCommand({root + "/usr/bin/scep-client", "--version"}));
   EXPECT_EQ(client.exit_code, 0) << Describe(client);
-  EXPECT_EQ(client.out, "scepd's scep-client " SCEPD_VERSION "\n");
+  EXPECT_EQ(client.out, "scepd's scep-client " SCEPD_VERSION "\nLicense: Apache-2.0\n");
   auto cmp = RunProcess(TargetCommand({root + "/usr/bin/cmp-client", "--version"}));
   EXPECT_EQ(cmp.exit_code, 0) << Describe(cmp);
-  EXPECT_EQ(cmp.out, "scepd's cmp-client " SCEPD_VERSION "\n");
+  EXPECT_EQ(cmp.out, "scepd's cmp-client " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  auto est = RunProcess(TargetCommand({root + "/usr/bin/est-client", "--version"}));
+  EXPECT_EQ(est.exit_code, 0) << Describe(est);
+  EXPECT_EQ(est.out, "scepd's est-client " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  for (const char* script : {"check-cert.sh", "scep_replace_pem", "mkrequest"}) {
+    auto r = RunProcess({"/bin/sh", root + "/usr/bin/" + script, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << script << "\n" << Describe(r);
+    EXPECT_EQ(r.out, std::string("scepd's ") + script + " " SCEPD_VERSION "\nLicense: Apache-2.0\n");
+  }
   auto check = RunProcess(
       TargetCommand({root + "/usr/sbin/scepd", "--check-config", "-c", root + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
@@ -845,6 +925,9 @@ TEST(RouterApp, ArchiveHasTheSeedLayout) {
   auto check = RunProcess(
       TargetCommand({app + "/bin/scepd", "--check-config", "-c", app + "/etc/scepd.conf"}));
   EXPECT_EQ(check.exit_code, 0) << Describe(check);
+  // Seed 003's directories, not the Debian package's.
+  EXPECT_TRUE(Contains(check.out, "data_dir = /var/data/scepClient\n")) << check.out;
+  EXPECT_TRUE(Contains(check.out, "run_dir = /var/run/scepClient\n")) << check.out;
   // The init script and the scripts default to the app's own settings.
   const std::string init = ReadFile(app + "/etc/init");
   EXPECT_TRUE(Contains(init, "SCEPD_BIN=${SCEPD_BIN:-/opt/scepClient/bin/scepd}")) << init;

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/scripts/script_shell.h"
 
@@ -14,6 +17,25 @@ namespace {
 const std::string kConverter = std::string(SCEPD_SOURCE_DIR) + "/init/scepd-uci";
 const std::string kOpenWrtDefaults =
     std::string(SCEPD_SOURCE_DIR) + "/packaging/openwrt/files/scepd.config";
+const std::string kShippedSettings = std::string(SCEPD_SOURCE_DIR) + "/etc/scepd.conf";
+
+// The keys etc/scepd.conf documents (";key =" lines), with their section
+// ("scepd" or "certificate"). ConfigTest.ShippedFileDocumentsEveryKey keeps
+// that list equal to the daemon's, but for data_dir of a named certificate
+// section.
+std::vector<std::pair<std::string, std::string>> DocumentedKeys() {
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::istringstream text(ReadFile(kShippedSettings));
+  std::string line, section;
+  while (std::getline(text, line)) {
+    if (line == "[scepd]" || line == "[certificate]") section = line.substr(1, line.size() - 2);
+    if (line.rfind(";[", 0) == 0) break;  // the commented-out example repeats keys
+    if (line.size() < 2 || line[0] != ';' || line[1] == ' ') continue;
+    const std::size_t eq = line.find(" =");
+    if (eq != std::string::npos) keys.emplace_back(section, line.substr(1, eq - 1));
+  }
+  return keys;
+}
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -115,6 +137,86 @@ TEST_P(ScepdUciTest, ConvertsSectionsOptionsListsAndQuoting) {
                                   "    /etc/init.d/ipsec restart\n"))
       << check.out;
   EXPECT_TRUE(Contains(check.out, "[certificate vpn]")) << check.out;
+}
+
+// The converter keeps no list of keys: every key the daemon reads (EST's,
+// CMP's, the proxy's, any added later) comes through as it was written.
+TEST_P(ScepdUciTest, EveryKeyOfTheDaemonComesThrough) {
+  const auto keys = DocumentedKeys();
+  ASSERT_GT(keys.size(), 40u);
+  std::string scepd = "config scepd 'main'\n", certificate = "config certificate\n";
+  for (const auto& [section, key] : keys) {
+    (section == "scepd" ? scepd : certificate) +=
+        "\toption " + key + " 'v " + key + "'\n";
+  }
+  const std::string conf = ConvertText(scepd + "\n" + certificate +
+                                       "\nconfig certificate 'vpn'\n\toption data_dir 'v vpn'\n");
+  const std::size_t cert_at = conf.find("\n[certificate]\n");
+  const std::size_t vpn_at = conf.find("\n[certificate vpn]\n");
+  ASSERT_NE(cert_at, std::string::npos) << conf;
+  ASSERT_NE(vpn_at, std::string::npos) << conf;
+  for (const auto& [section, key] : keys) {
+    const std::size_t at = conf.find("\n" + key + " = v " + key + "\n");
+    EXPECT_NE(at, std::string::npos) << key << " lost:\n" << conf;
+    if (section == "scepd") {
+      EXPECT_LT(at, cert_at) << key << " not in [scepd]";
+    } else {
+      EXPECT_GT(at, cert_at) << key << " not in [certificate]";
+      EXPECT_LT(at, vpn_at) << key << " not in [certificate]";
+    }
+  }
+  for (const char* key : {"est_username", "est_password_file", "cmp_secret_file", "cmp_reference",
+                          "recipient", "proxy", "proxy_credentials_file", "protocol"}) {
+    EXPECT_TRUE(Contains(conf, std::string("\n") + key + " = ")) << key;
+  }
+}
+
+// UCI files as an OpenWrt user writes them for an EST and a CMP CA behind a
+// proxy: scepd takes the converted settings.
+TEST_P(ScepdUciTest, EstAndCmpBehindAProxyLoad) {
+  WriteFile(dir_.File("est-password"), "estpass\n", 0600);
+  WriteFile(dir_.File("cmp-secret"), "cmpsecret\n", 0600);
+  WriteFile(dir_.File("proxy-creds"), "gw:pass\n", 0600);
+  WriteFile(dir_.File("tls-ca.pem"), "read when the CA is contacted\n");
+  const std::string conf = ConvertText(
+      "config scepd 'main'\n"
+      "\toption enabled '1'\n"
+      "\toption serial_number 'A1B2'\n"
+      "\toption data_dir '" + dir_.File("data") + "'\n"
+      "\toption run_dir '" + dir_.File("run") + "'\n\n"
+      "config certificate 'est'\n"
+      "\toption protocol 'est'\n"
+      "\toption url 'https://est.example.com:8443'\n"
+      "\toption est_label 'routers'\n"
+      "\toption est_username 'router'\n"
+      "\toption est_password_file '" + dir_.File("est-password") + "'\n"
+      "\toption tls_ca_file '" + dir_.File("tls-ca.pem") + "'\n"
+      "\toption subject '/CN=router-SN'\n"
+      "\toption key_type 'ec'\n"
+      "\toption proxy 'http://proxy.example.net:3128'\n"
+      "\toption proxy_credentials_file '" + dir_.File("proxy-creds") + "'\n"
+      "\toption data_dir '" + dir_.File("est") + "'\n\n"
+      "config certificate 'cmp'\n"
+      "\toption protocol 'cmp'\n"
+      "\toption url 'http://cmp.example.com/pkix/'\n"
+      "\toption cmp_reference '62154'\n"
+      "\toption cmp_secret_file '" + dir_.File("cmp-secret") + "'\n"
+      "\toption recipient '/CN=Example CA'\n"
+      "\toption subject '/CN=router-SN-cmp'\n"
+      "\toption proxy 'proxy.example.net:3128'\n"
+      "\toption data_dir '" + dir_.File("cmp") + "'\n");
+  auto check = CheckConfig(conf);
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  for (const std::string& line : std::vector<std::string>{"protocol = est", "est_label = routers", "est_username = router",
+        "est_password_file = " + dir_.File("est-password"),
+        "proxy = http://proxy.example.net:3128",
+        "proxy_credentials_file = " + dir_.File("proxy-creds"), "protocol = cmp",
+        "cmp_reference = 62154", "cmp_secret_file = " + dir_.File("cmp-secret"),
+        "recipient = /CN=Example CA", "proxy = proxy.example.net:3128"}) {
+    EXPECT_TRUE(Contains(check.out, line + "\n")) << line << "\n" << check.out;
+  }
+  EXPECT_FALSE(Contains(check.out, "estpass")) << check.out;
+  EXPECT_FALSE(Contains(check.out, "cmpsecret")) << check.out;
 }
 
 TEST_P(ScepdUciTest, RefusesWhatItCannotConvertNamingTheLine) {

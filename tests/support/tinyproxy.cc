@@ -32,7 +32,7 @@ bool Tinyproxy::Start(const std::string& dir, std::string* error) {
   WriteFile(dir + "/tinyproxy.conf",
             "Port " + std::to_string(port_) +
                 "\nListen 127.0.0.1\nTimeout 30\nLogLevel Info\nLogFile \"" + dir +
-                "/tinyproxy.log\"\nAllow 127.0.0.1\nMaxClients 10\n");
+                "/tinyproxy.log\"\nAllow 127.0.0.1\nMaxClients 10\n" + basic_auth_);
   if (!process_.Start({"tinyproxy", "-d", "-c", dir + "/tinyproxy.conf"}, dir + "/tinyproxy.out",
                       {}, dir, error)) {
     return false;

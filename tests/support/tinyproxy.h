@@ -11,6 +11,12 @@ namespace scepd::testing {
 
 class Tinyproxy {
  public:
+  // Before Start: the proxy answers 407 to every request that lacks these
+  // Basic credentials (tinyproxy's BasicAuth).
+  void RequireCredentials(const std::string& user, const std::string& password) {
+    basic_auth_ = "BasicAuth " + user + " " + password + "\n";
+  }
+
   // Writes `dir`/tinyproxy.conf, starts tinyproxy in the foreground and
   // waits (bounded, ScaledTimeout) until it accepts connections. False, with
   // the reason in *error, if it cannot be started or never listens.
@@ -29,6 +35,7 @@ class Tinyproxy {
   BackgroundProcess process_;
   std::string dir_;
   int port_ = 0;
+  std::string basic_auth_;
 };
 
 }  // namespace scepd::testing
