@@ -335,10 +335,15 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
       key_spec.type == KeyType::kRsa ? TakeNextKey(current ? current->key.get() : nullptr)
                                      : nullptr;
   const bool prepared_key = key != nullptr;
+  ossl::Ptr<EVP_PKEY> spare = std::move(spare_key_);
   std::future<Result<ossl::Ptr<EVP_PKEY>>> making;
   if (prepared_key) {
     spdlog::info("{}: using the {} key made ahead of time", Label(settings_),
                  KeySpecName(key_spec));
+  } else if (KeyFitsSpec(spare.get(), key_spec)) {
+    spdlog::info("{}: using the {} key made for the attempt that failed", Label(settings_),
+                 KeySpecName(key_spec));
+    key = std::move(spare);
   } else {
     spdlog::info("{}: generating a {} key while the CA is asked", Label(settings_),
                  KeySpecName(key_spec));
@@ -352,12 +357,9 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     key = std::move(*made);
   }
   if (!attempt.ok()) {
-    // Kept for the next attempt, as a key made ahead (RSA only).
-    if (!prepared_key && key_spec.type == KeyType::kRsa) {
-      if (auto st = SaveNextKey(settings_.data_dir, key.get()); !st.ok()) {
-        spdlog::warn("{}: {}", Label(settings_), st.error().message);
-      }
-    }
+    // A key made ahead stays on disk for the retry; one made now is kept
+    // in memory (spare_key_).
+    if (!prepared_key) spare_key_ = std::move(key);
     return Fail(now, attempt.error().message, "");
   }
   Attempt& a = **attempt;

@@ -153,6 +153,12 @@ class CertificateJob {
   // is unusable or is `in_use` (the active pair's key, borrowed; one that a
   // power cut brought back), which is then removed.
   ossl::Ptr<EVP_PKEY> TakeNextKey(EVP_PKEY* in_use);
+  // A key made for an attempt that failed before its request was built
+  // (the CA could not be reached or its certificates were refused), kept
+  // in memory for the next attempt if the settings still ask for that kind
+  // of key: a router does not make an RSA key again at every retry. Never
+  // written to disk: a failed attempt changes nothing there.
+  ossl::Ptr<EVP_PKEY> spare_key_;
   std::int64_t Fail(std::int64_t now, const std::string& message, const std::string& fail_info);
   // Makes the back end, fetches the CA certificates and checks the CA
   // against the pin (daemon/ca_trust.h); keeps a successor CA when offered.
