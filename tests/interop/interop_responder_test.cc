@@ -209,6 +209,49 @@ TEST_F(InteropResponderTest, EmptyGetCaCapsMeansNoCapabilities) {
                                                  caps.err + r.err + ca.Log());
 }
 
+// Microsoft NDES through sscep as its users call it: getca writes the RA
+// signature certificate, the RA encryption certificate, the CA and the root
+// as ca.crt-0..3, and enroll is given -c ca.crt-0 -e ca.crt-1. The CA is
+// taken from the files beside ca.crt-0, or, with the two RA files alone,
+// from the reply (it signed the RA certificates); CertPoll names it either
+// way (the responder refuses another issuer).
+TEST_F(InteropResponderTest, SscepNdesRaCertificatesAsMinusCAndMinusE) {
+  for (bool beside : {true, false}) {
+    SCOPED_TRACE(beside ? "ca.crt-0..3 as getca wrote them" : "the two RA files alone");
+    TempDir ca_dir("scepd-interop-ca-");
+    InteropCa ca(ca_dir.path());
+    ASSERT_TRUE(ca.Start({"--ra", "--pending", "1"}));
+    Prepare(ca);
+    ASSERT_TRUE(PathExists(dir_.File("ca.crt-3"))) << "getca wrote RA, RA, CA, root";
+    std::string c = "ca.crt-0", e = "ca.crt-1";
+    if (!beside) {
+      c = "ra-sign.pem";
+      e = "ra-enc.pem";
+      WriteFile(dir_.File(c), ReadFile(dir_.File("ca.crt-0")));
+      WriteFile(dir_.File(e), ReadFile(dir_.File("ca.crt-1")));
+    }
+    auto r = Sscep({"enroll", "-u", ca.url(), "-c", c, "-e", e, "-k", "router.key", "-r",
+                    "router.csr", "-l", "router.crt", "-t", "1", "-n", "5", "-v"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err << ca.Log();
+    EXPECT_EQ(r.err.find("is a CA"), std::string::npos) << r.err;
+    EXPECT_EQ(ca.Log().find("CertPoll issuer is not the issuing CA"), std::string::npos)
+        << ca.Log();
+    EXPECT_EQ(Count(ca.Log(), "messageType=20"), 2) << ca.Log();
+    EXPECT_EQ(ca.Log().find("bad request"), std::string::npos) << "not encrypted to the RA";
+    ASSERT_TRUE(PathExists(dir_.File("router.crt")));
+    if (beside) {
+      EXPECT_NE((r.out + r.err).find("taken from ca.crt-2"), std::string::npos) << r.out << r.err;
+    }
+    // The chain beside the certificate ends in the issuing CA, not an RA.
+    std::string chain = ReadFile(dir_.File("router.crt.chain"));
+    EXPECT_NE(chain.find(ReadFile(dir_.File("ca.crt-2"))), std::string::npos) << chain;
+    EXPECT_EQ(chain.find(ReadFile(dir_.File("ca.crt-0"))), std::string::npos) << chain;
+    for (const char* f : {"ra-sign.pem", "ra-enc.pem", "router.crt.chain"}) {
+      RemoveTree(dir_.File(f));
+    }
+  }
+}
+
 // scepd itself: an enrollment left PENDING by a CA that omits eContent, the
 // daemon killed and started again, the same transaction polled to the end.
 TEST_F(InteropResponderTest, ScepdRestartedWhilePendingFinishesWithDetachedReplies) {
