@@ -282,5 +282,27 @@ TEST_F(InteropResponderTest, ScepdRestartedWhilePendingFinishesWithDetachedRepli
   EXPECT_TRUE(PathExists(dir_.File("data") + "/latest.crt"));
 }
 
+// scepd refused by a CA whose FAILURE carries no eContent: the failInfo and
+// the CA's text are reported, not a bad signature, and nothing is installed.
+TEST_F(InteropResponderTest, ScepdReportsTheFailInfoOfADetachedFailure) {
+  InteropCa ca(dir_.File("ca"));
+  ASSERT_TRUE(ca.Start({"--fail", "2", "--fail-text", "Anfrage abgelehnt", "--ra"}));
+  const std::string conf = dir_.File("scepd.conf");
+  WriteFile(conf,
+            "[scepd]\nenabled = yes\ndata_dir = " + dir_.File("data") + "\nrun_dir = " +
+                dir_.File("run") +
+                "\nlog_level = debug\nlog_target = stderr\nserial_number = A1B2\n"
+                "[certificate]\nurl = " + ca.url() +
+                "\nsubject = /O=scepd test/CN=router-SN\nchallenge_password = secret\n"
+                "renew_days = 30\nawait_result = 1\nkey_size = 1024\n");
+  auto r = RunProcess({kScepd, "-c", conf, "--once"}, {}, 120000);
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("badRequest"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Anfrage abgelehnt"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("signature does not verify"), std::string::npos) << r.err;
+  EXPECT_EQ(Count(ca.Log(), "refused failInfo=2"), 1) << ca.Log();
+  EXPECT_FALSE(PathExists(dir_.File("data") + "/latest.crt"));
+}
+
 }  // namespace
 }  // namespace scepd::testing
