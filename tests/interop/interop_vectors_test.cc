@@ -197,6 +197,20 @@ TEST_F(InteropVectors, EachIsAcceptedOrRefusedForItsReason) {
   for (const auto& [why, n] : reasons) summary += "; " + std::to_string(n) + "x '" + why + "'";
   std::printf("%s\n", summary.c_str());
   EXPECT_EQ(accepted + refused, static_cast<int>(vectors_->size()));
+  // docs/interop.md gives these counts and lists every vector.
+  std::string doc = ReadFile(std::string(SCEPD_SOURCE_DIR) + "/docs/interop.md");
+  for (char& c : doc) {
+    if (c == '\n') c = ' ';
+  }
+  const std::string counts = "today " + std::to_string(vectors_->size()) + " vectors, " +
+                             std::to_string(accepted) + " accepted and " +
+                             std::to_string(refused) + " refused";
+  EXPECT_NE(doc.find(counts), std::string::npos) << "docs/interop.md should say: " << counts;
+  EXPECT_NE(doc.find("The " + std::to_string(refused) + " refusals"), std::string::npos);
+  for (const Vector& v : *vectors_) {
+    EXPECT_NE(doc.find("| `" + v.name + "` |"), std::string::npos)
+        << v.name << " is not in docs/interop.md's table of vectors";
+  }
 }
 
 TEST_F(InteropVectors, CoverTheIssuesList) {
