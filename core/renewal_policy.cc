@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -55,6 +57,24 @@ std::string Span(std::int64_t seconds, const char* adjective = "") {
   return "0 seconds";  // not reached
 }
 
+// FNV-1a over `bytes`, continuing from `hash`.
+std::uint64_t Fnv1a(std::uint64_t hash, const void* data, std::size_t size) noexcept {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < size; ++i) {
+    hash ^= bytes[i];
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+// SplitMix64's finaliser: every input bit moves every output bit, so
+// serials that differ in the last digit land far apart.
+std::uint64_t Mix64(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 Decision Untrusted(std::int64_t now, const RenewalSettings& settings, std::string why) {
   const std::int64_t interval = std::max<std::int64_t>(1, settings.check_interval);
   return Decision{Verdict::kClockUntrusted,
@@ -97,22 +117,55 @@ Decision DecideRenewal(const std::optional<CertTimes>& cert, std::int64_t now,
 
   // renew_days fits in int, so the product fits in int64 without saturation.
   const std::int64_t window = std::max(0, settings.renew_days) * kDay;
+  const std::int64_t window_open = SaturatingSub(cert->not_after, window);
+  const std::int64_t point = RenewalPoint(*cert, settings);  // >= window_open
   const std::int64_t left = SaturatingSub(cert->not_after, now);  // > 0 here
-  if (left < window) {
+  if (now > point) {
+    std::string why = "fewer than the " + std::to_string(settings.renew_days) +
+                      " days of renew_days";
+    if (point != window_open) why += ", past its renewal point " + FormatUtc(point);
     return Decision{Verdict::kRenewalDue, now,
                     "certificate expires " + FormatUtc(cert->not_after) + ", in " + Span(left) +
-                        ", fewer than the " + std::to_string(settings.renew_days) +
-                        " days of renew_days; renewing"};
+                        ", " + why + "; renewing"};
   }
 
-  const std::int64_t window_open = SaturatingSub(cert->not_after, window);  // >= now
   const std::int64_t interval = std::max<std::int64_t>(1, settings.check_interval);
   const std::int64_t earliest = SaturatingAdd(now, 1);
   std::int64_t next = SaturatingAdd(now, ApplyJitter(interval, settings.jitter, random));
-  next = std::max(earliest, std::min(next, window_open));
-  return Decision{Verdict::kValid, next,
-                  "certificate valid for " + Span(left, "more") + "; renewal window opens " +
-                      FormatUtc(window_open)};
+  next = std::max(earliest, std::min(next, point));
+  std::string reason = "certificate valid for " + Span(left, "more") + "; renewal window opens " +
+                       FormatUtc(window_open);
+  if (point != window_open) reason += ", this certificate renews at " + FormatUtc(point);
+  return Decision{Verdict::kValid, next, std::move(reason)};
+}
+
+std::int64_t RenewalPoint(const CertTimes& cert, const RenewalSettings& settings) noexcept {
+  const std::int64_t window = std::max(0, settings.renew_days) * kDay;
+  const std::int64_t open = SaturatingSub(cert.not_after, window);
+  const double spread = settings.spread > 0.0 ? std::min(settings.spread, 1.0) : 0.0;  // NaN: 0
+  if (spread == 0.0 || window == 0 || open <= cert.not_before) return open;
+  // window <= INT_MAX days: exact in a double, and so is the width.
+  const double width = std::floor(spread * static_cast<double>(window));
+  const double unit = static_cast<double>(cert.renewal_seed >> 11) * 0x1p-53;  // [0, 1)
+  const auto offset = static_cast<std::int64_t>(std::floor(unit * width));   // [0, width)
+  return SaturatingAdd(open, offset);
+}
+
+std::uint64_t RenewalSeed(const CertSummary& summary) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  h = Fnv1a(h, summary.serial.data(), summary.serial.size());
+  h = Fnv1a(h, "/", 1);
+  h = Fnv1a(h, summary.subject.data(), summary.subject.size());
+  for (const auto& t : {summary.not_before, summary.not_after}) {
+    const std::int64_t v = t.value_or(0);
+    unsigned char le[8];
+    for (int i = 0; i < 8; ++i) {
+      le[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(v) >> (8 * i));
+    }
+    h = Fnv1a(h, le, sizeof le);
+  }
+  h = Fnv1a(h, summary.rsa_public_key.data(), summary.rsa_public_key.size());
+  return Mix64(h);
 }
 
 std::string FormatUtc(std::int64_t seconds) {

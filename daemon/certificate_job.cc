@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <span>
 #include <utility>
@@ -157,13 +158,16 @@ std::int64_t CertificateJob::CheckCertificate(std::int64_t now) {
     spdlog::warn("{}: {}: enrolling anew", Label(settings_), active.error().message);
   } else if (active->has_value()) {
     pair = &**active;
-    if (pair->not_before && pair->not_after) times = CertTimes{*pair->not_before, *pair->not_after};
+    if (pair->not_before && pair->not_after) {
+      times = CertTimes{*pair->not_before, *pair->not_after, RenewalSeed(*pair)};
+    }
   }
   NoteActive(pair);
   status_.next_check.reset();
 
   RenewalSettings rs;
   rs.renew_days = settings_.renew_days;
+  rs.spread = settings_.renew_spread / 100.0;
   rs.check_interval = daemon_.check_interval;
   rs.build_time = deps_.build_time;
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
@@ -313,8 +317,37 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   status_.last_attempt = now;
   Publish(ModuleState::kRunning, renewal ? CertState::kReEnrollment : CertState::kEnrollment);
 
+  // The key: an RSA key made ahead of time, or one made now on a thread
+  // while Connect() fetches the CA's capabilities and certificates, so that
+  // the exchange with the CA hides behind the key generation.
+  const KeySpec key_spec = KeySpecOf(settings_);
+  ossl::Ptr<EVP_PKEY> key = key_spec.type == KeyType::kRsa ? TakeNextKey() : nullptr;
+  const bool prepared_key = key != nullptr;
+  std::future<Result<ossl::Ptr<EVP_PKEY>>> making;
+  if (prepared_key) {
+    spdlog::info("{}: using the {} key made ahead of time", Label(settings_),
+                 KeySpecName(key_spec));
+  } else {
+    spdlog::info("{}: generating a {} key while the CA is asked", Label(settings_),
+                 KeySpecName(key_spec));
+    making = std::async(std::launch::async, [key_spec] { return GenerateKey(key_spec); });
+  }
+
   auto attempt = Connect();
-  if (!attempt.ok()) return Fail(now, attempt.error().message, "");
+  if (!key) {
+    auto made = making.get();
+    if (!made.ok()) return Fail(now, made.error().message, "");
+    key = std::move(*made);
+  }
+  if (!attempt.ok()) {
+    // Kept for the next attempt, as a key made ahead (RSA only).
+    if (!prepared_key && key_spec.type == KeyType::kRsa) {
+      if (auto st = SaveNextKey(settings_.data_dir, key.get()); !st.ok()) {
+        spdlog::warn("{}: {}", Label(settings_), st.error().message);
+      }
+    }
+    return Fail(now, attempt.error().message, "");
+  }
   Attempt& a = **attempt;
 
   std::optional<InstalledPair> current;
@@ -327,19 +360,6 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     }
   }
 
-  // RSA keys are made ahead of time; an EC key takes milliseconds.
-  const KeySpec key_spec = KeySpecOf(settings_);
-  ossl::Ptr<EVP_PKEY> key = key_spec.type == KeyType::kRsa ? TakeNextKey() : nullptr;
-  const bool prepared_key = key != nullptr;
-  if (prepared_key) {
-    spdlog::info("{}: using the {} key made ahead of time", Label(settings_),
-                 KeySpecName(key_spec));
-  } else {
-    spdlog::info("{}: generating a {} key", Label(settings_), KeySpecName(key_spec));
-    auto made = GenerateKey(key_spec);
-    if (!made.ok()) return Fail(now, made.error().message, "");
-    key = std::move(*made);
-  }
   CsrSpec spec = RequestSpec(settings_);
   enroll::CurrentPair pair;
   if (current) pair = {current->cert.get(), current->key.get()};
@@ -744,10 +764,11 @@ std::int64_t CertificateJob::AfterInstall(X509* cert) {
   auto na = NotAfter(cert);
   RenewalSettings rs;
   rs.renew_days = settings_.renew_days;
+  rs.spread = settings_.renew_spread / 100.0;
   rs.check_interval = daemon_.check_interval;
   rs.build_time = deps_.build_time;
   std::optional<CertTimes> times;
-  if (nb.ok() && na.ok()) times = CertTimes{*nb, *na};
+  if (nb.ok() && na.ok()) times = CertTimes{*nb, *na, RenewalSeed(SummaryOf(cert))};
   Decision d = DecideRenewal(times, now, rs, *deps_.random);
   std::int64_t next = d.next_check;
   state_ = JobState::kIdle;

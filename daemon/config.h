@@ -109,6 +109,12 @@ struct CertificateSettings {
   // 30: a month leaves room for manual approval and for retries over a
   // holiday, and is under half of the shortest common (90-day) lifetime.
   int renew_days = 30;
+  // Percent of that window over which renewals spread ("renew_spread"),
+  // 0..100: each certificate renews at its own point in the first
+  // renew_spread % of the window (core/renewal_policy.h RenewalPoint), so a
+  // fleet enrolled in the same minute does not renew in the same minute.
+  // 0 renews the moment the window opens.
+  int renew_spread = 50;
   // Seconds between polls while the CA answers PENDING; 1..86400. 300 is
   // sscep's -t default: a person approving by hand gets a timely pickup
   // without the CA being polled every few seconds.

@@ -183,6 +183,7 @@ class Checker {
       }
     }
     Int("renew_days", 1, 3650, &out->renew_days);
+    Int("renew_spread", 0, 100, &out->renew_spread);
     Int("await_result", 1, 86400, &out->await_result);
     Int("max_await_result", 0, 43200, &out->max_await_result);
     Bool("legacy_ciphers", &out->legacy_ciphers);

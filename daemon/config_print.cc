@@ -58,6 +58,7 @@ std::string FormatEffectiveConfig(const Config& config) {
     AppendKey(&out, "protocol", c.protocol);
     AppendOptional(&out, "url", MaskUrlUserInfo(c.url));  // user:password@ never shown
     AppendKey(&out, "renew_days", std::to_string(c.renew_days));
+    AppendKey(&out, "renew_spread", std::to_string(c.renew_spread));
     AppendKey(&out, "await_result", std::to_string(c.await_result));
     AppendKey(&out, "max_await_result", std::to_string(c.max_await_result));
     AppendKey(&out, "legacy_ciphers", YesNo(c.legacy_ciphers));

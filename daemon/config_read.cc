@@ -52,9 +52,9 @@ constexpr std::array<std::string_view, 10> kScepdKeys = {
     "status_group", "metrics_file",
 };
 
-constexpr std::array<std::string_view, 38> kCertificateKeys = {
+constexpr std::array<std::string_view, 39> kCertificateKeys = {
     "protocol",          "data_dir",           "url",
-    "renew_days",        "await_result",       "max_await_result",
+    "renew_days",        "renew_spread",       "await_result",       "max_await_result",
     "legacy_ciphers",    "key_size",           "subject",
     "alt_name",          "template",           "digital_signature",
     "key_encipherment",

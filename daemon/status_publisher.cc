@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
+#include <functional>
 
 #include "core/cert_info.h"
 #include "core/cert_summary.h"
@@ -118,10 +120,12 @@ void StatusPublisher::CopyPublicFiles(const std::string& name, const std::string
     ca_pem += *text;
     if (!ca_pem.empty() && ca_pem.back() != '\n') ca_pem.push_back('\n');
   }
-  if (cert_pem != copied->cert_pem) {
+  const std::size_t cert_hash = std::hash<std::string>{}(cert_pem);
+  const std::size_t ca_hash = std::hash<std::string>{}(ca_pem);
+  if (!copied->done || cert_hash != copied->cert_hash) {
     copied->issuer = IssuerOfPem(cert_pem);
   }
-  if (ca_pem != copied->ca_pem) {
+  if (!copied->done || ca_hash != copied->ca_hash) {
     copied->ca_not_after.reset();
     auto first = ReadFileBytes(data_dir + "/ca.crt-0", kMaxCertFile);
     if (first.ok()) {
@@ -140,8 +144,9 @@ void StatusPublisher::CopyPublicFiles(const std::string& name, const std::string
       spdlog::warn("public copy not written: {}", st.error().message);
     }
   }
-  copied->cert_pem = std::move(cert_pem);
-  copied->ca_pem = std::move(ca_pem);
+  copied->done = true;
+  copied->cert_hash = cert_hash;
+  copied->ca_hash = ca_hash;
 }
 
 void StatusPublisher::Publish(StatusReport report, const std::string& data_dir) {

@@ -6,6 +6,7 @@
 // run_dir is 0755, or 0750 owned by [scepd] status_group; everything in it
 // is 0644 and public. Keys never leave data_dir.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -66,8 +67,14 @@ class StatusPublisher {
   void PublishDaemon(const DaemonRecord& record);
 
  private:
+  // What was copied last time, by a hash of the text rather than the text
+  // (a certificate and its CA chain, 2 KiB or more per certificate section,
+  // idle for days): a change of content is what matters; a collision would
+  // only keep the previous issuer and CA expiry in the status.
   struct Copied {
-    std::string cert_pem, ca_pem, issuer;
+    bool done = false;
+    std::size_t cert_hash = 0, ca_hash = 0;
+    std::string issuer;
     std::optional<std::int64_t> ca_not_after;
   };
   void CopyPublicFiles(const std::string& name, const std::string& data_dir, Copied* copied);

@@ -36,6 +36,7 @@ std::string Page(std::string_view title, const std::string& body, int refresh_se
          "main{padding:1em 2em;max-width:60em}\n"
          "table{border-collapse:collapse}th{white-space:nowrap}td,th{padding:.3em .6em;vertical-align:top;text-align:left}\n"
          ".help{color:#555;font-size:.9em;max-width:28em}.error{color:#b00;font-weight:bold}\n"
+         "tr.group th{border-bottom:1px solid #999;padding-top:1.2em}\n"
          ".ok{color:#070;font-weight:bold}.banner{border:1px solid #b00;padding:.5em;margin:.5em 0}\n"
          "input[type=text],textarea{width:24em}code{word-break:break-all}\n"
          "</style></head>\n<body><nav><strong>SCEP Client</strong>\n"

@@ -101,6 +101,7 @@ std::string StatusPage(const std::string& config_path, const std::string& csrf_t
     body += "<pre class=\"status-lines\" id=\"status-lines" + Escape(suffix) + "\">" +
             Escape(lines) + "</pre>\n<table class=\"details\">\n";
     body += Row("state" + suffix, "State", state);
+    body += Row("protocol" + suffix, "Protocol", StatusMember(json, "protocol"));
     auto pem = ReadPemCerts(PublicCertPath(c.daemon.run_dir, cert.name));
     if (!pem.empty()) {
       const X509* x = pem.front().get();

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <map>
 #include <cstdlib>
+#include <map>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "daemon/config.h"
 #include "daemon/status_command.h"
@@ -130,8 +132,24 @@ struct FormState {
   std::map<std::string, std::string> errors;     // by field key
   std::vector<std::string> general_errors;
   std::string notice_html;                       // result of an Apply
-  bool challenge_set = false;
+  std::map<std::string, bool> secret_set;        // by secret field key
 };
+
+// Whether the secret of `spec` is set in section `header` of `text`, inline
+// or as a file. The value itself is wiped at once.
+bool SecretSet(const std::string& text, const std::string& header, const FieldSpec& spec) {
+  std::optional<std::string> raw = RawValue(text, header, spec.key);
+  const bool set = (raw && !raw->empty()) || RawValue(text, header, SecretFileKey(spec)).has_value();
+  if (raw) OPENSSL_cleanse(raw->data(), raw->size());
+  return set;
+}
+
+const char* ProtocolHeading(std::string_view protocol) {
+  if (protocol == "scep") return "SCEP (protocol scep)";
+  if (protocol == "est") return "EST (protocol est)";
+  if (protocol == "cmp") return "CMP (protocol cmp)";
+  return "";
+}
 
 std::string RenderConfig(const std::string& token, const std::vector<std::string>& headers,
                          const FormState& s, const std::string& config_path) {
@@ -155,10 +173,16 @@ std::string RenderConfig(const std::string& token, const std::vector<std::string
   body += "<input type=\"hidden\" name=\"csrf\" value=\"" + Escape(token) + "\">\n";
   body += "<input type=\"hidden\" name=\"section\" value=\"" + Escape(s.header) + "\">\n";
   body += "<h2>[" + Escape(s.header) + "]</h2>\n<table>\n";
+  std::string_view group;
   for (const FieldSpec& f : FieldSpecs()) {
     auto v = s.values.find(f.key);
     const std::string value = v == s.values.end() ? "" : v->second;
     const std::string id = "f-" + std::string(f.key);
+    if (f.protocol != group) {
+      group = f.protocol;
+      body += "<tr class=\"group\"><th colspan=\"3\" id=\"group-" + std::string(group) + "\">" +
+              ProtocolHeading(group) + "</th></tr>\n";
+    }
     body += "<tr><th><label for=\"" + id + "\">" + Escape(f.label) + "</label></th><td>";
     switch (f.kind) {
       case FieldKind::kCheckbox:
@@ -177,12 +201,34 @@ std::string RenderConfig(const std::string& token, const std::vector<std::string
         body += "<textarea rows=\"3\" id=\"" + id + "\" name=\"" + f.key + "\">" + Escape(value) +
                 "</textarea>";
         break;
-      case FieldKind::kPassword:
-        // Never the password itself: an empty field keeps it.
+      case FieldKind::kPassword: {
+        // Never the secret itself: an empty field keeps it, Remove deletes it.
+        auto set = s.secret_set.find(f.key);
+        const bool is_set = set != s.secret_set.end() && set->second;
         body += "<input type=\"password\" autocomplete=\"off\" id=\"" + id + "\" name=\"" + f.key +
                 "\" value=\"\" placeholder=\"" +
-                (s.challenge_set ? "(set; empty keeps it)" : "(not set)") + "\">";
+                (is_set ? "(set; empty keeps it)" : "(not set)") + "\">";
+        if (is_set) {
+          const std::string clear = SecretClearField(f);
+          body += " <label><input type=\"checkbox\" id=\"f-" + clear + "\" name=\"" + clear +
+                  "\" value=\"yes\"> Remove</label>";
+        }
         break;
+      }
+      case FieldKind::kChoice: {
+        body += "<select id=\"" + id + "\" name=\"" + f.key + "\">";
+        std::vector<std::string> choices = Choices(f);
+        // A value the checker refuses is still shown as it is in the file.
+        if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+          choices.push_back(value);
+        }
+        for (const std::string& c : choices) {
+          body += "<option value=\"" + Escape(c) + "\"" + (c == value ? " selected" : "") + ">" +
+                  Escape(c) + "</option>";
+        }
+        body += "</select>";
+        break;
+      }
     }
     auto err = s.errors.find(f.key);
     if (err != s.errors.end()) {
@@ -205,8 +251,7 @@ FormState StateFromFile(const std::string& text, const std::string& header) {
     const std::string section = f.global ? "scepd" : header;
     std::optional<std::string> raw = RawValue(text, section, f.key);
     if (f.kind == FieldKind::kPassword) {
-      s.challenge_set = (raw && !raw->empty()) ||
-                        RawValue(text, section, "challenge_password_file").has_value();
+      s.secret_set[f.key] = SecretSet(text, section, f);
       if (raw) OPENSSL_cleanse(raw->data(), raw->size());
       continue;
     }
@@ -255,7 +300,18 @@ CgiResponse Apply(const WebOptions& options, const std::string& token,
       continue;
     }
     if (f.kind == FieldKind::kPassword) {
-      if (!value.empty()) target[f.key] = value;  // empty: unchanged
+      // Empty: unchanged. A new secret replaces the old one, also one kept
+      // in a file (that line goes; the file itself is left alone). Remove
+      // deletes both lines.
+      auto clear = fields.find(SecretClearField(f));
+      if (clear != fields.end() && !clear->second.empty() && clear->second != "yes") {
+        OPENSSL_cleanse(value.data(), value.size());
+        return ErrorPage(400, "Field " + clear->first + " takes only 'yes'.");
+      }
+      if (!value.empty() || (clear != fields.end() && clear->second == "yes")) {
+        target[f.key] = value.empty() ? std::nullopt : std::optional<std::string>(value);
+        target[SecretFileKey(f)] = std::nullopt;
+      }
       OPENSSL_cleanse(value.data(), value.size());
       continue;
     }
@@ -272,17 +328,23 @@ CgiResponse Apply(const WebOptions& options, const std::string& token,
   for (auto& [key, value] : cert) {
     if (value) OPENSSL_cleanse(value->data(), value->size());
   }
-  s.challenge_set = RawValue(edited.text, header, "challenge_password").has_value() ||
-                    RawValue(edited.text, header, "challenge_password_file").has_value();
+  for (const FieldSpec& f : FieldSpecs()) {
+    if (f.kind == FieldKind::kPassword) s.secret_set[f.key] = SecretSet(edited.text, header, f);
+  }
 
   auto checked = ParseConfig(edited.text, options.config_path, SerialSources{});
   if (!checked.ok()) {
     for (const Problem& p : Problems(checked.error().message)) {
       const FieldSpec* spec = FindFieldSpec(p.key);
-      const bool here = spec != nullptr && p.header == (spec->global ? "scepd" : header) &&
-                        spec->kind != FieldKind::kPassword;
-      if (here && !s.errors.count(p.key)) {
-        s.errors[p.key] = p.line.substr(p.line.find(p.key + ": ") + p.key.size() + 2);
+      // A secret kept in a file: its problems belong beside the secret's
+      // field (the checker never quotes a secret, only the file's path).
+      if (spec == nullptr && p.key.ends_with("_file")) {
+        const FieldSpec* secret = FindFieldSpec(p.key.substr(0, p.key.size() - 5));
+        if (secret != nullptr && secret->kind == FieldKind::kPassword) spec = secret;
+      }
+      const bool here = spec != nullptr && p.header == (spec->global ? "scepd" : header);
+      if (here && !s.errors.count(spec->key)) {
+        s.errors[spec->key] = p.line.substr(p.line.find(p.key + ": ") + p.key.size() + 2);
       } else {
         s.general_errors.push_back(p.line);
       }
@@ -401,7 +463,8 @@ CgiResponse HandleRequest(const WebOptions& options, const CgiRequest& request) 
     const std::string action = (*fields)["action"];
     for (const auto& [key, value] : *fields) {
       const bool common = key == kCsrfField || key == "action";
-      const bool allowed = common || (action == "apply" && (key == "section" || FindFieldSpec(key)));
+      const bool allowed = common || (action == "apply" && (key == "section" || FindFieldSpec(key) ||
+                                                            FindSecretClearField(key)));
       if (!allowed) {
         wipe_fields();
         return ErrorPage(400, "Unknown field '" + key + "'.");

@@ -209,6 +209,87 @@ TEST(RenewalPolicyTest, RenewalFallsDueTheSecondTheWindowOpens) {
   EXPECT_EQ(after.next_check, window_open + 1);
 }
 
+// renew_spread: the point lies in the first `spread` of the window, at the
+// share the seed says; seed 0, spread 0 and a window as long as the
+// lifetime all give the window's opening (the plain renew_days rule).
+TEST(RenewalPolicyTest, RenewalPointSpreadsOverTheFirstPartOfTheWindow) {
+  const CertTimes base = OneYearCert();
+  const std::int64_t open = base.not_after - 30 * kDay;
+  RenewalSettings settings = Settings();
+  settings.spread = 0.5;
+  for (std::uint64_t seed : SpreadOfRandoms()) {
+    CertTimes cert = base;
+    cert.renewal_seed = seed;
+    const std::int64_t point = RenewalPoint(cert, settings);
+    EXPECT_GE(point, open) << seed;
+    EXPECT_LT(point, open + 15 * kDay) << seed;
+  }
+  CertTimes cert = base;
+  cert.renewal_seed = kMid;  // the middle of the spread
+  EXPECT_EQ(RenewalPoint(cert, settings), open + 15 * kDay / 2);
+  cert.renewal_seed = UINT64_MAX;
+  EXPECT_EQ(RenewalPoint(cert, settings), open + 15 * kDay - 1);
+  cert.renewal_seed = 0;
+  EXPECT_EQ(RenewalPoint(cert, settings), open);
+
+  cert.renewal_seed = kMid;
+  settings.spread = 0.0;
+  EXPECT_EQ(RenewalPoint(cert, settings), open);
+  settings.spread = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(RenewalPoint(cert, settings), open);
+  settings.spread = 7.0;  // clamped to the whole window
+  EXPECT_EQ(RenewalPoint(cert, settings), open + 15 * kDay);
+  settings.spread = 0.5;
+  settings.renew_days = 365;  // as long as the lifetime: due at once, as before
+  EXPECT_EQ(RenewalPoint(cert, settings), base.not_before);
+  settings.renew_days = INT_MAX;
+  EXPECT_EQ(RenewalPoint(cert, settings), base.not_after - std::int64_t{INT_MAX} * kDay);
+}
+
+TEST(RenewalPolicyTest, ValidUntilTheRenewalPointThenDue) {
+  CertTimes cert = OneYearCert();
+  cert.renewal_seed = kMid;
+  RenewalSettings settings = Settings();
+  settings.spread = 0.5;
+  const std::int64_t open = cert.not_after - 30 * kDay;
+  const std::int64_t point = open + 15 * kDay / 2;
+  FixedRandom random{kMid};
+  // Inside the window, before the point: valid, and the point is the next check.
+  const Decision inside = DecideRenewal(cert, open + kDay / 2 + 3 * kDay, settings, random);
+  EXPECT_EQ(inside.verdict, Verdict::kValid);
+  EXPECT_EQ(inside.next_check, open + kDay / 2 + 4 * kDay);
+  const Decision near = DecideRenewal(cert, point - 3600, settings, random);
+  EXPECT_EQ(near.verdict, Verdict::kValid);
+  EXPECT_EQ(near.next_check, point);
+  EXPECT_EQ(near.reason,
+            "certificate valid for 22 more days; renewal window opens 2027-12-02T00:00:00Z, this "
+            "certificate renews at " + FormatUtc(point));
+  EXPECT_EQ(DecideRenewal(cert, point, settings, random).next_check, point + 1);
+  const Decision due = DecideRenewal(cert, point + 1, settings, random);
+  EXPECT_EQ(due.verdict, Verdict::kRenewalDue);
+  EXPECT_NE(due.reason.find("past its renewal point " + FormatUtc(point)), std::string::npos)
+      << due.reason;
+}
+
+TEST(RenewalPolicyTest, RenewalSeedIsStablePerCertificateAndDiffersBetweenThem) {
+  CertSummary a;
+  a.serial = "1001";
+  a.subject = "CN=router-1";
+  a.not_before = 1798761600;
+  a.not_after = 1798761600 + kYear;
+  CertSummary same = a;
+  EXPECT_EQ(RenewalSeed(a), RenewalSeed(same));
+  for (auto change : std::vector<void (*)(CertSummary*)>{
+           [](CertSummary* s) { s->serial = "1002"; },
+           [](CertSummary* s) { s->subject = "CN=router-2"; },
+           [](CertSummary* s) { *s->not_after += 1; },
+           [](CertSummary* s) { s->rsa_public_key = {0x30, 0x00}; }}) {
+    CertSummary other = a;
+    change(&other);
+    EXPECT_NE(RenewalSeed(a), RenewalSeed(other));
+  }
+}
+
 TEST(RenewalPolicyTest, RenewalDue) {
   const CertTimes cert = OneYearCert();
   const std::int64_t now = cert.not_after - 12 * kDay - 5;

@@ -144,6 +144,7 @@ class CertificateJobTest : public ::testing::Test {
     s.challenge_password = kChallenge;
     s.key_size = kKeyBits;
     s.renew_days = 30;
+    s.renew_spread = 0;  // renew the moment the window opens; the spread has its own tests
     s.await_result = 60;
     s.success_script = "install-cert";
     s.failure_script = "report-failure";
@@ -465,6 +466,47 @@ TEST_F(CertificateJobTest, PastTheWindowRenewsWithRenewalReqAndKeepsTheOldPair) 
   EXPECT_TRUE(Contains(Log(), "renewed: certificate " + *serial + " installed")) << Log();
 }
 
+// renew_spread: the job wakes at the certificate's own point in the window
+// (from a hash of the certificate, so the same at every check and in a new
+// process), sends nothing before it and renews just after it.
+TEST_F(CertificateJobTest, SpreadRenewsAtTheCertificatesOwnPointInsideTheWindow) {
+  const std::int64_t not_after = kStart + 100 * kDay;
+  const std::int64_t window = not_after - 30 * kDay;
+  InstallPair(kStart - kDay, not_after, 0x5EED);
+  CertificateSettings s = Settings();
+  s.renew_spread = 50;
+  DaemonSettings d = Daemon();
+  d.check_interval = 200 * kDay;
+  RenewalSettings rs;
+  rs.renew_days = 30;
+  rs.spread = 0.5;
+  const CertSummary summary = SummaryOf(installed_cert_.get());
+  const std::int64_t point =
+      RenewalPoint(CertTimes{kStart - kDay, not_after, RenewalSeed(summary)}, rs);
+  ASSERT_GT(point, window);            // this serial's point is not the opening
+  ASSERT_LT(point, window + 15 * kDay);  // but inside the first half of the window
+
+  auto job = MakeJob(s, d);
+  EXPECT_EQ(job->Step(), point);
+  // Inside the window, before the point: valid; checked again (SIGUSR1, a
+  // restart) it keeps the same point.
+  clock_.Set(window + 1);
+  EXPECT_EQ(job->Step(), point);
+  EXPECT_EQ(job->outcome(), JobOutcome::kValid);
+  auto restarted = MakeJob(s, d);
+  EXPECT_EQ(restarted->Step(), point);
+  clock_.Set(point);
+  EXPECT_EQ(job->Step(), point + 1);
+  EXPECT_TRUE(responder_->Requests().empty());
+  EXPECT_TRUE(Contains(Log(), "this certificate renews at " + FormatUtc(point))) << Log();
+
+  clock_.Set(point + 1);
+  job->Step();
+  EXPECT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_EQ(PkiTypes(), std::vector<int>{kRenewalReq});
+  EXPECT_TRUE(Contains(Log(), "past its renewal point " + FormatUtc(point))) << Log();
+}
+
 TEST_F(CertificateJobTest, ExpiredCertificateEnrollsAnewWithASelfSignedSigner) {
   const std::string old_serial = InstallPair(kStart - kDay, kStart + 365 * kDay);
   clock_.Advance(2 * 365 * kDay);
@@ -780,6 +822,36 @@ TEST_F(CertificateJobTest, HttpErrorsRunTheFailureScriptAndInstallNothing) {
       << Get(hooks_.calls[0].env, "SCEP_ERROR");
   EXPECT_EQ(Get(hooks_.calls[0].env, "SCEP_FAIL_INFO"), "");
   EXPECT_EQ(statuses_.back().cert, CertState::kNotEnrolled);
+}
+
+// A first enrollment makes its key while GetCACaps/GetCACert are asked; when
+// the CA cannot be reached the key is not thrown away but kept as the key
+// made ahead, and the next attempt uses it.
+TEST_F(CertificateJobTest, KeyMadeWhileTheCaFailedIsKeptForTheRetry) {
+  FaultPlan f;
+  f.http_status = 500;
+  responder_->SetFaults(f);
+  auto job = MakeJob();
+  job->Step();
+  ASSERT_EQ(job->state(), JobState::kBackoff);
+  EXPECT_TRUE(Contains(Log(), "generating a 1024-bit RSA key while the CA is asked")) << Log();
+  auto kept = LoadNextKey(data(), kKeyBits);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  ASSERT_NE(*kept, nullptr) << "the key made during the failed attempt is kept";
+  struct stat st;
+  ASSERT_EQ(::stat(NextKeyPath(data()).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+  responder_->SetFaults({});
+  clock_.Advance(1);
+  job->CheckNow();
+  job->Step();
+  ASSERT_EQ(job->outcome(), JobOutcome::kEnrolled) << Log();
+  EXPECT_TRUE(Contains(Log(), "using the 1024-bit RSA key made ahead of time")) << Log();
+  auto active = ActiveKey();
+  ASSERT_NE(active, nullptr);
+  EXPECT_TRUE(SamePublicKey(active.get(), kept->get()));
+  EXPECT_FALSE(PathExists(NextKeyPath(data()))) << "one key, one request";
 }
 
 TEST_F(CertificateJobTest, UnansweredRequestIsSentAgainUnchangedAfterARestart) {

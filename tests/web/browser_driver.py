@@ -221,10 +221,17 @@ def scenario(b, base, settings, run_dir, artifacts):
                     "f-max_await_result", "f-legacy_ciphers", "f-key_size", "f-subject",
                     "f-alt_name", "f-template", "f-digital_signature", "f-key_encipherment",
                     "f-server_auth", "f-client_auth", "f-success_script", "f-failure_script",
-                    "f-challenge_password", "f-ca_fingerprint", "apply"):
+                    "f-challenge_password", "f-ca_fingerprint", "f-protocol", "f-key_type",
+                    "f-ec_curve", "f-tls_ca_file", "f-ca_identifier", "group-scep", "group-est",
+                    "f-est_label", "f-est_username", "f-est_password", "group-cmp",
+                    "f-cmp_reference", "f-cmp_secret", "f-cmp_cert", "f-cmp_key", "f-recipient",
+                    "apply"):
         b.element_text(element)
-    if b.js("document.getElementById('f-challenge_password').value") != "":
-        raise Failure("the challenge password reached the browser")
+    for secret in ("challenge_password", "est_password", "cmp_secret"):
+        if b.js("document.getElementById('f-%s').value" % secret) != "":
+            raise Failure("a secret reached the browser: " + secret)
+    if b.js("document.getElementById('f-protocol').value") != "scep":
+        raise Failure("the protocol shown is not scep")
     subject = b.js("document.getElementById('f-subject').value")
     print("config page loaded; subject", subject)
     b.screenshot(os.path.join(artifacts, "config.png"))
@@ -238,6 +245,18 @@ def scenario(b, base, settings, run_dir, artifacts):
     if read(settings) != before:
         raise Failure("a refused Apply changed the settings file")
     b.screenshot(os.path.join(artifacts, "config-error.png"))
+
+    # CMP chosen without its credentials: the checker's error beside the
+    # protocol field (and SCEP's challenge refused beside its own).
+    b.set_value("f-subject", subject)
+    b.set_value("f-protocol", "cmp")
+    b.click("apply")
+    print("protocol error shown:", b.element_text("error-protocol"))
+    b.element_text("error-challenge_password")
+    if read(settings) != before:
+        raise Failure("a refused Apply changed the settings file")
+    b.screenshot(os.path.join(artifacts, "config-protocol-error.png"))
+    b.set_value("f-protocol", "scep")
 
     window_before = status_member(os.path.join(run_dir, "status.json"), "renewal_window_epoch")
     b.set_value("f-subject", subject)
@@ -265,6 +284,8 @@ def scenario(b, base, settings, run_dir, artifacts):
     for element in ("subject", "issuer", "validity", "names", "fingerprint", "days-left",
                     "next-check", "ca-chain", "renew-now", "check-now"):
         b.element_text(element)
+    if b.element_text("protocol").strip() != "scep":
+        raise Failure("the status page does not say protocol scep: " + b.element_text("protocol"))
     if not re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", b.element_text("fingerprint")):
         raise Failure("no SHA-256 fingerprint: " + b.element_text("fingerprint"))
     b.screenshot(os.path.join(artifacts, "status.png"))
@@ -284,6 +305,11 @@ def scenario(b, base, settings, run_dir, artifacts):
         raise Failure("Renew now did not change the serial " + serial)
     print("renewed: serial", serial, "->", renewed)
     b.screenshot(os.path.join(artifacts, "status-renewed.png"))
+
+    b.click("check-now")
+    if "Check requested" not in b.element_text("done"):
+        raise Failure("Check now was not confirmed: " + b.element_text("done"))
+    print("check now:", b.element_text("done").strip())
     b.check_errors()
 
 

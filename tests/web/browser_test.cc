@@ -3,7 +3,8 @@
 // real CA (micromdm scepserver). tests/web/browser_driver.py drives the
 // browser over the DevTools protocol and fails on a missing element, a
 // JavaScript or console error, or a page that does not change as it should.
-// Screenshots go to BUILD/tests/web-artifacts/ (docs/img/ holds one).
+// Screenshots go to BUILD/tests/web-artifacts/ (docs/img/status.png is its
+// status-renewed.png).
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -122,7 +123,8 @@ TEST(BrowserTest, ConfigureApplyStatusAndRenewNowInChromium) {
        "print('metrics ok')\n",
        dir.File("scepd.prom")});
   EXPECT_EQ(metrics.exit_code, 0) << metrics.out << metrics.err << ReadFile(dir.File("scepd.prom"));
-  for (const char* shot : {"config.png", "config-error.png", "config-applied.png", "status.png",
+  for (const char* shot : {"config.png", "config-error.png", "config-protocol-error.png",
+                           "config-applied.png", "status.png",
                            "status-renewed.png"}) {
     EXPECT_GT(ReadFile(artifacts + "/" + shot).size(), 1000u) << shot;
   }

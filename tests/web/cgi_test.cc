@@ -9,6 +9,7 @@
 #include <string>
 
 #include "daemon/config.h"
+#include "daemon/status_file.h"
 #include "tests/support/process.h"
 #include "web/cgi_request.h"
 #include "web/csrf.h"
@@ -70,9 +71,23 @@ TEST(FieldSpecsTest, EverySeedSettingIsOnThePageAndEveryKeyIsOneTheReaderKnows) 
                           "legacy_ciphers", "key_size", "subject", "alt_name", "template",
                           "digital_signature", "key_encipherment", "server_auth", "client_auth",
                           "success_script", "failure_script", "challenge_password",
-                          "ca_fingerprint"}) {
+                          "ca_fingerprint",
+                          // The protocol and every protocol's own settings.
+                          "protocol", "key_type", "ec_curve", "tls_ca_file", "ca_identifier",
+                          "est_label", "est_username", "est_password", "cmp_reference",
+                          "cmp_secret", "cmp_cert", "cmp_key", "recipient"}) {
     EXPECT_NE(FindFieldSpec(key), nullptr) << key;
   }
+  // Secrets are password fields; what a choice offers is what the reader takes.
+  for (const char* key : {"challenge_password", "est_password", "cmp_secret"}) {
+    EXPECT_EQ(FindFieldSpec(key)->kind, FieldKind::kPassword) << key;
+    EXPECT_EQ(FindSecretClearField(std::string(key) + "_clear"), FindFieldSpec(key));
+  }
+  EXPECT_EQ(FindSecretClearField("url_clear"), nullptr);
+  EXPECT_EQ(FindSecretClearField("_clear"), nullptr);
+  EXPECT_EQ(Choices(*FindFieldSpec("protocol")), (std::vector<std::string>{"scep", "est", "cmp"}));
+  EXPECT_EQ(Choices(*FindFieldSpec("key_type")), (std::vector<std::string>{"rsa", "ec"}));
+  EXPECT_EQ(Choices(*FindFieldSpec("ec_curve")), (std::vector<std::string>{"P-256", "P-384"}));
   const CertificateSettings d;
   for (const FieldSpec& f : FieldSpecs()) {
     auto keys = f.global ? ScepdSettingsKeys() : CertificateSettingsKeys();
@@ -86,6 +101,14 @@ TEST(FieldSpecsTest, EverySeedSettingIsOnThePageAndEveryKeyIsOneTheReaderKnows) 
   EXPECT_EQ(std::string(FindFieldSpec("max_await_result")->default_value),
             std::to_string(d.max_await_result));
   EXPECT_EQ(std::string(FindFieldSpec("key_size")->default_value), std::to_string(d.key_size));
+  EXPECT_EQ(std::string(FindFieldSpec("protocol")->default_value), d.protocol);
+  EXPECT_EQ(std::string(FindFieldSpec("key_type")->default_value), "rsa");
+  EXPECT_EQ(d.key_type, KeyType::kRsa);
+  EXPECT_EQ(std::string(FindFieldSpec("ec_curve")->default_value), d.ec_curve);
+  // Every protocol's own keys are grouped under it.
+  EXPECT_EQ(std::string(FindFieldSpec("est_username")->protocol), "est");
+  EXPECT_EQ(std::string(FindFieldSpec("cmp_secret")->protocol), "cmp");
+  EXPECT_EQ(std::string(FindFieldSpec("ca_identifier")->protocol), "scep");
   EXPECT_EQ(FindFieldSpec("digital_signature")->default_checked, d.digital_signature);
   EXPECT_EQ(FindFieldSpec("key_encipherment")->default_checked, d.key_encipherment);
   EXPECT_EQ(FindFieldSpec("server_auth")->default_checked, d.server_auth);
@@ -294,6 +317,143 @@ TEST_F(CgiTest, BadRequestsGetAnErrorPageAndChangeNothing) {
   EXPECT_EQ(Post("page=status", "csrf=" + kToken + "&action=renew").status, 400);
 }
 
+// The certificate section switched to CMP as the page sends it.
+std::string CmpSection() {
+  return "&protocol=cmp&key_type=rsa&ec_curve=P-256&tls_ca_file=&ca_identifier=&est_label="
+         "&est_username=&est_password=&cmp_cert=&cmp_key=&recipient=%2FCN%3DTest+CA";
+}
+
+TEST_F(CgiTest, ProtocolSettingsAreShownButTheirSecretsNeverSent) {
+  WriteFile(conf(), std::string(kSettings) +
+                        "protocol = cmp\ncmp_reference = 4711\ncmp_secret = cmp-s3cret\n"
+                        "recipient = /CN=Test CA\n");
+  CgiResponse r = Get("page=config&cert=vpn");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("<select id=\"f-protocol\" name=\"protocol\"><option value=\"scep\">"
+                        "scep</option><option value=\"est\">est</option><option value=\"cmp\" "
+                        "selected>cmp</option></select>"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("id=\"f-cmp_reference\" name=\"cmp_reference\" value=\"4711\""),
+            std::string::npos);
+  EXPECT_NE(r.body.find("id=\"f-recipient\" name=\"recipient\" value=\"/CN=Test CA\""),
+            std::string::npos);
+  EXPECT_EQ(r.body.find("cmp-s3cret"), std::string::npos);
+  EXPECT_NE(r.body.find("name=\"cmp_secret\" value=\"\" placeholder=\"(set; empty keeps it)\""),
+            std::string::npos);
+  EXPECT_NE(r.body.find("id=\"f-cmp_secret_clear\""), std::string::npos);
+  EXPECT_NE(r.body.find("name=\"est_password\" value=\"\" placeholder=\"(not set)\""),
+            std::string::npos);
+  EXPECT_EQ(r.body.find("id=\"f-est_password_clear\""), std::string::npos);
+  for (const char* group : {"group-scep", "group-est", "group-cmp"}) {
+    EXPECT_NE(r.body.find(std::string("id=\"") + group + "\""), std::string::npos) << group;
+  }
+  // A value the checker refuses is shown as it is, not replaced.
+  WriteFile(conf(), std::string(kSettings) + "protocol = acme\n");
+  EXPECT_NE(Get("page=config&cert=vpn").body.find("<option value=\"acme\" selected>"),
+            std::string::npos);
+}
+
+TEST_F(CgiTest, SwitchingToCmpShowsTheCheckersErrorsBesideTheFieldsThenWritesTheSecret) {
+  const std::string before = ReadFile(conf());
+  // CMP without its credentials and with SCEP's challenge still set.
+  CgiResponse bad = Post("page=config", Form(CmpSection()) + "&cmp_reference=&cmp_secret=");
+  ASSERT_EQ(bad.status, 200);
+  EXPECT_NE(bad.body.find("id=\"error-protocol\""), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("id=\"error-challenge_password\""), std::string::npos) << bad.body;
+  EXPECT_EQ(ReadFile(conf()), before);
+  // A secret without its reference number: the error is beside the secret,
+  // which is never echoed.
+  CgiResponse half = Post("page=config", Form(CmpSection()) +
+                                             "&cmp_reference=&cmp_secret=half-s3cret"
+                                             "&challenge_password_clear=yes");
+  EXPECT_NE(half.body.find("id=\"error-cmp_secret\""), std::string::npos) << half.body;
+  EXPECT_EQ(half.body.find("half-s3cret"), std::string::npos);
+  EXPECT_EQ(ReadFile(conf()), before);
+
+  CgiResponse ok = Post("page=config", Form(CmpSection()) +
+                                           "&cmp_reference=4711&cmp_secret=n3w-cmp-s3cret"
+                                           "&challenge_password_clear=yes");
+  ASSERT_EQ(ok.status, 200);
+  EXPECT_NE(ok.body.find("class=\"ok\" id=\"apply-result\""), std::string::npos) << ok.body;
+  EXPECT_EQ(ok.body.find("n3w-cmp-s3cret"), std::string::npos);
+  const std::string after = ReadFile(conf());
+  EXPECT_EQ(after.find("challenge_password"), std::string::npos) << after;
+  EXPECT_NE(after.find("; comment inside the section\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("protocol = cmp\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("cmp_reference = 4711\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("cmp_secret = n3w-cmp-s3cret\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("recipient = /CN=Test CA\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("[certificate vpn]\ndata_dir = /tmp/vpn\nsubject = /CN=vpn\n"),
+            std::string::npos);
+  auto loaded = ParseConfig(after, conf(), SerialSources{});
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->certificates.front().protocol, "cmp");
+  WipeSecrets(&*loaded);
+  // Empty keeps the secret; Remove deletes it (and the checker objects).
+  ASSERT_EQ(Post("page=config", Replace(Form(CmpSection()), "renew_days", "44") +
+                                    "&cmp_reference=4711&cmp_secret=").status,
+            200);
+  EXPECT_NE(ReadFile(conf()).find("cmp_secret = n3w-cmp-s3cret\n"), std::string::npos);
+  EXPECT_NE(ReadFile(conf()).find("renew_days = 44\n"), std::string::npos);
+  const std::string kept = ReadFile(conf());
+  CgiResponse removed = Post("page=config", Form(CmpSection()) +
+                                                "&cmp_reference=4711&cmp_secret=&cmp_secret_clear=yes");
+  EXPECT_NE(removed.body.find("id=\"error-cmp_reference\""), std::string::npos) << removed.body;
+  EXPECT_EQ(ReadFile(conf()), kept);
+}
+
+TEST_F(CgiTest, EstSettingsErrorsAppearBesideTheirFieldsAndASecretFileCanBeReplaced) {
+  const std::string password_file = dir_.File("est.pw");
+  WriteFile(password_file, "old-est-pw\n", 0600);
+  WriteFile(conf(), std::string(kSettings) + "protocol = est\nest_username = router\n"
+                                             "est_password_file = relative.pw\n");
+  const std::string before = ReadFile(conf());
+  const std::string vpn = Replace(Replace(Form(""), "section", "certificate+vpn"), "subject",
+                                  "%2FCN%3Dvpn") +
+                          "&protocol=est&key_type=ec&ec_curve=P-384&tls_ca_file=&ca_identifier="
+                          "&cmp_reference=&cmp_secret=&cmp_cert=&cmp_key=&recipient=";
+  // The URL is https (EST), and challenge_password belongs to [certificate].
+  auto form = [&](const std::string& extra) {
+    return Replace(Replace(Replace(vpn, "url", "https%3A%2F%2F127.0.0.1%3A1%2F"),
+                           "success_script", ""),
+                   "challenge_password", "") +
+           extra;
+  };
+  CgiResponse bad = Post("page=config", form("&est_label=a%2Fb&est_username=rou%3Ater&est_password="));
+  ASSERT_EQ(bad.status, 200);
+  for (const char* field : {"est_username", "est_label", "tls_ca_file", "est_password"}) {
+    EXPECT_NE(bad.body.find(std::string("id=\"error-") + field + "\""), std::string::npos)
+        << field << "\n" << bad.body;
+  }
+  EXPECT_NE(bad.body.find("relative.pw"), std::string::npos) << "the file's problem is said";
+  EXPECT_EQ(ReadFile(conf()), before);
+
+  // A new password replaces the file's line; the file itself stays.
+  WriteFile(conf(), std::string(kSettings) + "protocol = est\nest_username = router\n"
+                                             "est_password_file = " + password_file + "\n");
+  CgiResponse ok =
+      Post("page=config", Replace(form("&est_label=&est_username=router&est_password=n3w-est-pw"),
+                                  "ca_fingerprint", "sha256%3A" + std::string(64, 'a')));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("class=\"ok\" id=\"apply-result\""), std::string::npos) << ok.body;
+  EXPECT_EQ(ok.body.find("n3w-est-pw"), std::string::npos);
+  const std::string after = ReadFile(conf());
+  EXPECT_EQ(after.find("est_password_file"), std::string::npos) << after;
+  EXPECT_NE(after.find("est_password = n3w-est-pw\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("\nkey_type = ec\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("\nec_curve = P-384\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("challenge_password = s3cr3t-pw\n"), std::string::npos) << "other section";
+  EXPECT_EQ(ReadFile(password_file), "old-est-pw\n");
+}
+
+TEST_F(CgiTest, TheRemoveBoxExistsOnlyForSecrets) {
+  const std::string before = ReadFile(conf());
+  EXPECT_EQ(Post("page=config", Form("&url_clear=yes")).status, 400);
+  EXPECT_EQ(Post("page=config", Form("&challenge_password_clear=1")).status, 400);
+  EXPECT_EQ(ReadFile(conf()), before);
+}
+
 TEST_F(CgiTest, StatusPageShowsTheTwoLinesAndTheButtons) {
   CgiResponse r = Get("page=status");
   EXPECT_EQ(r.status, 200);
@@ -308,6 +468,35 @@ TEST_F(CgiTest, StatusPageShowsTheTwoLinesAndTheButtons) {
   EXPECT_NE(bad.body.find("id=\"settings-error\""), std::string::npos);
   EXPECT_NE(bad.body.find(conf() + ":19: [certificate vpn] key_size"), std::string::npos)
       << bad.body;
+}
+
+TEST_F(CgiTest, TheStatusPageRefreshesOnlyWhileAnEnrollmentRuns) {
+  const std::string run = dir_.File("run");
+  ASSERT_EQ(::mkdir(run.c_str(), 0755), 0);
+  WriteFile(conf(), "[scepd]\nenabled = yes\nrun_dir = " + run + "\ndata_dir = " +
+                        dir_.File("data") + "\n[certificate]\nurl = https://127.0.0.1:1/\n"
+                        "subject = /CN=router\nprotocol = est\ntls_ca_file = " + conf() + "\n");
+  StatusReport r;
+  r.protocol = "est";
+  r.state = "idle";
+  ASSERT_TRUE(WriteStatus(run, r).ok());
+  CgiResponse idle = Get("page=status");
+  EXPECT_EQ(idle.body.find("http-equiv=\"refresh\""), std::string::npos) << idle.body;
+  EXPECT_EQ(idle.body.find("id=\"refreshing\""), std::string::npos);
+  EXPECT_NE(idle.body.find("<td id=\"protocol\">est</td>"), std::string::npos) << idle.body;
+  for (const char* state : {"enrolling", "polling"}) {
+    r.state = state;
+    r.module = ModuleState::kRunning;
+    r.cert = CertState::kEnrollment;
+    ASSERT_TRUE(WriteStatus(run, r).ok());
+    CgiResponse busy = Get("page=status");
+    EXPECT_NE(busy.body.find("<meta http-equiv=\"refresh\" content=\"5\">"), std::string::npos)
+        << state << busy.body;
+    EXPECT_NE(busy.body.find("id=\"refreshing\""), std::string::npos) << state;
+    EXPECT_NE(busy.body.find("Module scepClient running\nCertificate enrollment"),
+              std::string::npos)
+        << busy.body;
+  }
 }
 
 TEST_F(CgiTest, TheResponseIsCgi) {

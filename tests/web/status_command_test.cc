@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <thread>
 
 #include "daemon/metrics_file.h"
@@ -241,6 +242,25 @@ TEST_P(StatusDaemonTest, RunDirIsGroupReadableWhateverTheUmaskAndARefusedReloadS
   }
   auto ok = RunProcess({kScepd, "-c", conf(), "status", "--json"});
   EXPECT_EQ(ok.exit_code, 6) << ok.out;  // automation off
+
+  // The daemon's metrics file: readable by node_exporter, read by
+  // Prometheus' own parser, and saying what the status says.
+  ASSERT_TRUE(WaitFor([&] { return PathExists(metrics); })) << ReadFile(dir_.File("scepd.log"));
+  EXPECT_EQ(ModeFollowingLinks(metrics), 0644u);
+  auto families = Python(
+      "import sys\n"
+      "from prometheus_client.parser import text_string_to_metric_families\n"
+      "s={(x.name,x.labels.get('state')):x.value for f in text_string_to_metric_families("
+      "sys.stdin.read()) for x in f.samples}\n"
+      "assert s[('scepd_certificate_state','disabled')]==1, s\n"
+      "assert s[('scepd_certificate_state','idle')]==0, s\n"
+      "assert s[('scepd_certificate_enrolled',None)]==0, s\n"
+      "assert s[('scepd_certificate_consecutive_failures',None)]==0, s\n"
+      "print('ok')\n",
+      ReadFile(metrics));
+  EXPECT_EQ(families.out, "ok\n") << families.err << ReadFile(metrics);
+  struct stat metrics_before;
+  ASSERT_EQ(::stat(metrics.c_str(), &metrics_before), 0);
   EXPECT_NE(ok.out.find("\"running\": true"), std::string::npos) << ok.out;
 
   // A reload with an error is refused; the status says so, with the line.
@@ -260,6 +280,15 @@ TEST_P(StatusDaemonTest, RunDirIsGroupReadableWhateverTheUmaskAndARefusedReloadS
   EXPECT_EQ(parsed.exit_code, 0) << parsed.err << refused.out;
   EXPECT_NE(parsed.out.find(conf() + ":"), std::string::npos) << parsed.out;
   EXPECT_NE(parsed.out.find("renew_days"), std::string::npos) << parsed.out;
+  // Nothing a metric says changed: the file was not rewritten (each write
+  // is a rename of a new file), and no temporary file is left beside it.
+  struct stat metrics_after;
+  ASSERT_EQ(::stat(metrics.c_str(), &metrics_after), 0);
+  EXPECT_EQ(metrics_after.st_ino, metrics_before.st_ino);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name == "scepd.prom" || name.find("prom") == std::string::npos) << name;
+  }
   ASSERT_TRUE(daemon.Signal(SIGTERM));
   EXPECT_EQ(daemon.Wait(20000), std::optional<int>(0));
 }
