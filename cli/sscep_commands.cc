@@ -16,6 +16,7 @@
 #include "core/csr.h"
 #include "core/key.h"
 #include "core/renewal_policy.h"
+#include "core/scep/ca_certs.h"
 #include "core/scep/client.h"
 #include "core/scep/scep_session_steps.h"
 #include "core/url_mask.h"
@@ -65,6 +66,62 @@ Result<ossl::Ptr<EVP_PKEY>> LoadKey(const std::string& path) {
   return key;
 }
 
+bool HoldsCa(const std::vector<ossl::Ptr<X509>>& certs) {
+  return std::any_of(certs.begin(), certs.end(),
+                     [](const ossl::Ptr<X509>& c) { return X509_check_ca(c.get()) != 0; });
+}
+
+bool AlreadyHeld(const std::vector<ossl::Ptr<X509>>& held, X509* cert) {
+  return std::any_of(held.begin(), held.end(),
+                     [&](const ossl::Ptr<X509>& h) { return X509_cmp(h.get(), cert) == 0; });
+}
+
+// sscep -c FILE-N names one of the files getca wrote (NDES: FILE-0 the RA
+// signature certificate, FILE-1 the RA encryption one, FILE-2 the CA...).
+// When what -c and -e hold is only RA certificates, their issuing CA (and
+// its own issuers) is taken from FILE-0, FILE-1, ... beside it: only a CA
+// certificate whose key verifies the signature on one already held, so
+// nothing else from those files is trusted. Appended to `held`; returns the
+// names of the files that gave one.
+std::vector<std::string> AddIssuersBeside(const std::string& path,
+                                          std::vector<ossl::Ptr<X509>>& held) {
+  std::vector<std::string> used;
+  auto dash = path.find_last_of('-');
+  if (dash == std::string::npos || dash + 1 == path.size() ||
+      path.find_first_not_of("0123456789", dash + 1) != std::string::npos) {
+    return used;
+  }
+  std::vector<std::pair<std::string, ossl::Ptr<X509>>> candidates;
+  for (int i = 0; i < 100; ++i) {
+    std::string numbered = path.substr(0, dash + 1) + std::to_string(i);
+    if (!PathExists(numbered)) break;
+    auto certs = LoadCertificates(numbered);
+    if (!certs.ok()) continue;  // not ours to judge: only a CA that verifies is taken
+    for (auto& c : *certs) {
+      if (X509_check_ca(c.get()) != 0) candidates.emplace_back(numbered, std::move(c));
+    }
+  }
+  for (bool added = true; added;) {
+    added = false;
+    for (auto& [file, cert] : candidates) {
+      if (!cert || AlreadyHeld(held, cert.get())) continue;
+      bool issued_one = std::any_of(held.begin(), held.end(), [&](const ossl::Ptr<X509>& h) {
+        return scep::IssuedBy(cert.get(), h.get());
+      });
+      if (!issued_one) continue;
+      held.push_back(std::move(cert));
+      used.push_back(file);
+      added = true;
+    }
+  }
+  return used;
+}
+
+// -c (and -e): the CA and RA certificates to use. -c may name an RA
+// certificate, as sscep's users do against NDES (-c ca.crt-0 -e ca.crt-1):
+// the CA is then its issuer, found beside it (AddIssuersBeside), or, when
+// it is not there, the RA certificates stand alone (scep::RaRolesWithoutCa)
+// and the CertPoll names the RA's issuer.
 Status LoadCa(Session& s) {
   SCEPD_TRY_STATUS(Require(s.opts.ca_cert_file, "CA certificate file (-c)"));
   SCEPD_TRY(auto certs, LoadCaFiles(s.opts.ca_cert_file));
@@ -72,12 +129,45 @@ Status LoadCa(Session& s) {
   bool has_enc = false;
   if (!s.opts.enc_cert_file.empty()) {
     SCEPD_TRY(auto enc, LoadCertificates(s.opts.enc_cert_file));
-    enc_index = certs.size();
-    certs.push_back(std::move(enc.front()));
     has_enc = true;
+    for (std::size_t i = 0; i < certs.size() && enc_index == 0; ++i) {
+      if (X509_cmp(certs[i].get(), enc.front().get()) == 0) enc_index = i + 1;
+    }
+    if (enc_index == 0) {
+      enc_index = certs.size();
+      certs.push_back(std::move(enc.front()));
+    } else {
+      --enc_index;
+    }
   }
-  SCEPD_TRY(scep::CaCertificates ca, scep::SelectCaRoles(std::move(certs)));
+  if (!HoldsCa(certs)) {
+    for (const auto& file : AddIssuersBeside(s.opts.ca_cert_file, certs)) {
+      spdlog::info("{}: issuer of the RA certificate(s) taken from {}", s.opts.ca_cert_file,
+                   file);
+    }
+  }
+  // One certificate is the CA whatever it says (SelectCaRoles), as before.
+  const bool ra_alone = !HoldsCa(certs) && certs.size() > 1;
+  Result<scep::CaCertificates> roles = ra_alone ? scep::RaRolesWithoutCa(std::move(certs))
+                                                : scep::SelectCaRoles(std::move(certs));
+  if (!roles.ok()) {
+    Error e = std::move(roles).error();
+    e.message = s.opts.ca_cert_file + (has_enc ? " and " + s.opts.enc_cert_file : "") + ": " +
+                e.message;
+    return e;
+  }
+  scep::CaCertificates ca = std::move(roles).value();
+  if (ra_alone) {
+    spdlog::info("{}: RA certificate(s) without their CA; the CA is taken as their issuer, {}",
+                 s.opts.ca_cert_file, IssuerString(ca.all[0].get()));
+  }
   if (has_enc) ca.encryption = enc_index;
+  // An RA certificate given with -c signs the replies (sscep's meaning of -c).
+  if (X509_check_ca(ca.all[0].get()) == 0 &&
+      std::find(ca.ra.begin(), ca.ra.end(), std::size_t{0}) != ca.ra.end() &&
+      (!has_enc || enc_index != 0)) {
+    ca.signer = 0;
+  }
   s.client->SetCaCertificates(std::move(ca));
   return {};
 }
@@ -273,6 +363,19 @@ Result<int> Enroll(Session& s) {
     std::vector<X509*> held;
     if (s.client->ca()) {
       for (const auto& c : s.client->ca()->all) held.push_back(c.get());
+      // RA certificates alone (-c ca.crt-0 -e ca.crt-1 without the CA's
+      // file): the CA the reply carries counts when its key signed one of
+      // them, since then it is their issuer.
+      if (X509_check_ca(s.client->ca()->Ca()) == 0) {
+        for (const auto& c : rep->certs) {
+          for (const auto& ra : s.client->ca()->all) {
+            if (scep::IssuedBy(c.get(), ra.get())) {
+              held.push_back(c.get());
+              break;
+            }
+          }
+        }
+      }
     }
     SCEPD_TRY_STATUS(VerifyIssuedCertificate(rep->issued.get(), held));
   }

@@ -16,19 +16,6 @@ constexpr std::string_view kCaRaCertType = "application/x-x509-ca-ra-cert";
 
 bool IsCa(X509* cert) { return X509_check_ca(cert) != 0; }
 
-// True when `issuer` issued `subject`: names (and key identifiers, when
-// present) match and the signature verifies with the issuer's key.
-bool Issued(X509* issuer, X509* subject) {
-  if (issuer == subject) return false;
-  bool ok = X509_check_issued(issuer, subject) == X509_V_OK;
-  if (ok) {
-    EVP_PKEY* key = X509_get0_pubkey(issuer);
-    ok = key != nullptr && X509_verify(subject, key) == 1;
-  }
-  ClearOpenSslErrors();
-  return ok;
-}
-
 bool AllowsUsage(X509* cert, std::uint32_t bit) {
   // X509_get_key_usage reports every bit set when the extension is absent.
   return (X509_get_key_usage(cert) & bit) != 0;
@@ -42,7 +29,7 @@ std::size_t ChooseCa(const std::vector<ossl::Ptr<X509>>& all, const std::vector<
     if (!is_ca[i]) continue;
     std::size_t count = 0;
     for (std::size_t j = 0; j < n; ++j) {
-      if (!is_ca[j] && Issued(all[i].get(), all[j].get())) ++count;
+      if (!is_ca[j] && IssuedBy(all[i].get(), all[j].get())) ++count;
     }
     if (count > best_count) {
       best = i;
@@ -57,7 +44,7 @@ std::size_t ChooseCa(const std::vector<ossl::Ptr<X509>>& all, const std::vector<
     if (!first_ca) first_ca = i;
     bool issued_another_ca = false;
     for (std::size_t j = 0; j < n && !issued_another_ca; ++j) {
-      issued_another_ca = is_ca[j] && Issued(all[i].get(), all[j].get());
+      issued_another_ca = is_ca[j] && IssuedBy(all[i].get(), all[j].get());
     }
     if (!issued_another_ca) return i;
   }
@@ -135,6 +122,17 @@ std::optional<std::vector<ossl::Ptr<X509>>> TryCertsOnly(std::span<const std::ui
 
 }  // namespace
 
+bool IssuedBy(X509* issuer, X509* subject) {
+  if (issuer == nullptr || subject == nullptr || issuer == subject) return false;
+  bool ok = X509_check_issued(issuer, subject) == X509_V_OK;
+  if (ok) {
+    EVP_PKEY* key = X509_get0_pubkey(issuer);
+    ok = key != nullptr && X509_verify(subject, key) == 1;
+  }
+  ClearOpenSslErrors();
+  return ok;
+}
+
 X509* CaCertificates::Ca() const noexcept { return ca < all.size() ? all[ca].get() : nullptr; }
 
 X509* CaCertificates::Encryption() const noexcept {
@@ -184,7 +182,7 @@ Result<CaCertificates> SelectCaRoles(std::vector<ossl::Ptr<X509>> certs) {
   }
   out.ca = ChooseCa(out.all, is_ca);
   for (std::size_t i = 0; i < n; ++i) {
-    if (!is_ca[i] && Issued(out.all[out.ca].get(), out.all[i].get())) out.ra.push_back(i);
+    if (!is_ca[i] && IssuedBy(out.all[out.ca].get(), out.all[i].get())) out.ra.push_back(i);
   }
   if (out.ra.empty()) {
     out.encryption = out.signer = out.ca;
@@ -196,6 +194,31 @@ Result<CaCertificates> SelectCaRoles(std::vector<ossl::Ptr<X509>> certs) {
   if (!sig) sig = OtherRa(out.ra, enc, *enc);
   out.encryption = *enc;
   out.signer = *sig;
+  return out;
+}
+
+Result<CaCertificates> RaRolesWithoutCa(std::vector<ossl::Ptr<X509>> certs) {
+  CaCertificates out;
+  out.all = std::move(certs);
+  if (out.all.empty()) return MakeError(ErrorCode::kParse, "RA certificates: none given");
+  for (const auto& c : out.all) {
+    if (!c) return MakeError(ErrorCode::kInternal, "RA certificates: null certificate");
+    if (IsCa(c.get())) {
+      return MakeError(ErrorCode::kParse, "RA certificates: a CA certificate is among them");
+    }
+    if (X509_NAME_cmp(X509_get_issuer_name(c.get()), X509_get_issuer_name(out.all[0].get())) !=
+        0) {
+      return MakeError(ErrorCode::kParse, "RA certificates: they have different issuers");
+    }
+  }
+  for (std::size_t i = 0; i < out.all.size(); ++i) out.ra.push_back(i);
+  out.ca = out.signer = out.encryption = 0;
+  for (std::size_t i = 1; i < out.all.size(); ++i) {
+    if (AllowsUsage(out.all[i].get(), KU_KEY_ENCIPHERMENT)) {
+      out.encryption = i;
+      break;
+    }
+  }
   return out;
 }
 

@@ -69,6 +69,21 @@ struct CaCertificates {
 // Fails with kParse when `certs` is empty or none of several is a CA.
 Result<CaCertificates> SelectCaRoles(std::vector<ossl::Ptr<X509>> certs);
 
+// The roles when the certificates a user names are RA certificates without
+// their CA (sscep -c ca.crt-0 -e ca.crt-1 after getca against Microsoft
+// NDES, when the CA's file is not at hand): the first certificate signs the
+// replies and stands in for the CA, every one is an RA certificate, so that
+// IssuingCaName() is the RAs' issuer and Trusted() holds them all; the
+// encryption role goes to the first other one allowing keyEncipherment
+// (else the first). Fails with kParse when `certs` is empty, holds a CA
+// certificate (use SelectCaRoles) or certificates of different issuers.
+Result<CaCertificates> RaRolesWithoutCa(std::vector<ossl::Ptr<X509>> certs);
+
+// True when `issuer` issued `subject`: its subject name (and key identifier,
+// when present) matches `subject`'s issuer and `subject`'s signature
+// verifies with its key. False for the same certificate. Both borrowed.
+bool IssuedBy(X509* issuer, X509* subject);
+
 // Parses a GetCACert answer. `content_type` is the HTTP Content-Type
 // (parameters and case ignored): application/x-x509-ca-cert is one DER
 // certificate (PEM, even several PEM certificates, is accepted too);

@@ -294,6 +294,43 @@ TEST(CaCertRolesTest, SeveralCertificatesWithoutACaFail) {
   EXPECT_NE(r.error().message.find("is a CA"), std::string::npos) << r.error().message;
 }
 
+// sscep -c ca.crt-0 -e ca.crt-1 without the CA's file: the RA certificates
+// stand alone, the first signs, the one for keyEncipherment encrypts, and
+// CertPoll names their issuer.
+TEST(CaCertRolesTest, RaCertificatesWithoutTheirCa) {
+  Pki pki;
+  for (bool enc_first : {false, true}) {
+    SCOPED_TRACE(enc_first ? "encryption RA first" : "signature RA first");
+    auto r = enc_first ? RaRolesWithoutCa(Certs({pki.ra_enc.get(), pki.ra_sign.get()}))
+                       : RaRolesWithoutCa(Certs({pki.ra_sign.get(), pki.ra_enc.get()}));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    X509* first = enc_first ? pki.ra_enc.get() : pki.ra_sign.get();
+    EXPECT_TRUE(Same(r->Signer(), first));
+    EXPECT_TRUE(Same(r->Encryption(), pki.ra_enc.get()));
+    EXPECT_EQ(r->Trusted().size(), 2u);
+    EXPECT_EQ(X509_NAME_cmp(r->IssuingCaName(), X509_get_subject_name(pki.ca.cert.get())), 0);
+  }
+  // A CA among them, certificates of two issuers, nothing: refused.
+  auto with_ca = RaRolesWithoutCa(Certs({pki.ra_sign.get(), pki.ca.cert.get()}));
+  ASSERT_FALSE(with_ca.ok());
+  EXPECT_NE(with_ca.error().message.find("CA certificate"), std::string::npos);
+  TestCa stranger = MakeTestCa("/CN=Another CA", kStrangerKey);
+  ossl::Ptr<X509> foreign = IssueRa(stranger, "/CN=RA", kRaBothKey, KU_KEY_ENCIPHERMENT, 98);
+  auto mixed = RaRolesWithoutCa(Certs({pki.ra_sign.get(), foreign.get()}));
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.error().message.find("different issuers"), std::string::npos);
+  EXPECT_FALSE(RaRolesWithoutCa({}).ok());
+}
+
+TEST(CaCertRolesTest, IssuedByChecksNameAndSignature) {
+  Pki pki;
+  EXPECT_TRUE(IssuedBy(pki.ca.cert.get(), pki.ra_sign.get()));
+  EXPECT_FALSE(IssuedBy(pki.ra_sign.get(), pki.ca.cert.get()));
+  EXPECT_FALSE(IssuedBy(pki.ca.cert.get(), pki.ca.cert.get()));
+  TestCa impostor = MakeTestCa("/O=Test CA/CN=Test CA", kStrangerKey);  // same name, other key
+  EXPECT_FALSE(IssuedBy(impostor.cert.get(), pki.ra_sign.get()));
+}
+
 // ---- ParseGetCaCert ----
 
 TEST(CaCertParseTest, SingleDerCertificate) {

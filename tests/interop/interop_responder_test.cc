@@ -209,6 +209,49 @@ TEST_F(InteropResponderTest, EmptyGetCaCapsMeansNoCapabilities) {
                                                  caps.err + r.err + ca.Log());
 }
 
+// Microsoft NDES through sscep as its users call it: getca writes the RA
+// signature certificate, the RA encryption certificate, the CA and the root
+// as ca.crt-0..3, and enroll is given -c ca.crt-0 -e ca.crt-1. The CA is
+// taken from the files beside ca.crt-0, or, with the two RA files alone,
+// from the reply (it signed the RA certificates); CertPoll names it either
+// way (the responder refuses another issuer).
+TEST_F(InteropResponderTest, SscepNdesRaCertificatesAsMinusCAndMinusE) {
+  for (bool beside : {true, false}) {
+    SCOPED_TRACE(beside ? "ca.crt-0..3 as getca wrote them" : "the two RA files alone");
+    TempDir ca_dir("scepd-interop-ca-");
+    InteropCa ca(ca_dir.path());
+    ASSERT_TRUE(ca.Start({"--ra", "--pending", "0"}));  // one PENDING, one CertPoll
+    Prepare(ca);
+    ASSERT_TRUE(PathExists(dir_.File("ca.crt-3"))) << "getca wrote RA, RA, CA, root";
+    std::string c = "ca.crt-0", e = "ca.crt-1";
+    if (!beside) {
+      c = "ra-sign.pem";
+      e = "ra-enc.pem";
+      WriteFile(dir_.File(c), ReadFile(dir_.File("ca.crt-0")));
+      WriteFile(dir_.File(e), ReadFile(dir_.File("ca.crt-1")));
+    }
+    auto r = Sscep({"enroll", "-u", ca.url(), "-c", c, "-e", e, "-k", "router.key", "-r",
+                    "router.csr", "-l", "router.crt", "-t", "1", "-n", "5", "-v"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err << ca.Log();
+    EXPECT_EQ(r.err.find("is a CA"), std::string::npos) << r.err;
+    EXPECT_EQ(ca.Log().find("CertPoll issuer is not the issuing CA"), std::string::npos)
+        << ca.Log();
+    EXPECT_EQ(Count(ca.Log(), "messageType=20"), 1) << ca.Log();
+    EXPECT_EQ(ca.Log().find("bad request"), std::string::npos) << "not encrypted to the RA";
+    ASSERT_TRUE(PathExists(dir_.File("router.crt")));
+    if (beside) {
+      EXPECT_NE((r.out + r.err).find("taken from ca.crt-2"), std::string::npos) << r.out << r.err;
+    }
+    // The chain beside the certificate ends in the issuing CA, not an RA.
+    std::string chain = ReadFile(dir_.File("router.crt.chain"));
+    EXPECT_NE(chain.find(ReadFile(dir_.File("ca.crt-2"))), std::string::npos) << chain;
+    EXPECT_EQ(chain.find(ReadFile(dir_.File("ca.crt-0"))), std::string::npos) << chain;
+    for (const char* f : {"ra-sign.pem", "ra-enc.pem", "router.crt.chain"}) {
+      RemoveTree(dir_.File(f));
+    }
+  }
+}
+
 // scepd itself: an enrollment left PENDING by a CA that omits eContent, the
 // daemon killed and started again, the same transaction polled to the end.
 TEST_F(InteropResponderTest, ScepdRestartedWhilePendingFinishesWithDetachedReplies) {
@@ -237,6 +280,28 @@ TEST_F(InteropResponderTest, ScepdRestartedWhilePendingFinishesWithDetachedRepli
   EXPECT_EQ(ca.Log().find("CertPoll issuer is not the issuing CA"), std::string::npos);
   EXPECT_EQ(r.err.find("signature does not verify"), std::string::npos) << r.err;
   EXPECT_TRUE(PathExists(dir_.File("data") + "/latest.crt"));
+}
+
+// scepd refused by a CA whose FAILURE carries no eContent: the failInfo and
+// the CA's text are reported, not a bad signature, and nothing is installed.
+TEST_F(InteropResponderTest, ScepdReportsTheFailInfoOfADetachedFailure) {
+  InteropCa ca(dir_.File("ca"));
+  ASSERT_TRUE(ca.Start({"--fail", "2", "--fail-text", "Anfrage abgelehnt", "--ra"}));
+  const std::string conf = dir_.File("scepd.conf");
+  WriteFile(conf,
+            "[scepd]\nenabled = yes\ndata_dir = " + dir_.File("data") + "\nrun_dir = " +
+                dir_.File("run") +
+                "\nlog_level = debug\nlog_target = stderr\nserial_number = A1B2\n"
+                "[certificate]\nurl = " + ca.url() +
+                "\nsubject = /O=scepd test/CN=router-SN\nchallenge_password = secret\n"
+                "renew_days = 30\nawait_result = 1\nkey_size = 1024\n");
+  auto r = RunProcess({kScepd, "-c", conf, "--once"}, {}, 120000);
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("badRequest"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Anfrage abgelehnt"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("signature does not verify"), std::string::npos) << r.err;
+  EXPECT_EQ(Count(ca.Log(), "refused failInfo=2"), 1) << ca.Log();
+  EXPECT_FALSE(PathExists(dir_.File("data") + "/latest.crt"));
 }
 
 }  // namespace

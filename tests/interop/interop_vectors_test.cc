@@ -197,6 +197,20 @@ TEST_F(InteropVectors, EachIsAcceptedOrRefusedForItsReason) {
   for (const auto& [why, n] : reasons) summary += "; " + std::to_string(n) + "x '" + why + "'";
   std::printf("%s\n", summary.c_str());
   EXPECT_EQ(accepted + refused, static_cast<int>(vectors_->size()));
+  // docs/interop.md gives these counts and lists every vector.
+  std::string doc = ReadFile(std::string(SCEPD_SOURCE_DIR) + "/docs/interop.md");
+  for (char& c : doc) {
+    if (c == '\n') c = ' ';
+  }
+  const std::string counts = "today " + std::to_string(vectors_->size()) + " vectors, " +
+                             std::to_string(accepted) + " accepted and " +
+                             std::to_string(refused) + " refused";
+  EXPECT_NE(doc.find(counts), std::string::npos) << "docs/interop.md should say: " << counts;
+  EXPECT_NE(doc.find("The " + std::to_string(refused) + " refusals"), std::string::npos);
+  for (const Vector& v : *vectors_) {
+    EXPECT_NE(doc.find("| `" + v.name + "` |"), std::string::npos)
+        << v.name << " is not in docs/interop.md's table of vectors";
+  }
 }
 
 TEST_F(InteropVectors, CoverTheIssuesList) {
@@ -218,9 +232,36 @@ TEST_F(InteropVectors, CoverTheIssuesList) {
         "certrep-success-sha512-sha512WithRSAEncryption", "getcacert-ndes-raenc-ca-rasign",
         "getcacert-content-type-params", "getcacert-der-single", "getcacert-pem-single",
         "getcacaps-crlf", "getcacaps-trailing-spaces", "getcacaps-blank-lines",
-        "getcacaps-unknown-words", "getcacaps-empty"}) {
+        "getcacaps-unknown-words", "getcacaps-empty", "certrep-failure-econtent-zero-length",
+        "certrep-failure-econtent-constructed-empty", "certrep-pending-ber-indefinite",
+        "certrep-failure-ber-indefinite", "certrep-pending-ski-signer",
+        "certrep-failure-attrs-utf8string", "certrep-pending-tid-ia5string",
+        "certrep-success-content-no-certificates", "certrep-success-sha1-sha1WithRSAEncryption",
+        "certrep-success-sha256-rsaEncryption", "certrep-success-sha256-sha256WithRSAEncryption",
+        "certrep-success-sha512-rsaEncryption", "getcacert-ndes-ca-rasign-raenc",
+        "getcacert-ndes-ca-raenc-rasign", "getcacert-ndes-rasign-ca-raenc",
+        "getcacert-ndes-rasign-raenc-ca", "getcacert-ndes-raenc-rasign-ca",
+        "getcacert-ber-indefinite"}) {
     EXPECT_TRUE(names.count(n)) << n;
   }
+}
+
+// Issue 15 point 4: every vector is a seed of the fuzz target that reads
+// its kind (fuzz/make-interop-seeds.sh writes them; a vector added without
+// re-running it fails here).
+TEST_F(InteropVectors, EachIsAFuzzSeed) {
+  const std::string corpus = std::string(SCEPD_SOURCE_DIR) + "/fuzz/corpus/";
+  const std::map<std::string, std::string> target = {
+      {"certrep", "pki_message"}, {"getcacert", "ca_certs"}, {"getcacaps", "ca_caps"}};
+  int seeds = 0;
+  for (const Vector& v : *vectors_) {
+    auto t = target.find(v.kind);
+    ASSERT_NE(t, target.end()) << v.kind;
+    const std::string seed = corpus + t->second + "/interop-" + v.name.substr(v.kind.size() + 1);
+    EXPECT_TRUE(PathExists(seed)) << seed << ": run fuzz/make-interop-seeds.sh";
+    seeds += PathExists(seed) ? 1 : 0;
+  }
+  EXPECT_EQ(seeds, static_cast<int>(vectors_->size()));
 }
 
 }  // namespace

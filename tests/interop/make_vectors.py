@@ -96,12 +96,14 @@ def main(argv):
     def certrep(name, status, expect="accept", check=None, source="", fail_info=None,
                 fail_text=None, signer="ca", string_tag=s.T_PRINTABLE, tid_tag=None,
                 sender_nonce=None, content_certs=None, cipher="aes-256-cbc", env_enc="der",
-                env_chunk=None, econtent_form=None, no_envelope=False, **kw):
+                env_chunk=None, econtent_form=None, no_envelope=False,
+                no_certs_field=False, **kw):
         attrs = s.cert_rep_attrs(TID, NONCE, status, fail_info, fail_text, sender_nonce,
                                  string_tag, tid_tag)
         econtent = b""
         if status == 0 and not no_envelope:
-            inner = s.certs_only(content_certs if content_certs is not None else [issued])
+            inner = s.certs_only(None if no_certs_field else
+                                 content_certs if content_certs is not None else [issued])
             econtent = s.envelope(inner, p.client, cipher, s.Enc(env_enc), env_chunk)
         cert, key = {"ca": (p.ca, p.ca_key), "ra": (p.ra_sign, p.ra_sign_key),
                      "other": (p.other, p.other_key)}[signer]
@@ -168,6 +170,13 @@ def main(argv):
     certrep("success-content-without-issued", 0, content_certs=[p.ca],
             check="status=SUCCESS issued=0",
             source="certs-only without our certificate (the client then refuses it)")
+    certrep("success-content-no-certificates", 0, content_certs=None, no_certs_field=True,
+            check="status=SUCCESS issued=0",
+            source="certs-only without a certificates field at all (the client then refuses it)")
+    certrep("pending-ber-indefinite", 3, enc=s.Enc("ber"), econtent_form="absent",
+            source="Windows CAs (NDES): BER indefinite lengths, detached PENDING")
+    certrep("failure-ber-indefinite", 2, fail_info=4, enc=s.Enc("ber"), econtent_form="absent",
+            source="Windows CAs (NDES): BER indefinite lengths, detached FAILURE")
     certrep("success-without-envelope", 0, no_envelope=True, econtent_form="absent",
             expect="refuse", check="pkcsPKIEnvelope: empty",
             source="Dogtag 10.12 (sscep issue 159): SUCCESS with an empty envelope while the "
@@ -237,6 +246,8 @@ def main(argv):
     emit("getcacert-pkcs7-labelled-ca-cert", "getcacert", s.certs_only([p.ca]),
          "application/x-x509-ca-cert", "accept", "ca=0 signer=0 encryption=0 count=1",
          "PKCS#7 under the single-certificate type")
+    emit("getcacert-pkcs7-no-certificates", "getcacert", s.certs_only(None), ca_ra, "refuse",
+         "holds no certificate", "degenerate PKCS#7 without a certificates field")
     emit("getcacert-empty", "getcacert", b"", "application/x-x509-ca-cert", "refuse",
          "body is empty", "empty answer")
     emit("getcacert-html", "getcacert", b"<html><body>403 - Forbidden</body></html>",

@@ -185,9 +185,11 @@ def issuer_and_serial(cert, enc=DER):
 # CMS structures.
 
 def certs_only(certs, enc=DER):
-    """A degenerate SignedData (RFC 8894 section 3.4): certificates only."""
+    """A degenerate SignedData (RFC 8894 section 3.4): certificates only.
+    certs=None leaves the (optional) certificates field out."""
+    cert_field = b"" if certs is None else ctx(0, b"".join(der_of(c) for c in certs), enc)
     body = seq(integer(1, enc), set_of(enc=enc), seq(oid(OID_DATA, enc), enc=enc),
-               ctx(0, b"".join(der_of(c) for c in certs), enc), set_of(enc=enc), enc=enc)
+               cert_field, set_of(enc=enc), enc=enc)
     return seq(oid(OID_SIGNED_DATA, enc), ctx(0, body, enc), enc=enc)
 
 
