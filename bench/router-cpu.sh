@@ -64,26 +64,6 @@ qemu_for() {
   esac
 }
 
-# conf DIR RENEW_DAYS: settings for one scepd under test.
-conf() {
-  mkdir -p "$1"
-  cat >"$1/scepd.conf" <<CONF
-[scepd]
-enabled = yes
-data_dir = $1/data
-run_dir = $1/run
-log_target = stderr
-log_level = info
-[certificate]
-url = $URL
-subject = /CN=router-cpu-$(basename "$1")
-challenge_password = $CHALLENGE
-key_size = 2048
-renew_days = $2
-keep_old = 1
-CONF
-}
-
 # "${emulated[@]}" LOG CMD...: runs CMD under qemu with the counting plugin;
 # each process's "insns PID COUNT" line goes to LOG. An array, not a
 # function, so that $! of a background run is the emulated process itself.
@@ -153,7 +133,7 @@ for arch in "${archs[@]}"; do
   }
   echo "router-cpu: $arch: --once runs" >&2
   d=$work/$arch
-  conf "$d/idle" 30
+  scepd_conf "$d/idle" 2048 30
   "${emulated[@]}" "$work/enroll.insns" "$SCEPD" -c "$d/idle/scepd.conf" --once >"$work/enroll.log" 2>&1 ||
     die "$arch: first enrollment failed: $(tail -n 3 "$work/enroll.log")"
   first=$(insns_of "$work/enroll.insns")
@@ -164,7 +144,7 @@ for arch in "${archs[@]}"; do
 
   # renew_days beyond the CA's 365 days: every run renews (key made ahead
   # by the run before, as on a router).
-  conf "$d/renew" 400
+  scepd_conf "$d/renew" 2048 400
   "${emulated[@]}" "$work/r0.insns" "$SCEPD" -c "$d/renew/scepd.conf" --once >"$work/r0.log" 2>&1 ||
     die "$arch: enrollment for renewals failed"
   "${emulated[@]}" "$work/r1.insns" "$SCEPD" -c "$d/renew/scepd.conf" --once >"$work/r1.log" 2>&1 &

@@ -116,26 +116,6 @@ row6() {
 
 # ---- the clients under test -------------------------------------------------------
 
-# scepd_conf DIR KEYBITS [RENEW_DAYS]: writes DIR/scepd.conf.
-scepd_conf() {
-  mkdir -p "$1"
-  cat >"$1/scepd.conf" <<CONF
-[scepd]
-enabled = yes
-data_dir = $1/data
-run_dir = $1/run
-log_target = stderr
-log_level = info
-[certificate]
-url = $URL
-subject = /CN=bench-scepd-$(basename "$1")
-challenge_password = $CHALLENGE
-key_size = $2
-renew_days = ${3:-30}
-keep_old = 1
-CONF
-}
-
 scepd_fresh() { rm -rf "$1/data" "$1/run"; }
 scepd_once() { "$SCEPD" -c "$1/scepd.conf" --once; }
 

@@ -70,3 +70,24 @@ start_ca() {
   done
   die "no free port found for scepserver"
 }
+
+# scepd_conf DIR KEYBITS [RENEW_DAYS]: writes DIR/scepd.conf for a scepd
+# enrolling with the CA start_ca started (bench/run.sh, bench/router-cpu.sh).
+scepd_conf() {
+  mkdir -p "$1"
+  cat >"$1/scepd.conf" <<CONF
+[scepd]
+enabled = yes
+data_dir = $1/data
+run_dir = $1/run
+log_target = stderr
+log_level = info
+[certificate]
+url = $URL
+subject = /CN=bench-scepd-$(basename "$1")
+challenge_password = $CHALLENGE
+key_size = $2
+renew_days = ${3:-30}
+keep_old = 1
+CONF
+}
