@@ -80,6 +80,10 @@ std::optional<CertSummary> SummarizeCertificateDer(std::span<const std::uint8_t>
   ossl::Ptr<X509_NAME> name(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->tlv.size())));  // NOLINT
   if (!name) return std::nullopt;
   out.subject = FormatSubject(name.get());
+  p = issuer->tlv.data();
+  name.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(issuer->tlv.size())));  // NOLINT
+  if (!name) return std::nullopt;
+  out.issuer = FormatSubject(name.get());
 
   auto not_before = der::Read(validity->content);
   auto not_after = not_before ? der::Read(not_before->rest) : std::nullopt;
@@ -114,6 +118,7 @@ CertSummary SummaryOf(const X509* cert) {
   if (cert == nullptr) return out;
   out.serial = SerialHex(cert);
   out.subject = SubjectString(cert);
+  out.issuer = IssuerString(cert);
   if (auto nb = NotBefore(cert); nb.ok()) out.not_before = *nb;
   if (auto na = NotAfter(cert); na.ok()) out.not_after = *na;
   const std::span<const std::uint8_t> pub = RsaPublicKeyDer(cert);

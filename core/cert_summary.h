@@ -27,6 +27,7 @@ namespace scepd {
 struct CertSummary {
   std::string serial;   // as SerialHex
   std::string subject;  // as SubjectString
+  std::string issuer;   // as IssuerString
   std::optional<std::int64_t> not_before;
   std::optional<std::int64_t> not_after;
   // RSAPublicKey DER of an rsaEncryption key; empty for other key types.

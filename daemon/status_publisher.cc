@@ -41,6 +41,12 @@ Status WriteIfChanged(const std::string& path, const std::string& text) {
 }
 
 std::string IssuerOfPem(const std::string& pem) {
+  // The DER walk first (core/cert_summary.h): a full parse costs OpenSSL
+  // 3.0 a public-key decode.
+  if (auto summary = SummarizeCertificateFile(
+          std::span(reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size()))) {
+    return summary->issuer;
+  }
   ossl::Ptr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return "";
   ossl::Ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
