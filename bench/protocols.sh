@@ -393,6 +393,21 @@ for ((i = 0; i < N; i++)); do
 done
 stop_server
 
+# ---- the two timers ---------------------------------------------------------------
+# scepd is timed by bench/mono.py (Python starting it, until a line), the
+# references by bash around the process: both timers around /bin/sh
+# printing that line, so the difference of the harnesses is on record.
+say "Timers: $N rounds of /bin/sh under each"
+for ((i = 0; i < N; i++)); do
+  r=$("$PY" bench/mono.py "installed, valid until" /bin/sh -c 'echo "installed, valid until" >&2') ||
+    die "bench/mono.py around /bin/sh failed"
+  awk '{ printf "%d\n", $1 * 1000 }' <<<"$r" >>"$T/harness_mono"
+  t0=${EPOCHREALTIME/./}
+  /bin/sh -c 'echo "installed, valid until" >&2' 2>>"$work/cmd.log"
+  t1=${EPOCHREALTIME/./}
+  echo $((t1 - t0)) >>"$T/harness_bash"
+done
+
 # ---- report -----------------------------------------------------------------------
 for f in cmp_scepd cmp_openssl est_scepd est_pki; do own "$f"; done
 o_cmp_s=$(median "$T/cmp_scepd.own")
@@ -424,6 +439,11 @@ per run" is what the server received during each run (from its log for
 CMP, from its counter for EST; the distinct values seen). One untimed round
 of each command precedes the timed ones.
 
+The two timers differ by what starting a process costs them: \`/bin/sh\`
+printing the line takes $(median "$T/harness_mono") ms under
+\`bench/mono.py\` and $(median "$T/harness_bash") ms under bash (medians of
+$N); the scepd rows are not corrected for it.
+
 **CMP.** Server: OpenSSL's mock, \`openssl cmp -port P -srv_cert srv.pem
 -srv_key srv.key -srv_trusted ca.pem -rsp_cert new.pem -rsp_extracerts ca.pem
 -grant_implicitconf\` (it answers every request with the fixed
@@ -448,7 +468,9 @@ CMP verdict: scepd's own share / openssl cmp's = $o_cmp_s / $o_cmp_r ms =
 **EST.** Server: the project's EST test server
 (\`tests/est_server/\`, run as a process by \`est_test_server\`: cpp-httplib,
 HTTPS on 127.0.0.1, its own test CA, which also issued its TLS certificate;
-it really issues, valid one day). scepd (\`protocol = est\`, \`tls_ca_file\`
+it really issues, valid one day; it sets TCP_NODELAY, without which each
+answer waited behind TLS 1.3's session tickets for the client's delayed
+ACK, about 40 ms that no CPU time shows). scepd (\`protocol = est\`, \`tls_ca_file\`
 the test CA, first enrollment with Basic before the loop) sends
 /simplereenroll with the current pair as TLS client certificate for the key
 in \`.next.key\` (restored as for CMP). Reference: strongSwan's \`pki --est
