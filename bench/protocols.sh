@@ -101,14 +101,26 @@ timed() {
   shift
   q0=$(requests)
   c0=$(cpu_ns "$srv_pid")
+  times >"$work/times0"
   t0=${EPOCHREALTIME/./}
   "$@" >>"$work/cmd.log" 2>&1 || die "failed: $* (see the end of $work/cmd.log): $(tail -n 3 "$work/cmd.log")"
   t1=${EPOCHREALTIME/./}
+  times >"$work/times1"
   c1=$(cpu_ns "$srv_pid")
   q1=$(requests)
   echo $((t1 - t0)) >>"$T/$name"
   echo $(((c1 - c0) / 1000)) >>"$T/$name.srv"
   echo $((q1 - q0)) >>"$T/$name.req"
+  echo $(($(children_cpu_us "$work/times1") - $(children_cpu_us "$work/times0"))) >>"$T/$name.cpu"
+}
+
+# children_cpu_us FILE: user + system time of the shell's waited-for
+# children from bash's `times` output in FILE (its second line, 1 ms
+# resolution), in microseconds. `times` runs in this shell (a redirection,
+# no subshell), so it counts the commands this shell ran itself.
+children_cpu_us() {
+  sed -n 2p "$1" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); s += p[1] * 60 + p[2] }
+    printf "%d\n", s * 1e6 }'
 }
 
 # timed_scepd NAME CONF: `scepd -c CONF --once`, timed with bench/mono.py
@@ -119,11 +131,12 @@ timed_scepd() {
   local name=$1 r c0 c1 q0 q1
   q0=$(requests)
   c0=$(cpu_ns "$srv_pid")
-  r=$("$PY" bench/mono.py "installed, valid until" "$SCEPD" -c "$2" --once 2>>"$work/cmd.log") ||
+  r=$(MONO_CPU=1 "$PY" bench/mono.py "installed, valid until" "$SCEPD" -c "$2" --once 2>>"$work/cmd.log") ||
     die "scepd --once renewal failed (see $work/cmd.log)"
   c1=$(cpu_ns "$srv_pid")
   q1=$(requests)
   awk '{ printf "%d\n", $1 * 1000 }' <<<"$r" >>"$T/$name"
+  awk '{ printf "%d\n", $3 * 1000 }' <<<"$r" >>"$T/$name.cpu"
   echo $(((c1 - c0) / 1000)) >>"$T/$name.srv"
   echo $((q1 - q0)) >>"$T/$name.req"
 }
@@ -145,8 +158,9 @@ row() {
   local m lo hi n o
   read -r m lo hi n < <(stats "$T/$2")
   o=$(median "$T/$2.own")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s × |\n' "$1" "$m" "$lo" "$hi" "$n" \
-    "$(sort -n "$T/$2.req" | uniq | paste -sd/)" "$(median "$T/$2.srv")" "$o" "$(calc "$o / $3")"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s × | %s |\n' "$1" "$m" "$lo" "$hi" "$n" \
+    "$(sort -n "$T/$2.req" | uniq | paste -sd/)" "$(median "$T/$2.srv")" "$o" "$(calc "$o / $3")" \
+    "$(median "$T/$2.cpu")"
 }
 
 # ---- fixtures ---------------------------------------------------------------------
@@ -439,6 +453,14 @@ per run" is what the server received during each run (from its log for
 CMP, from its counter for EST; the distinct values seen). One untimed round
 of each command precedes the timed ones.
 
+The last column is the client's own CPU time (user + system), which the
+machine's load hardly changes: for scepd, its threads' schedstat when the
+"installed" line came (\`MONO_CPU=1 bench/mono.py\`: the next key's child
+starts later), for the references bash's \`times\` (children's user +
+system time, 1 ms resolution) around the command. Wall times and own shares
+on a loaded machine spread widely (see min/max); compare the CPU column to
+see which client does more work.
+
 The two timers differ by what starting a process costs them: \`/bin/sh\`
 printing the line takes $(median "$T/harness_mono") ms under
 \`bench/mono.py\` and $(median "$T/harness_bash") ms under bash (medians of
@@ -457,13 +479,14 @@ old.pem -key old.key -newkey new.key -trusted ca.pem -implicit_confirm
 (proof of possession and protection) during the run. Every certificate
 scepd installed and openssl wrote was checked to be \`new.pem\`.
 
-| command | median ms | min | max | N | requests per run | server ms (median) | own share ms (median) | vs reference |
-|---|---|---|---|---|---|---|---|---|
+| command | median ms | min | max | N | requests per run | server ms (median) | own share ms (median) | vs reference | client CPU ms (median) |
+|---|---|---|---|---|---|---|---|---|---|
 $(row 'scepd --once, protocol = cmp (kur)' cmp_scepd "$o_cmp_r")
 $(row 'openssl cmp -cmd kur' cmp_openssl "$o_cmp_r")
 
 CMP verdict: scepd's own share / openssl cmp's = $o_cmp_s / $o_cmp_r ms =
-**$(calc "$o_cmp_s / $o_cmp_r") ×**.
+**$(calc "$o_cmp_s / $o_cmp_r") ×** (client CPU $(median "$T/cmp_scepd.cpu") / $(median "$T/cmp_openssl.cpu") ms =
+$(calc "$(median "$T/cmp_scepd.cpu") / $(median "$T/cmp_openssl.cpu")") ×).
 
 **EST.** Server: the project's EST test server
 (\`tests/est_server/\`, run as a process by \`est_test_server\`: cpp-httplib,
@@ -480,13 +503,14 @@ signed before the loop (pki takes no key to sign one), so pki's figure
 lacks one RSA signature that scepd's includes. Every certificate either
 client got was checked to carry \`new.key\`.
 
-| command | median ms | min | max | N | requests per run | server ms (median) | own share ms (median) | vs reference |
-|---|---|---|---|---|---|---|---|---|
+| command | median ms | min | max | N | requests per run | server ms (median) | own share ms (median) | vs reference | client CPU ms (median) |
+|---|---|---|---|---|---|---|---|---|---|
 $(row 'scepd --once, protocol = est (simplereenroll)' est_scepd "$o_est_r")
 $(row 'pki --est (simplereenroll)' est_pki "$o_est_r")
 
 EST verdict: scepd's own share / pki's = $o_est_s / $o_est_r ms =
-**$(calc "$o_est_s / $o_est_r") ×**.
+**$(calc "$o_est_s / $o_est_r") ×** (client CPU $(median "$T/est_scepd.cpu") / $(median "$T/est_pki.cpu") ms =
+$(calc "$(median "$T/est_scepd.cpu") / $(median "$T/est_pki.cpu")") ×).
 EOF
 } >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
