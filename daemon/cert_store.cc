@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -282,9 +283,27 @@ struct Spared {
   std::string serial;
   std::string why;
 };
+// The identity of the regular file at `path` (not following a link), or
+// nullopt when it is not one or cannot be read.
+std::optional<CertStore::FileIdentity> IdentityOf(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  auto bytes = ReadFileBytes(path);
+  if (!bytes.ok()) return std::nullopt;
+  WipeOnExit wipe(*bytes);  // a key file's
+  CertStore::FileIdentity id{static_cast<std::uint64_t>(st.st_dev),
+                             static_cast<std::uint64_t>(st.st_ino), {}};
+  if (EVP_Digest(bytes->data(), bytes->size(), id.sha256.data(), nullptr, EVP_sha256(), nullptr) !=
+      1) {
+    ClearOpenSslErrors();
+    return std::nullopt;
+  }
+  return id;
+}
+
 Status Prune(const std::string& dir, const std::string& active, int keep_old, std::int64_t now,
              std::set<std::string>* warned, const std::set<std::string>& spare,
-             std::vector<Spared>* spared) {
+             std::vector<Spared>* spared, std::map<std::string, CertStore::CheckedPair>* checked) {
   struct Old {
     std::string serial;
     bool crt = false;
@@ -302,15 +321,13 @@ Status Prune(const std::string& dir, const std::string& active, int keep_old, st
     }
   }
   by_serial.erase(active);
+  std::erase_if(*checked,
+                [&](const auto& c) { return c.first != active && by_serial.count(c.first) == 0; });
 
   auto keep = [&](const std::string& serial, const std::string& why) {
     if (!warned->insert(serial).second) return;
     spdlog::warn("{}/{}.crt, {}.key: {}; not written by scepd as a pair it can read, so left alone",
                  dir, serial, serial, why);
-  };
-  auto is_regular = [&](const std::string& path) {
-    struct stat st;
-    return ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   };
   std::vector<Old> pairs;
   for (auto& [serial, old] : by_serial) {
@@ -321,10 +338,20 @@ Status Prune(const std::string& dir, const std::string& active, int keep_old, st
       keep(serial, old.crt ? "the key is missing" : "the certificate is missing");
       continue;
     }
-    if (!is_regular(crt_path) || !is_regular(key_path)) {
+    const auto crt_id = IdentityOf(crt_path);
+    const auto key_id = IdentityOf(key_path);
+    if (!crt_id || !key_id) {
       keep(serial, "not two regular files");
       continue;
     }
+    if (auto c = checked->find(serial);
+        c != checked->end() && c->second.crt == *crt_id && c->second.key == *key_id) {
+      old.order = c->second.not_before;  // checked before, and neither file has changed
+      old.not_after = c->second.not_after;
+      pairs.push_back(old);
+      continue;
+    }
+    checked->erase(serial);
     auto cert = LoadCertFile(crt_path);
     auto not_before = cert.ok() ? NotBefore(cert->get()) : Result<std::int64_t>(Error{});
     auto not_after = cert.ok() ? NotAfter(cert->get()) : Result<std::int64_t>(Error{});
@@ -346,6 +373,7 @@ Status Prune(const std::string& dir, const std::string& active, int keep_old, st
     old.order = *not_before;
     old.not_after = *not_after;
     pairs.push_back(old);
+    (*checked)[serial] = CertStore::CheckedPair{*crt_id, *key_id, *not_before, *not_after};
   }
   std::sort(pairs.begin(), pairs.end(), [](const Old& a, const Old& b) {
     return a.order != b.order ? a.order > b.order : a.serial > b.serial;
@@ -687,13 +715,25 @@ Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& c
   }
   SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".key"), key_pem, 0600, FileSync::kData));
   SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".crt"), cert_pem, 0644, FileSync::kData));
+  // Written from a certificate and a key that match: a later pruning need
+  // not decode them again while the files stay as written.
+  {
+    auto crt_id = IdentityOf(Path(serial + ".crt"));
+    auto key_id = IdentityOf(Path(serial + ".key"));
+    auto not_before = NotBefore(cert);
+    auto not_after = NotAfter(cert);
+    if (crt_id && key_id && not_before.ok() && not_after.ok()) {
+      checked_[serial] = CheckedPair{*crt_id, *key_id, *not_before, *not_after};
+    }
+  }
   // Old pairs that neither link names go now, in the same sync; the pair
   // active until now only once the switch is durable.
   const std::set<std::string> linked = {
       SerialOfName(ReadLink(Path(kLatestCrt)).value_or(""), "crt"),
       SerialOfName(ReadLink(Path(kLatestKey)).value_or(""), "key")};
   std::vector<Spared> spared;
-  SCEPD_TRY_STATUS(Prune(dir_, serial, std::max(keep_old, 0), now, &warned_, linked, &spared));
+  SCEPD_TRY_STATUS(
+      Prune(dir_, serial, std::max(keep_old, 0), now, &warned_, linked, &spared, &checked_));
   // The new files' names (and a removal of .next.key before them) durable
   // before the commit point.
   SCEPD_TRY_STATUS(SyncDirectory(dir_));

@@ -38,6 +38,7 @@
 // Call Prepare before anything else. Not thread-safe; one process (the
 // daemon) writes a given directory.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -204,9 +205,25 @@ class CertStore {
   const std::string& dir() const noexcept { return dir_; }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
+  // What Install's pruning learnt of an old pair it checked (both files
+  // regular, the certificate's serial its name, the key matching), kept
+  // with both files' identities (device, inode and the SHA-256 of the
+  // content): while neither file is replaced or rewritten, the next pruning
+  // reads them but does not decode them again.
+  struct FileIdentity {
+    std::uint64_t dev = 0, ino = 0;
+    std::array<std::uint8_t, 32> sha256{};
+    bool operator==(const FileIdentity&) const = default;
+  };
+  struct CheckedPair {
+    FileIdentity crt, key;
+    std::int64_t not_before = 0, not_after = 0;
+  };
+
  private:
   std::string dir_;
   std::set<std::string> warned_;  // serials Install's pruning named as left alone
+  std::map<std::string, CheckedPair> checked_;  // by serial
 };
 
 }  // namespace scepd

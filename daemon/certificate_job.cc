@@ -44,6 +44,9 @@ struct CertificateJob::Attempt {
   std::unique_ptr<enroll::Enroller> enroller;
   enroll::CaCertificates ca;
   CaTrustVerdict verdict = CaTrustVerdict::kPinned;
+  // The pair being renewed, as StartEnrollment read it: ContinuePending
+  // uses it instead of reading and decoding the same files again.
+  std::optional<InstalledPair> current;
 };
 
 namespace {
@@ -406,6 +409,7 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
   // The saved request goes on as the live objects just made: nothing is
   // read back or decoded again.
   auto live = std::make_unique<enroll::Transaction>(std::move(*tx));
+  a.current = std::move(current);
   return ContinuePending(std::move(p), now, std::move(*attempt), std::move(live));
 }
 
@@ -477,13 +481,13 @@ std::int64_t CertificateJob::ContinuePending(PendingTransaction p, std::int64_t 
   Attempt& a = *connected;
   std::optional<InstalledPair> current;
   enroll::CurrentPair pair;
-  if (renewal) {
+  if (renewal && a.current) {
+    current = std::move(a.current);
+  } else if (renewal) {
     auto active = store_.LoadActive();
-    if (active.ok() && active->has_value()) {
-      current = std::move(**active);
-      pair = {current->cert.get(), current->key.get()};
-    }
+    if (active.ok() && active->has_value()) current = std::move(**active);
   }
+  if (current) pair = {current->cert.get(), current->key.get()};
   enroll::Outcome outcome = p.polls == 0
                                 ? a.enroller->Submit(*live, current ? &pair : nullptr)
                                 : a.enroller->Poll(*live, current ? &pair : nullptr);

@@ -331,6 +331,46 @@ TEST_F(PruneLogTest, StrayHalvesAndForeignFilesStayAndAreNamedOnce) {
                        log + "\n" + std::to_string(Names(store_.dir()).size()) + " files");
 }
 
+// Issue 22: pruning remembers the old pairs it has checked (or written)
+// so that a renewal does not decode them again. A pair replaced after that
+// check is checked again: a foreign key put in place of one scepd wrote,
+// or a certificate rewritten, is never taken for the pair it checked.
+TEST_F(PruneLogTest, APairChangedAfterItWasCheckedIsCheckedAgain) {
+  ASSERT_TRUE(store_.Prepare().ok());
+  Pair a = Issue(0x50, 0, now_ - 4 * kDay);
+  Pair b = Issue(0x51, 1, now_ - 3 * kDay);
+  Pair c = Issue(0x52, 2, now_ - 2 * kDay);
+  Pair d = Issue(0x53, 3, now_ - kDay);
+  ASSERT_TRUE(Install(a, 1).ok());
+  ASSERT_TRUE(Install(b, 1).ok());  // a: old, kept (keep_old 1), remembered
+  // Someone puts another key where a's was (a new file, as an editor or
+  // cp --remove-destination would).
+  ASSERT_EQ(::unlink(File("50.key").c_str()), 0);
+  WriteFile(File("50.key"), *ossl::PrivateKeyToPem(CachedKey(5).get()), 0600);
+  ASSERT_TRUE(Install(c, 1).ok());  // a is due now; its key no longer matches
+  EXPECT_TRUE(testing::PathExists(File("50.crt")));
+  EXPECT_TRUE(testing::PathExists(File("50.key")));
+  EXPECT_NE(Log().find("50.crt, 50.key: the key does not match the certificate"), std::string::npos)
+      << Log();
+  // A certificate rewritten in place (same inode, same size) is read again.
+  const std::string c_pem = Pem(c.cert.get());
+  const std::string d_pem = Pem(d.cert.get());
+  ASSERT_EQ(c_pem.size(), d_pem.size());
+  WriteFile(File("52.crt"), d_pem, 0644);
+  ASSERT_TRUE(Install(d, 1).ok());
+  EXPECT_NE(Log().find("52.crt, 52.key: the certificate's serial is 53"), std::string::npos)
+      << Log();
+  EXPECT_TRUE(testing::PathExists(File("52.key")));
+  // b, remembered since Install wrote it, is still the one old pair kept,
+  // and goes as usual once it is due.
+  EXPECT_TRUE(testing::PathExists(File("51.key")));
+  Pair e = Issue(0x54, 4);
+  ASSERT_TRUE(Install(e, 0).ok());
+  auto names = PairFiles({&e});
+  names.insert({"ca.crt-0", "latest.crt", "latest.key", "50.crt", "50.key", "52.crt", "52.key"});
+  EXPECT_EQ(Names(store_.dir()), names);
+}
+
 TEST_F(PruneLogTest, ActivePairWhoseCertificateWentAwayKeepsItsKey) {
   ASSERT_TRUE(store_.Prepare().ok());
   Pair m = Issue(0x01, 0, now_ - 2 * kDay);
