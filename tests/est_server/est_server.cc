@@ -64,6 +64,10 @@ EstServer::EstServer(EstServerOptions options) : options_(std::move(options)) {
     return true;
   });
   if (!server_->is_valid()) return;
+  // Answers leave at once: with Nagle's algorithm the answer waited behind
+  // TLS 1.3's session tickets for the client's delayed ACK (40 ms per
+  // request on Linux, which bench/protocols.sh would count as the client's).
+  server_->set_tcp_nodelay(true);
   Install();
   const int port = server_->bind_to_any_port("127.0.0.1");
   if (port <= 0) return;
