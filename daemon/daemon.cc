@@ -45,10 +45,11 @@ void Notify(const ServiceNotifier& notifier, std::string_view state) {
 constexpr std::int64_t kReleasePagesAfter = 60;
 
 Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& settings) {
-  // CAs may answer in single DES (micromdm does): the legacy provider, loaded
-  // only once a CA is actually contacted, so that a check that finds the
-  // certificate valid does not pay for it.
-  (void)ossl::EnableLegacyAlgorithms();
+  // SCEP CAs may answer in single DES (micromdm does): the legacy provider,
+  // loaded only once a SCEP CA is actually contacted, so that a check that
+  // finds the certificate valid does not pay for it. CMP and EST never need
+  // it (legacy_ciphers is refused with them).
+  if (settings.protocol == "scep") (void)ossl::EnableLegacyAlgorithms();
   TransportOptions options;
   options.total_timeout_s = settings.http_timeout;
   options.connect_timeout_s = std::min(30, settings.http_timeout);

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <string>
 #include <thread>
@@ -378,6 +379,33 @@ TEST_F(ScepdCmpTest, RenewsTwiceInARowWithKurAgainstAServerThatIssues) {
   EXPECT_EQ(server.issued(), 3);
   EXPECT_FALSE(PathExists(data() + "/.pending/state"));
   ExpectReliabilityRow("cmp.renew-twice", observed);
+}
+
+// Issue 22: the legacy provider (single DES for SCEP CAs) is loaded only
+// for SCEP: a CMP renewal in the running daemon never maps it, while it
+// does map libcurl (what shows that the maps were read after an exchange).
+TEST_F(ScepdCmpTest, ACmpRenewalInTheDaemonLeavesTheLegacyProviderUnloaded) {
+  IssuingCmpServer server;  // certificates live a day: every start renews
+  ASSERT_TRUE(server.ok());
+  WriteConfig(server.url(), "cmp-test-secret", "/O=CMP Test/CN=CMP Test CA");
+  WriteFile(conf(), ReadFile(conf()) + "key_size = 1024\n");
+  auto r = Once();
+  ASSERT_EQ(r.exit_code, 0) << r.err << server.log();
+  const std::string log = dir_.File("daemon.log");
+  BackgroundProcess d;
+  ASSERT_TRUE(d.Start({kScepd, "-c", conf()}, log));
+  bool installed = false;
+  for (int waited = 0; waited < 60000 && !installed && d.Running(); waited += 20) {
+    installed = TryReadFile(log).value_or("").find("installed, valid until") != std::string::npos;
+    if (!installed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(installed) << ReadFile(log) << server.log();
+  const std::string maps = ReadFile("/proc/" + std::to_string(d.pid()) + "/maps");
+  EXPECT_NE(maps.find("/libcurl.so"), std::string::npos) << maps;
+  EXPECT_EQ(maps.find("/legacy.so"), std::string::npos) << maps;
+  EXPECT_TRUE(d.Signal(SIGTERM));
+  EXPECT_EQ(d.Wait(30000), 0) << ReadFile(log);
+  EXPECT_EQ(server.count("kur"), 1);
 }
 
 // Issue 21: protocol = cmp goes through the proxy setting like SCEP and EST,
