@@ -379,21 +379,83 @@ for ((i = 0; i < N; i++)); do
   done
 done
 issued_renew=$(($(wc -l <"$work/depot/index.txt") - issued_before))
-# The CA's own time per PKCSReq/RenewalReq in that loop, from scepserver's
-# log ("op=PKIOperation ... took=6.1ms"), in microseconds.
-tail -n +"$((ca_log_before + 1))" "$work/scepserver.log" |
-  awk -F'took=' '/caller=endpoint.go/ && /op=PKIOperation/ {
-    v = $2; u = v; sub(/[a-zµ]+$/, "", v); sub(/^[0-9.]+/, "", u)
-    f = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : (u == "ns") ? 1e-3 : 1
-    printf "%d\n", v * f }' >"$T/renew_ca_pkiop"
-[[ -s "$T/renew_ca_pkiop" ]] || die "no PKIOperation times in $work/scepserver.log"
+# ca_times FIRST_LINE OP: the CA's own time per OP request (PKIOperation,
+# GetCACert, GetCACaps) from line FIRST_LINE of scepserver's log on
+# ("op=PKIOperation ... took=6.1ms"), in microseconds, one per line.
+ca_times() {
+  tail -n +"$1" "$work/scepserver.log" |
+    awk -F'took=' -v op="op=$2 " '/caller=endpoint.go/ && index($0, op) {
+      v = $2; u = v; sub(/[a-zµ]+$/, "", v); sub(/^[0-9.]+/, "", u)
+      f = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : (u == "ns") ? 1e-3 : 1
+      printf "%d\n", v * f }'
+}
+# ca_share FIRST_LINE NAME: $T/NAME_{pkiop,cacert,cacaps} from the log, and
+# prints the CA's own time for one renewal's three requests (medians, ms).
+ca_share() {
+  local op f
+  for op in PKIOperation:pkiop GetCACert:cacert GetCACaps:cacaps; do
+    f=$T/$2_${op#*:}
+    ca_times "$1" "${op%%:*}" >"$f"
+    [[ -s "$f" ]] || die "no ${op%%:*} times in $work/scepserver.log"
+  done
+  calc "$(median "$T/$2_pkiop") + $(median "$T/$2_cacert") + $(median "$T/$2_cacaps")" %.2f
+}
+# The CA's own time for each renewal of that loop (all three clients send
+# GetCACaps, GetCACert and PKIOperation); "own share" = wall time - this.
+ca_renew=$(ca_share "$((ca_log_before + 1))" renew_ca)
 # Renewals inside one running daemon (libraries loaded, libcurl too after
 # its first renewal): SIGUSR1 until "installed", each with a key made ahead.
 scepd_conf "$work/sd" 2048 400
 scepd_once "$work/sd" >>"$work/cmd.log" 2>&1
+ca_log_before=$(wc -l <"$work/scepserver.log")
 "$PY" bench/daemon_renewal.py "$N" "$work/sd/daemon.log" "$work/sd/data/.next.key" \
   "$SCEPD" -c "$work/sd/scepd.conf" >"$T/renew_daemon" ||
   die "renewals in the daemon failed (see $work/sd/daemon.log)"
+ca_daemon=$(ca_share "$((ca_log_before + 1))" daemon_ca)
+
+# ---- 2b. first enrollment by key type (issue 22, goal 3) --------------------------------
+# scepd --once from an empty data_dir, the key type's generation floor
+# (openssl) and a scepd --once renewal of the same key type (the exchange),
+# alternated round by round.
+say "2b. First enrollment by key type, $N rounds"
+key_floor() {
+  case $1 in
+    rsa3072) openssl genrsa -out "$work/floor.key" 3072 ;;
+    ec256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/floor.key" ;;
+  esac
+}
+key_conf() {  # key_conf DIR TYPE [RENEW_DAYS]
+  case $2 in
+    rsa3072) scepd_conf "$1" 3072 "${3:-30}" ;;
+    ec256)
+      scepd_conf "$1" 2048 "${3:-30}"
+      printf 'key_type = ec\nec_curve = P-256\n' >>"$1/scepd.conf"
+      ;;
+  esac
+}
+# once_to_installed DIR NAME: a scepd --once renewal timed to its
+# "installed" line (then it makes the next key and exits).
+once_to_installed() {
+  local r line_us
+  r=$("$PY" bench/mono.py "installed, valid until" "$SCEPD" -c "$1/scepd.conf" --once \
+    2>>"$work/cmd.log") || die "scepd --once renewal failed (see $work/cmd.log)"
+  read -r line_us _ < <(awk '{ printf "%d %d\n", $1 * 1000, $2 * 1000 }' <<<"$r")
+  echo "$line_us" >>"$T/$2"
+}
+for kt in rsa3072 ec256; do
+  key_conf "$work/kf_$kt" "$kt"
+  key_conf "$work/kr_$kt" "$kt" 400
+  scepd_once "$work/kr_$kt" >>"$work/cmd.log" 2>&1
+  for ((i = 0; i < N; i++)); do
+    for ((j = 0; j < 3; j++)); do
+      case $(((i + j) % 3)) in
+        0) scepd_fresh "$work/kf_$kt" && timed "$T/kt_first_$kt" scepd_once "$work/kf_$kt" ;;
+        1) timed "$T/kt_floor_$kt" key_floor "$kt" ;;
+        2) once_to_installed "$work/kr_$kt" "kt_renew_$kt" ;;
+      esac
+    done
+  done
+done
 
 # ---- 3. key sizes ------------------------------------------------------------------
 say "3. Key sizes"
@@ -542,6 +604,17 @@ for ((i = 0; i < N; i++)); do
     echo "$exit_us" >>"$T/${dec_names[k]}.exit"
   done
 done
+# ---- 7. CMP and EST (issue 22, goal 6): bench/protocols.sh -------------------------------
+# Its EST server is a test target: a build directory of its own, with tests.
+say "7. CMP and EST, $N rounds (bench/protocols.sh)"
+PROTO_WHY=
+if cmake -S . -B build/bench-est -G Ninja -DCMAKE_BUILD_TYPE=Release -DSCEPD_BUILD_TESTS=ON \
+  "${launcher[@]}" >/dev/null && cmake --build build/bench-est -j "$JOBS" --target est_test_server >&2; then
+  bench/protocols.sh "$SCEPD" build/bench-est "$N" "$work/protocols.md" >"$work/protocols.out" ||
+    PROTO_WHY="bench/protocols.sh failed (see its output above)"
+else
+  PROTO_WHY="the EST test server did not build"
+fi
 elapsed=$((SECONDS - t_begin))
 
 # ---- diagnostics for missed goals (filled in below) -----------------------------------------
@@ -642,7 +715,7 @@ a_genrsa=$(mean "$T/first_genrsa")
 a_ren_scepd=$(mean "$T/renew_scepd")
 floor_plus_mean=$(calc "$a_genrsa + $a_ren_scepd" %.1f)
 # The "## " headings this script writes; any other section of $OUT is kept.
-GENERATED_HEADINGS='^## (Machine and versions|[0-9]+\\. |Goals \\(issue 6\\)|Profiles \\(generated\\)|Notes for a later session)'
+GENERATED_HEADINGS='^## (Machine and versions|[0-9]+\\. |Goals \\(issue (6|22)\\)|Profiles \\(generated\\)|Notes for a later session)'
 cm_ver=$(dpkg-query -W -f='${Version}' certmonger 2>/dev/null || echo "not installed")
 cm_first_text() {
   if [[ -n "$CM_WHY" ]]; then
@@ -701,6 +774,28 @@ cm_goal_row() {
   echo "| idle: RSS < ½ of an idle certmonger's | scepd VmRSS $rss KiB vs certmonger $cm_rss KiB ($(calc "$rss / $cm_rss") ×); PSS $pss vs $cm_pss KiB ($(calc "$pss / $cm_pss") ×) | $(verdict "$rss < 0.5 * $cm_rss") |"
 }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"; fi; }
+# kt_row LABEL FIRST FLOOR EXCHANGE: a row of the key-type table.
+kt_row() {
+  printf '| %s | %s (%s) | %s (%s) | %s (%s) | %s × | %s |\n' "$1" "$(mean "$2")" "$(median "$2")" \
+    "$(mean "$3")" "$(median "$3")" "$(mean "$4")" "$(median "$4")" "$(kt_ratio "$2" "$3" "$4")" \
+    "$(wc -l <"$2")"
+}
+kt_ratio() { calc "$(mean "$1") / ($(mean "$2") + $(mean "$3"))"; }
+kt_verdict() { verdict "$(kt_ratio "$1" "$2" "$3") <= 1.0"; }
+own_daemon=$(calc "$m_ren_daemon - $ca_daemon" %.1f)
+own_once=$(calc "$m_ren_scepd - $ca_renew" %.1f)
+own_sc=$(calc "$m_ren_sc - $ca_renew" %.1f)
+curl_libs=$(ldd "$(ldconfig -p | awk '/libcurl\.so\.4 .*x86-64/ { print $NF; exit }')" 2>/dev/null | wc -l)
+goal6_rows() {
+  local proto ours ref
+  if [[ ! -s "$work/protocols.out" ]]; then
+    echo "| 6. CMP and EST own share | not measured: ${PROTO_WHY:-bench/protocols.sh did not run} | not measured |"
+    return
+  fi
+  while read -r _ proto ours ref; do
+    echo "| 6. $proto: scepd's own share vs the reference client's | $ours ms vs $ref ms: $(calc "$ours / $ref") × (section 7) | $(verdict "$ours <= $ref") |"
+  done < <(grep '^goal6 ' "$work/protocols.out")
+}
 
 {
   cat <<EOF
@@ -807,6 +902,23 @@ $io_renew_run into \`run_dir\`; an idle check $io_idle_syncs calls,
 $io_idle_data bytes into \`data_dir\`, $io_idle_run into \`run_dir\` (tmpfs on
 routers).
 
+### First enrollment by key type (issue 22, goal 3)
+
+Per round, alternated: \`scepd --once\` from an empty \`data_dir\` (the
+key is made on a thread while GetCACaps, GetCACert and the CA check run),
+the key type's generation floor with \`openssl\` (\`genrsa 3072\`,
+\`genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256\`), and a
+\`scepd --once\` renewal of the same key type to its "installed" line (the
+exchange; for RSA with the key made ahead by the run before). The goal
+compares means (a sum of two long-tailed figures); medians beside them.
+RSA-2048's row uses section 1 and 2's figures.
+
+| key | scepd first enrollment, mean (median) ms | key floor, mean (median) ms | exchange, mean (median) ms | first / (floor + exchange), means | N |
+|---|---|---|---|---|---|
+$(kt_row 'RSA-2048' "$T/first_scepd" "$T/first_genrsa" "$T/renew_scepd")
+$(kt_row 'RSA-3072' "$T/kt_first_rsa3072" "$T/kt_floor_rsa3072" "$T/kt_renew_rsa3072")
+$(kt_row 'EC P-256' "$T/kt_first_ec256" "$T/kt_floor_ec256" "$T/kt_renew_ec256")
+
 ## 3. Key sizes (first enrollment with sscep)
 
 Per round: \`sscep getca\`, \`sscep mkrequest --key-size BITS\`, \`sscep
@@ -889,6 +1001,8 @@ $(row6 'harness (/bin/sh)' dec_harness)
 $(row6 'floor: C program, libc only' dec_floor_c)
 $(row6 "floor: C++ program with scepd's libraries" dec_floor_cxx)
 
+$(if [[ -s "$work/protocols.md" ]]; then cat "$work/protocols.md"; else printf '## 7. CMP and EST (issue 22, goal 6)\n\nNot measured in this run: %s.\n' "${PROTO_WHY:-bench/protocols.sh did not run}"; fi)
+
 ## Goals (issue 6)
 
 | goal | figure | verdict |
@@ -902,6 +1016,23 @@ $(cm_goal_row)
 | idle: zero CPU | $cpu_d ticks in ${IDLE_SECS} s | $(verdict "$cpu_d == 0") |
 | stripped binary < 600 KiB | scepd $size_rel KiB (Release), $size_opt KiB (SCEPD_SIZE_OPT) | Release $(verdict "$size_rel < 600"), size-opt $(verdict "$size_opt < 600") |
 | start to decision < 10 ms | $m_dec ms (Release), $m_dec_size ms (size-opt); harness alone $m_harness ms, floor with scepd's libraries $m_floor_cxx ms | $(verdict "$m_dec < 10") |
+
+## Goals (issue 22)
+
+"Own share" is a client's wall time minus what the CA itself spent on the
+same requests (scepserver's \`took=\` for GetCACaps, GetCACert and
+PKIOperation, medians: $ca_renew ms per renewal in the loop of section 2,
+$ca_daemon ms during the daemon's renewals).
+
+| goal | figure | verdict |
+|---|---|---|
+| 1. own share of a renewal ≤ 0.5 × scepclient's, in the daemon | scepd daemon $m_ren_daemon − $ca_daemon = $own_daemon ms vs scepclient $m_ren_sc − $ca_renew = $own_sc ms: $(calc "$own_daemon / $own_sc") × | $(verdict "$own_daemon <= 0.5 * $own_sc") |
+| 1. the same with \`scepd --once\` | $m_ren_scepd − $ca_renew = $own_once ms: $(calc "$own_once / $own_sc") × (process start and loading libcurl with its $curl_libs libraries included) | $(verdict "$own_once <= 0.5 * $own_sc") |
+| 2. at most 4 fsyncs per renewal | $io_renew_syncs (children included); $io_renew_data bytes into \`data_dir\` per renewal, $io_idle_data per idle check | $(verdict "$io_renew_syncs <= 4") |
+| 3. first enrollment ≤ 1.0 × (key generation + exchange), means | RSA-2048 $(kt_ratio "$T/first_scepd" "$T/first_genrsa" "$T/renew_scepd") ×, RSA-3072 $(kt_ratio "$T/kt_first_rsa3072" "$T/kt_floor_rsa3072" "$T/kt_renew_rsa3072") ×, EC P-256 $(kt_ratio "$T/kt_first_ec256" "$T/kt_floor_ec256" "$T/kt_renew_ec256") × | RSA-2048 $(kt_verdict "$T/first_scepd" "$T/first_genrsa" "$T/renew_scepd"), RSA-3072 $(kt_verdict "$T/kt_first_rsa3072" "$T/kt_floor_rsa3072" "$T/kt_renew_rsa3072"), EC P-256 $(kt_verdict "$T/kt_first_ec256" "$T/kt_floor_ec256" "$T/kt_renew_ec256") |
+| 4. many certificates | \`bench/many.sh\` (not run here: it takes minutes); its figures are in the hand-written section below | see below |
+| 5. router CPUs | \`bench/router-cpu.sh\` (qemu-user; not run here); figures in the hand-written section below | see below |
+$(goal6_rows)
 
 ## Profiles (generated)
 
