@@ -301,6 +301,18 @@ std::optional<CertStore::FileIdentity> IdentityOf(const std::string& path) {
   return id;
 }
 
+// What pruning remembers of the pair <dir>/<serial>.crt and .key, whose
+// certificate has these times; nullopt when either file cannot be read.
+std::optional<CertStore::CheckedPair> CheckedPairOf(const std::string& dir,
+                                                    const std::string& serial,
+                                                    std::int64_t not_before,
+                                                    std::int64_t not_after) {
+  auto crt = IdentityOf(dir + "/" + serial + ".crt");
+  auto key = IdentityOf(dir + "/" + serial + ".key");
+  if (!crt || !key) return std::nullopt;
+  return CertStore::CheckedPair{*crt, *key, not_before, not_after};
+}
+
 Status Prune(const std::string& dir, const std::string& active, int keep_old, std::int64_t now,
              std::set<std::string>* warned, const std::set<std::string>& spare,
              std::vector<Spared>* spared, std::map<std::string, CertStore::CheckedPair>* checked) {
@@ -717,14 +729,8 @@ Status CertStore::Install(X509* cert, EVP_PKEY* key, const std::vector<X509*>& c
   SCEPD_TRY_STATUS(WriteIfChanged(Path(serial + ".crt"), cert_pem, 0644, FileSync::kData));
   // Written from a certificate and a key that match: a later pruning need
   // not decode them again while the files stay as written.
-  {
-    auto crt_id = IdentityOf(Path(serial + ".crt"));
-    auto key_id = IdentityOf(Path(serial + ".key"));
-    auto not_before = NotBefore(cert);
-    auto not_after = NotAfter(cert);
-    if (crt_id && key_id && not_before.ok() && not_after.ok()) {
-      checked_[serial] = CheckedPair{*crt_id, *key_id, *not_before, *not_after};
-    }
+  if (auto nb = NotBefore(cert), na = NotAfter(cert); nb.ok() && na.ok()) {
+    if (auto checked = CheckedPairOf(dir_, serial, *nb, *na)) checked_[serial] = *checked;
   }
   // Old pairs that neither link names go now, in the same sync; the pair
   // active until now only once the switch is durable.

@@ -351,11 +351,11 @@ std::int64_t CertificateJob::StartEnrollment(std::int64_t now, bool renewal) {
     spdlog::info("{}: generating a {} key while the CA is asked", Label(settings_),
                  KeySpecName(key_spec));
     // The providers are loaded before the thread starts: loading one (a
-    // SCEP transport loads "legacy" and "default" for DES replies) while
+    // transport loads "legacy" and "default" where DES replies may come) while
     // another thread fetches RSA makes that fetch fail ("unsupported") in
     // OpenSSL 3.0, as loading a provider explicitly turns the implicit
     // default off.
-    if (settings_.protocol == "scep") (void)ossl::EnableLegacyAlgorithms();
+    if (NeedsLegacyAlgorithms(settings_)) (void)ossl::EnableLegacyAlgorithms();
     making = std::async(std::launch::async, [key_spec] { return GenerateKey(key_spec); });
   }
 

@@ -23,6 +23,7 @@
 #include "core/renewal_policy.h"
 #include "core/wipe.h"
 #include "daemon/cert_store.h"
+#include "daemon/enroller_factory.h"
 #include "daemon/status_command.h"
 #include "daemon/status_file.h"
 #include "io/curl_transport.h"
@@ -45,11 +46,10 @@ void Notify(const ServiceNotifier& notifier, std::string_view state) {
 constexpr std::int64_t kReleasePagesAfter = 60;
 
 Result<std::unique_ptr<Transport>> MakeCurlTransport(const CertificateSettings& settings) {
-  // SCEP CAs may answer in single DES (micromdm does): the legacy provider,
-  // loaded only once a SCEP CA is actually contacted, so that a check that
-  // finds the certificate valid does not pay for it. CMP and EST never need
-  // it (legacy_ciphers is refused with them).
-  if (settings.protocol == "scep") (void)ossl::EnableLegacyAlgorithms();
+  // The legacy provider (single DES), loaded only once a CA that may need
+  // it is actually contacted, so that a check that finds the certificate
+  // valid does not pay for it.
+  if (NeedsLegacyAlgorithms(settings)) (void)ossl::EnableLegacyAlgorithms();
   TransportOptions options;
   options.total_timeout_s = settings.http_timeout;
   options.connect_timeout_s = std::min(30, settings.http_timeout);

@@ -46,6 +46,10 @@ Result<std::unique_ptr<enroll::Enroller>> MakeCmpEnroller(const CertificateSetti
 
 }  // namespace
 
+bool NeedsLegacyAlgorithms(const CertificateSettings& settings) {
+  return settings.protocol == "scep";
+}
+
 Result<std::unique_ptr<enroll::Enroller>> MakeEnroller(
     const CertificateSettings& settings, Transport& transport,
     std::function<void(const std::string&)> warn) {

@@ -22,6 +22,11 @@ Result<std::unique_ptr<enroll::Enroller>> MakeEnroller(
     const CertificateSettings& settings, Transport& transport,
     std::function<void(const std::string&)> warn);
 
+// Whether `settings.protocol`'s back end needs OpenSSL's legacy provider:
+// SCEP CAs may answer in single DES (micromdm does); CMP and EST never
+// (legacy_ciphers is refused with them).
+bool NeedsLegacyAlgorithms(const CertificateSettings& settings);
+
 // The EST back end for `settings` (enroller_factory_est.cc): its TLS
 // trusted through `transport` (tls_ca_file), or by the RFC 7030 bootstrap
 // with the sha256 ca_fingerprint when there is no tls_ca_file.
