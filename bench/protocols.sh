@@ -220,21 +220,11 @@ start_est_server() {
 
 # conf DIR URL LINES: DIR/scepd.conf for one certificate with protocol LINES.
 conf() {
-  mkdir -p "$1"
-  cat >"$1/scepd.conf" <<CONF
-[scepd]
-enabled = yes
-data_dir = $1/data
-run_dir = $1/run
-log_target = stderr
-log_level = info
-[certificate]
-url = $2
+  scepd_conf_with "$1" "url = $2
 key_size = 2048
 renew_days = 30
 keep_old = 1
-$3
-CONF
+$3"
 }
 
 # snapshot DIR KEY: keeps DIR/data (enrolled) with KEY as .next.key in

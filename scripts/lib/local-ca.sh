@@ -71,9 +71,10 @@ start_ca() {
   die "no free port found for scepserver"
 }
 
-# scepd_conf DIR KEYBITS [RENEW_DAYS]: writes DIR/scepd.conf for a scepd
-# enrolling with the CA start_ca started (bench/run.sh, bench/router-cpu.sh).
-scepd_conf() {
+# scepd_conf_with DIR CERTIFICATE_LINES: writes DIR/scepd.conf, the daemon's
+# settings for a run on the bench (data and run directories under DIR, log
+# to stderr) and one [certificate] section of CERTIFICATE_LINES.
+scepd_conf_with() {
   mkdir -p "$1"
   cat >"$1/scepd.conf" <<CONF
 [scepd]
@@ -83,11 +84,17 @@ run_dir = $1/run
 log_target = stderr
 log_level = info
 [certificate]
-url = $URL
+$2
+CONF
+}
+
+# scepd_conf DIR KEYBITS [RENEW_DAYS]: writes DIR/scepd.conf for a scepd
+# enrolling with the CA start_ca started (bench/run.sh, bench/router-cpu.sh).
+scepd_conf() {
+  scepd_conf_with "$1" "url = $URL
 subject = /CN=bench-scepd-$(basename "$1")
 challenge_password = $CHALLENGE
 key_size = $2
 renew_days = ${3:-30}
-keep_old = 1
-CONF
+keep_old = 1"
 }
